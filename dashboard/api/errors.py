@@ -1,0 +1,32 @@
+"""Engine exceptions -> HTTP answers. Only the transport speaks HTTP."""
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from engine.indexing.scan import LibraryUnavailable
+from engine.media.decode import DecodeError
+from engine.models.errors import ModelNotAvailable
+from engine.models.registry import UnknownModel
+from engine.search.service import NotIndexed, PhotoNotFound
+
+_STATUS: dict[type[Exception], int] = {
+    ModelNotAvailable: 503,
+    LibraryUnavailable: 503,
+    UnknownModel: 400,
+    DecodeError: 422,
+    PhotoNotFound: 404,
+    NotIndexed: 409,
+}
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    for exc_type, status in _STATUS.items():
+        app.add_exception_handler(exc_type, _handler(status))
+
+
+def _handler(status: int):
+    async def handle(_request: Request, exc: Exception) -> JSONResponse:
+        return JSONResponse({"detail": str(exc), "error": type(exc).__name__}, status_code=status)
+
+    return handle

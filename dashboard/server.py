@@ -1,0 +1,65 @@
+"""One server on one port: the FastAPI REST routers and the Panel dashboard (Panel's FastAPI integration)."""
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from dashboard.api import indexing, photos, search, system
+from dashboard.api.errors import install_error_handlers
+from engine.app import PhotoIndex
+from engine.config import Settings, get_settings
+from engine.models.errors import ModelNotAvailable
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings | None = None, engine: PhotoIndex | None = None) -> FastAPI:
+    """The ASGI app. Pass `engine` to serve an already opened engine (tests, notebooks)."""
+    settings = settings or (engine.settings if engine else get_settings())
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        owned = engine is None
+        app.state.engine = engine or PhotoIndex.open(settings)
+        if settings.index_on_start:
+            _start_initial_index(app.state.engine)
+        try:
+            yield
+        finally:
+            if owned:
+                app.state.engine.close()
+
+    app = FastAPI(
+        title="Photo search",
+        version="0.1.0",
+        description="Index a home photo library and search it by text, image and face.",
+        lifespan=lifespan,
+    )
+    install_error_handlers(app)
+    for module in (system, search, photos, indexing):
+        app.include_router(module.router)
+    _mount_dashboard(app)
+    return app
+
+
+def _start_initial_index(engine: PhotoIndex) -> None:
+    try:
+        engine.models.get(engine.settings.clip_model)
+    except ModelNotAvailable as exc:
+        log.warning("not indexing at start: %s", exc)
+        return
+    engine.start_index_job()
+
+
+def _mount_dashboard(app: FastAPI) -> None:
+    from panel.io.fastapi import add_applications
+
+    from dashboard.app import create_dashboard
+
+    def page():
+        return create_dashboard(app.state.engine)
+
+    add_applications({"/": page}, app=app, title="Photo search")

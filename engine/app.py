@@ -1,0 +1,76 @@
+"""The engine assembled: one object a server, the CLI or a notebook opens and passes around."""
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict
+from typing import Any
+
+from engine.config import Settings, get_settings
+from engine.db import embeddings as embedding_rows
+from engine.db import photos as photo_rows
+from engine.db.database import Database, open_database
+from engine.indexing.cluster import ClusterHandle
+from engine.indexing.pipeline import Indexer, IndexProgress, IndexReport, ProgressCallback
+from engine.jobs.runner import JobContext, JobRunner, JobStatus
+from engine.media.thumbnails import ThumbnailCache
+from engine.models.manager import ModelManager
+from engine.models.registry import MODELS, get_spec
+from engine.search.service import SearchService
+
+log = logging.getLogger(__name__)
+
+
+class PhotoIndex:
+    def __init__(self, settings: Settings, db: Database, cluster: ClusterHandle | None = None) -> None:
+        """`cluster` lets several engines share one Dask cluster; it is then not closed here."""
+        self.settings = settings
+        self.db = db
+        self.models = ModelManager(settings)
+        self._owns_cluster = cluster is None
+        self.cluster = cluster or ClusterHandle(settings)
+        self.indexer = Indexer(db, settings, self.models, self.cluster)
+        self.search = SearchService(db, self.models, settings.max_image_pixels)
+        self.thumbnails = ThumbnailCache(settings.resolved_thumb_cache_dir, settings.max_image_pixels)
+        self.jobs = JobRunner()
+
+    @classmethod
+    def open(cls, settings: Settings | None = None) -> "PhotoIndex":
+        settings = settings or get_settings()
+        return cls(settings, open_database(settings))
+
+    def close(self) -> None:
+        if self._owns_cluster:
+            self.cluster.close()
+        self.models.unload_all()
+        self.db.close()
+
+    def __enter__(self) -> "PhotoIndex":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def index(self, model: str | None = None, *, scan: bool = True, progress: ProgressCallback | None = None) -> IndexReport:
+        """Index the library now, in this thread."""
+        return self.indexer.run([model] if model else None, scan=scan, progress=progress)
+
+    def start_index_job(self, model: str | None = None) -> JobStatus:
+        name = get_spec(model or self.settings.clip_model).name
+
+        def job(ctx: JobContext) -> dict[str, Any]:
+            def on_progress(p: IndexProgress) -> None:
+                ctx.report(stage=p.stage, done=p.done, total=p.total, failed=p.failed, rate=p.rate,
+                           eta_seconds=p.eta_seconds, current=p.current)
+
+            report = self.indexer.run([name], progress=on_progress, cancel=ctx.cancel)
+            return asdict(report)
+
+        return self.jobs.submit(f"index:{name}", job)
+
+    def stats(self) -> dict[str, Any]:
+        with self.db.connection() as conn:
+            result = photo_rows.stats(conn)
+            result["embeddings"] = {name: embedding_rows.count(conn, spec.table) for name, spec in MODELS.items()}
+        result["library"] = str(self.settings.photos_dir)
+        result["database"] = "embedded" if self.db.is_embedded else "external"
+        return result

@@ -1,0 +1,72 @@
+"""One settings class for the whole product, read from the environment and `.env`.
+
+Names follow the original project (`DATABASE_URL`, `PHOTOS_DIR`, `CLIP_MODEL`, ...). Every
+path has a default under `DATA_DIR` so a fresh clone runs with no `.env` at all.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+SAMPLE_PHOTOS_DIR = PACKAGE_DIR / "sample"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    data_dir: Path = Field(Path("data"), description="Root for the embedded database, caches and models.")
+    database_url: str | None = Field(None, description="External PostgreSQL 15+ with pgvector; empty = embedded server.")
+    photos_dir: Path = Field(SAMPLE_PHOTOS_DIR, description="The photo library root.")
+    trash_dir: Path | None = None
+    thumb_cache_dir: Path | None = None
+    models_dir: Path | None = Field(None, description="Folder holding model folders; default DATA_DIR/models.")
+    model_paths: dict[str, Path] = Field(default_factory=dict, description='Per-model folders, e.g. {"SigLIP": "/m/siglip"}.')
+
+    clip_model: str = "SigLIP"
+    clip_device: str = Field("auto", description="auto | cpu | cuda | cuda:N")
+    clip_batch_size: int = 32
+
+    dask_scheduler_address: str | None = Field(None, description="Use a running Dask cluster instead of a LocalCluster.")
+    dask_decode_workers: int | None = Field(None, description="Local decode worker processes; default = CPU count.")
+    decode_batch_size: int = 16
+    decode_timeout_s: float = 120.0
+    max_image_pixels: int = 200_000_000
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    index_on_start: bool = True
+
+    telegram_bot_token: str | None = None
+    telegram_allowed_users: str | None = None
+    gemini_api_key: str | None = None
+    gemini_model: str = "gemini-2.5-flash"
+
+    @field_validator("database_url", "dask_scheduler_address", mode="before")
+    @classmethod
+    def _blank_is_none(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @property
+    def resolved_models_dir(self) -> Path:
+        return self.models_dir or self.data_dir / "models"
+
+    @property
+    def resolved_trash_dir(self) -> Path:
+        return self.trash_dir or self.data_dir / "trash"
+
+    @property
+    def resolved_thumb_cache_dir(self) -> Path:
+        return self.thumb_cache_dir or self.data_dir / "thumbs"
+
+    @property
+    def embedded_db_dir(self) -> Path:
+        return self.data_dir / "pgdata"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,261 @@
+"""Image-text indexing: scan, then decode on CPU workers -> embed on the model worker -> write.
+
+Stages are Dask tasks chained by futures, so decoded pixels go from a decode worker straight
+to the model worker and only vectors come back here. A bounded window of batches in flight
+keeps the model busy without holding the whole library in memory. Every model batch is
+written in one transaction; a run killed at any point resumes from the photos still missing
+a vector, and unique keys make a re-written row an update, never a duplicate.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from distributed import Client, Future, as_completed
+
+from engine.config import Settings
+from engine.db import embeddings as embedding_rows
+from engine.db import photos as photo_rows
+from engine.db.database import Database
+from engine.indexing.cluster import DECODE, MODEL, ClusterHandle
+from engine.indexing.scan import ScanReport, scan_library
+from engine.indexing.tasks import DecodedPhoto, DecodeItem, ModelRef, decode_batch, embed_batch
+from engine.media.preprocess import Preprocessor
+from engine.models.manager import ModelManager
+from engine.models.registry import get_spec
+
+log = logging.getLogger(__name__)
+
+
+class EmbeddingSizeMismatch(RuntimeError):
+    pass
+
+
+@dataclass
+class IndexProgress:
+    stage: str = "idle"
+    done: int = 0
+    total: int = 0
+    failed: int = 0
+    current: str | None = None
+    started_at: float = field(default_factory=time.time)
+
+    @property
+    def rate(self) -> float:
+        elapsed = time.time() - self.started_at
+        return self.done / elapsed if elapsed > 0 and self.done else 0.0
+
+    @property
+    def eta_seconds(self) -> float | None:
+        rate = self.rate
+        return (self.total - self.done) / rate if rate > 0 else None
+
+
+@dataclass(frozen=True)
+class IndexReport:
+    models: tuple[str, ...]
+    scan: ScanReport | None
+    indexed: int
+    failed: int
+    seconds: float
+    cancelled: bool = False
+
+
+ProgressCallback = Callable[[IndexProgress], None]
+
+
+class Indexer:
+    def __init__(self, db: Database, settings: Settings, models: ModelManager, cluster: ClusterHandle) -> None:
+        self.db = db
+        self.settings = settings
+        self.models = models
+        self.cluster = cluster
+
+    def run(
+        self,
+        model_names: Sequence[str] | None = None,
+        *,
+        scan: bool = True,
+        progress: ProgressCallback | None = None,
+        cancel: threading.Event | None = None,
+    ) -> IndexReport:
+        started = time.time()
+        state = IndexProgress(stage="scanning")
+        notify = progress or (lambda _p: None)
+        notify(state)
+        scan_report = scan_library(self.db, self.settings.photos_dir) if scan else None
+
+        refs, geometries = self._model_refs(model_names or [self.settings.clip_model])
+        tables = [get_spec(r.name).table for r in refs]
+        with self.db.connection() as conn:
+            state.total = photo_rows.count_pending(conn, tables)
+        state.stage = "indexing"
+        state.started_at = time.time()
+        notify(state)
+
+        client = self.cluster.client()
+        cancelled = False
+        for group, batch in self._stream(client, tables, refs, geometries, cancel):
+            self._write(batch, group, refs)
+            state.done += len(batch)
+            state.failed += sum(not d.ok for d in batch)
+            state.current = group[batch[-1].photo_id].path if batch else state.current
+            notify(state)
+        if cancel is not None and cancel.is_set():
+            cancelled = True
+        state.stage = "cancelled" if cancelled else "done"
+        notify(state)
+        return IndexReport(
+            models=tuple(r.name for r in refs),
+            scan=scan_report,
+            indexed=state.done - state.failed,
+            failed=state.failed,
+            seconds=time.time() - started,
+            cancelled=cancelled,
+        )
+
+    def _model_refs(self, names: Sequence[str]) -> tuple[list[ModelRef], list[Preprocessor]]:
+        refs: list[ModelRef] = []
+        geometries: dict[str, Preprocessor] = {}
+        for name in names:
+            spec = get_spec(name)
+            model = self.models.get(spec.name)
+            if model.embedding_dim != spec.dim:
+                raise EmbeddingSizeMismatch(
+                    f"the folder {model.model_dir} gives {model.embedding_dim}-d embeddings, "
+                    f"but {spec.name} stores {spec.dim}-d vectors ({spec.hf_id})"
+                )
+            prep = model.preprocessor
+            geometries[prep.key()] = prep
+            refs.append(ModelRef(spec.name, str(model.model_dir), self.settings.clip_device, prep.key()))
+        return refs, list(geometries.values())
+
+    def _pending(self, tables: list[str]) -> Iterator[list[photo_rows.PendingPhoto]]:
+        after = 0
+        while True:
+            with self.db.connection() as conn:
+                chunk = photo_rows.pending(conn, tables, after_id=after)
+            if not chunk:
+                return
+            yield chunk
+            after = chunk[-1].id
+
+    def _stream(
+        self,
+        client: Client,
+        tables: list[str],
+        refs: list[ModelRef],
+        geometries: list[Preprocessor],
+        cancel: threading.Event | None,
+    ) -> Iterator[tuple[dict[int, photo_rows.PendingPhoto], list[DecodedPhoto]]]:
+        """Yield (photos of a model batch, their results) as batches finish, a bounded window ahead."""
+        decode_size = max(1, self.settings.decode_batch_size)
+        per_model_batch = max(1, self.settings.clip_batch_size // decode_size)
+        window = max(2, 2 * len(client.scheduler_info(n_workers=-1).get("workers", {})))
+        root = self.settings.photos_dir.resolve()
+        in_flight: dict[Future, dict[int, photo_rows.PendingPhoto]] = {}
+        decodes: dict[Future, list[Future]] = {}
+        done_queue = as_completed(loop=client.loop)
+
+        def submit(group: list[photo_rows.PendingPhoto]) -> None:
+            items = [DecodeItem(p.id, root / p.path, p.format) for p in group]
+            parts = [
+                client.submit(decode_batch, items[i : i + decode_size], geometries, self.settings.max_image_pixels,
+                              resources=DECODE, pure=False)
+                for i in range(0, len(items), decode_size)
+            ]
+            future = client.submit(embed_batch, parts, refs, resources=MODEL, pure=False)
+            in_flight[future] = {p.id: p for p in group}
+            decodes[future] = parts
+            done_queue.add(future)
+
+        def drain_one() -> Iterator[tuple[dict[int, photo_rows.PendingPhoto], list[DecodedPhoto]]]:
+            future = next(done_queue)
+            group = in_flight.pop(future)
+            parts = decodes.pop(future)
+            if future.status == "finished":
+                yield group, future.result()
+            else:
+                yield from self._isolate(client, future, parts, group, refs, geometries, root)
+            for part in parts:
+                part.release()
+            future.release()
+
+        for chunk in self._pending(tables):
+            for start in range(0, len(chunk), decode_size * per_model_batch):
+                if cancel is not None and cancel.is_set():
+                    break
+                submit(chunk[start : start + decode_size * per_model_batch])
+                while len(in_flight) >= window:
+                    yield from drain_one()
+            if cancel is not None and cancel.is_set():
+                break
+        while in_flight:
+            yield from drain_one()
+
+    def _isolate(
+        self,
+        client: Client,
+        failed: Future,
+        parts: list[Future],
+        group: dict[int, photo_rows.PendingPhoto],
+        refs: list[ModelRef],
+        geometries: list[Preprocessor],
+        root: Path,
+    ) -> Iterator[tuple[dict[int, photo_rows.PendingPhoto], list[DecodedPhoto]]]:
+        """A batch died (a decoder crashed its worker): retry file by file to find the culprit."""
+        if all(p.status == "finished" for p in parts):
+            raise failed.exception()  # the model stage failed: a setup problem, not a bad file
+        log.warning("a decode batch failed (%s); retrying its %d files one by one", failed.exception(), len(group))
+        for photo in group.values():
+            item = DecodeItem(photo.id, root / photo.path, photo.format)
+            decoded = client.submit(decode_batch, [item], geometries, self.settings.max_image_pixels,
+                                    resources=DECODE, pure=False)
+            embedded = client.submit(embed_batch, [decoded], refs, resources=MODEL, pure=False)
+            try:
+                result = embedded.result()
+            except Exception as exc:
+                if decoded.status != "finished":
+                    result = [DecodedPhoto(photo.id, False, f"decoder crashed on this file ({type(exc).__name__})")]
+                else:
+                    raise
+            yield {photo.id: photo}, result
+
+    def _write(self, batch: list[DecodedPhoto], group: dict[int, photo_rows.PendingPhoto], refs: list[ModelRef]) -> None:
+        by_table: dict[str, list] = {get_spec(r.name).table: [] for r in refs}
+        with self.db.connection() as conn:
+            for d in batch:
+                photo = group[d.photo_id]
+                if not d.ok:
+                    photo_rows.mark_failed(conn, d.photo_id, d.reason or "unknown error", photo.size, photo.mtime)
+                    continue
+                if not photo_rows.apply_update(conn, _update_of(d, photo)):
+                    continue  # the file changed while it was decoded; the next scan picks it up
+                for ref in refs:
+                    by_table[get_spec(ref.name).table].append((d.photo_id, d.vectors[ref.name]))
+            for table, rows in by_table.items():
+                embedding_rows.upsert(conn, table, rows)
+
+
+def _update_of(d: DecodedPhoto, photo: photo_rows.PendingPhoto) -> photo_rows.PhotoUpdate:
+    m = d.metadata
+    assert m is not None and d.content_hash is not None
+    return photo_rows.PhotoUpdate(
+        id=d.photo_id,
+        size=photo.size,
+        mtime=photo.mtime,
+        content_hash=d.content_hash,
+        width=m.width,
+        height=m.height,
+        taken_at=m.taken_at,
+        camera=m.camera,
+        lens=m.lens,
+        latitude=m.latitude,
+        longitude=m.longitude,
+        altitude=m.altitude,
+        exif_data=m.exif_data,
+    )

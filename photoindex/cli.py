@@ -1,0 +1,194 @@
+"""`photoindex` — index, search, serve and inspect from the command line."""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+from tqdm import tqdm
+
+from engine.config import get_settings
+
+
+
+def _expected_errors() -> tuple[type[Exception], ...]:
+    from engine.indexing.pipeline import EmbeddingSizeMismatch
+    from engine.indexing.scan import LibraryUnavailable
+    from engine.media.decode import DecodeError
+    from engine.models.errors import ModelNotAvailable
+    from engine.models.registry import UnknownModel
+    from engine.search.service import NotIndexed, PhotoNotFound
+
+    return (ModelNotAvailable, UnknownModel, LibraryUnavailable, EmbeddingSizeMismatch, DecodeError,
+            PhotoNotFound, NotIndexed)
+
+
+def cmd_index(args: argparse.Namespace) -> int:
+    from engine.app import PhotoIndex
+
+    with PhotoIndex.open() as engine:
+        bar = tqdm(total=0, unit="img", desc="scanning", dynamic_ncols=True)
+
+        def progress(p) -> None:
+            if bar.total != p.total:
+                bar.reset(total=p.total)
+            bar.set_description(p.stage)
+            bar.n = p.done
+            bar.set_postfix(failed=p.failed, refresh=False)
+            bar.refresh()
+
+        report = engine.index(args.model, scan=not args.no_scan, progress=progress)
+        bar.close()
+    scan = report.scan
+    if scan:
+        print(f"scan: {scan.files} files, {scan.new} new, {scan.changed} changed, {scan.deleted} deleted")
+    rate = report.indexed / report.seconds if report.seconds else 0
+    print(f"{', '.join(report.models)}: {report.indexed} indexed, {report.failed} failed in {report.seconds:.1f} s ({rate:.1f} img/s)")
+    return 0
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    from engine.app import PhotoIndex
+
+    settings = get_settings()
+    with PhotoIndex.open(settings) as engine:
+        model = args.model or settings.clip_model
+        formats = args.formats.split(",") if args.formats else None
+        if args.image:
+            result = engine.search.image(model=model, image_path=Path(args.image), top_k=args.top_k,
+                                         threshold=args.threshold, formats=formats)
+        elif args.photo_id is not None:
+            result = engine.search.image(model=model, photo_id=args.photo_id, top_k=args.top_k,
+                                         threshold=args.threshold, formats=formats)
+        else:
+            result = engine.search.text(" ".join(args.query), model=model, top_k=args.top_k,
+                                        threshold=args.threshold, formats=formats)
+    for hit in result.hits:
+        print(f"{hit.score:7.4f}  {hit.id:>7}  {hit.path}")
+    if not result.hits:
+        print("no results")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from dashboard.server import create_app
+
+    settings = get_settings()
+    if args.no_index:
+        settings.index_on_start = False
+    host = args.host or settings.host
+    port = args.port or settings.port
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+    return 0
+
+
+def cmd_db(args: argparse.Namespace) -> int:
+    from engine.db.database import open_database
+
+    db = open_database(get_settings())
+    try:
+        if args.action == "url":
+            print(db.url)
+        else:
+            with db.connection() as conn:
+                rows = conn.execute("SELECT version, name, applied_at FROM schema_migrations ORDER BY version").fetchall()
+            print(f"database: {'embedded' if db.is_embedded else 'external'} {db.url}")
+            for r in rows:
+                print(f"  migration {r['version']:03d} {r['name']} applied {r['applied_at']:%Y-%m-%d %H:%M}")
+    finally:
+        db.close()
+    return 0
+
+
+def cmd_models(_args: argparse.Namespace) -> int:
+    from engine.models.manager import ModelManager
+
+    for m in ModelManager(get_settings()).status():
+        where = m.get("path") or m.get("reason") or ""
+        print(f"{m['name']:<10} {m['dim']:>5}  {'available' if m['available'] else 'missing':<9}  {where}")
+    return 0
+
+
+def cmd_stats(_args: argparse.Namespace) -> int:
+    from engine.app import PhotoIndex
+
+    with PhotoIndex.open() as engine:
+        print(json.dumps(engine.stats(), indent=2, default=str))
+    return 0
+
+
+def cmd_failed(args: argparse.Namespace) -> int:
+    from engine.db import photos as photo_rows
+    from engine.db.database import open_database
+
+    db = open_database(get_settings())
+    try:
+        with db.connection() as conn:
+            if args.reset:
+                print(f"reset {photo_rows.reset_failed(conn)} files; the next index run retries them")
+                return 0
+            for p in photo_rows.failed(conn, limit=args.limit):
+                print(f"{p.id:>7}  {p.path}: {p.fail_reason}")
+    finally:
+        db.close()
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="photoindex", description=__doc__)
+    parser.add_argument("-v", "--verbose", action="store_true")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("index", help="scan PHOTOS_DIR and index new or changed photos")
+    p.add_argument("--model", help="registry name (default CLIP_MODEL)")
+    p.add_argument("--no-scan", action="store_true", help="only finish photos already known")
+    p.set_defaults(func=cmd_index)
+
+    p = sub.add_parser("search", help="search by text, by a picture or by a photo id")
+    p.add_argument("query", nargs="*")
+    p.add_argument("--image", help="a picture file to search by")
+    p.add_argument("--photo-id", type=int)
+    p.add_argument("--model")
+    p.add_argument("--top-k", type=int, default=10)
+    p.add_argument("--threshold", type=float, default=None, help="minimum cosine similarity")
+    p.add_argument("--formats", help="comma-separated: JPG,HEIC,PNG,RAW")
+    p.set_defaults(func=cmd_search)
+
+    p = sub.add_parser("serve", help="serve the dashboard and the REST API")
+    p.add_argument("--host")
+    p.add_argument("--port", type=int)
+    p.add_argument("--no-index", action="store_true", help="do not index at start")
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("db", help="database location and schema version")
+    p.add_argument("action", choices=["status", "url"], nargs="?", default="status")
+    p.set_defaults(func=cmd_db)
+
+    p = sub.add_parser("models", help="which image-text models are available")
+    p.set_defaults(func=cmd_models)
+
+    p = sub.add_parser("stats", help="index statistics")
+    p.set_defaults(func=cmd_stats)
+
+    p = sub.add_parser("failed", help="files that could not be indexed, and why")
+    p.add_argument("--limit", type=int, default=100)
+    p.add_argument("--reset", action="store_true", help="clear the flags so the next run retries them")
+    p.set_defaults(func=cmd_failed)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    if args.command == "search" and not (args.query or args.image or args.photo_id is not None):
+        print("photoindex search: give a query, --image or --photo-id", file=sys.stderr)
+        return 2
+    try:
+        return args.func(args)
+    except _expected_errors() as exc:
+        print(f"photoindex: {exc}", file=sys.stderr)
+        return 2

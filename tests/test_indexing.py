@@ -1,0 +1,136 @@
+"""Indexing a library into PostgreSQL: formats, bad files, incremental runs, deletion guards."""
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from engine.app import PhotoIndex
+from engine.db import photos as photo_rows
+from engine.indexing.scan import LibraryUnavailable
+from engine.models.registry import get_spec
+from tests.conftest import TEST_MODEL
+from tests.fixtures import make_bad_files, make_jpeg, make_library
+
+TABLE = get_spec(TEST_MODEL).table
+
+
+def counts(engine: PhotoIndex) -> dict[str, int]:
+    with engine.db.connection() as conn:
+        row = conn.execute(
+            f"SELECT (SELECT count(*) FROM photos) AS photos,"
+            f" (SELECT count(*) FROM photos WHERE index_failed) AS failed,"
+            f" (SELECT count(*) FROM photos WHERE metadata_read) AS read,"
+            f" (SELECT count(*) FROM {TABLE}) AS vectors,"
+            f" (SELECT count(DISTINCT path) FROM photos) AS distinct_paths"
+        ).fetchone()
+    return dict(row)
+
+
+def test_indexes_every_format_and_flags_bad_files(engine: PhotoIndex, library: Path) -> None:
+    good = make_library(library)
+    bad = make_bad_files(library / "bad")
+
+    report = engine.index()
+
+    assert report.scan is not None and report.scan.new == len(good) + len(bad)
+    assert report.indexed == len(good)
+    assert report.failed == len(bad)
+    c = counts(engine)
+    assert c == {"photos": len(good) + len(bad), "failed": len(bad), "read": len(good),
+                 "vectors": len(good), "distinct_paths": len(good) + len(bad)}
+    with engine.db.connection() as conn:
+        failed = {p.path.split("/")[-1]: p.fail_reason for p in photo_rows.failed(conn)}
+    assert set(failed) == set(bad)
+    for name, keyword in bad.items():
+        assert keyword.lower() in failed[name].lower(), (name, failed[name])
+
+
+def test_metadata_is_stored(engine: PhotoIndex, library: Path) -> None:
+    good = make_library(library)
+    engine.index()
+    rel = good["jpg"].relative_to(library).as_posix()
+    with engine.db.connection() as conn:
+        photo = photo_rows.get_by_path(conn, rel)
+    assert photo is not None and photo.format == "jpg"
+    assert photo.latitude is not None and photo.longitude is not None
+    assert photo.taken_at is not None
+    assert photo.camera
+    assert photo.content_hash and len(photo.content_hash) == 32
+    assert (photo.width, photo.height) == (800, 600)  # as displayed: stored 600x800 with orientation 6
+    assert photo.exif_data.get("Orientation") == 6
+
+
+def test_second_run_has_nothing_to_do(engine: PhotoIndex, library: Path) -> None:
+    make_library(library)
+    make_bad_files(library / "bad")
+    engine.index()
+    before = counts(engine)
+
+    again = engine.index()
+
+    assert again.scan is not None
+    assert (again.scan.new, again.scan.changed, again.scan.deleted) == (0, 0, 0)
+    assert (again.indexed, again.failed) == (0, 0)
+    assert counts(engine) == before
+
+
+def test_incremental_changes(engine: PhotoIndex, library: Path) -> None:
+    files = [make_jpeg(library / f"p{i}.jpg", color=(40 * i, 100, 200)) for i in range(4)]
+    engine.index()
+    with engine.db.connection() as conn:
+        old = {p: photo_rows.get_by_path(conn, p.name) for p in files}
+
+    make_jpeg(library / "new.jpg", color=(10, 250, 10))
+    make_jpeg(files[0], size=(500, 300), color=(250, 0, 0))  # new content under the same name
+    os.utime(files[1], (time.time() + 100, time.time() + 100))  # touched, same bytes
+    files[2].unlink()
+
+    report = engine.index()
+
+    assert report.scan is not None
+    assert (report.scan.new, report.scan.changed, report.scan.deleted) == (1, 1, 1)
+    assert report.indexed == 2
+    with engine.db.connection() as conn:
+        changed = photo_rows.get_by_path(conn, files[0].name)
+        touched = photo_rows.get_by_path(conn, files[1].name)
+        assert photo_rows.get_by_path(conn, files[2].name) is None
+    assert changed.id == old[files[0]].id and changed.content_hash != old[files[0]].content_hash
+    assert (changed.width, changed.height) == (500, 300)
+    assert touched.content_hash == old[files[1]].content_hash
+    assert counts(engine)["vectors"] == 4
+
+
+@pytest.mark.parametrize("how", ["missing", "empty"])
+def test_unavailable_library_never_deletes(engine: PhotoIndex, library: Path, how: str) -> None:
+    make_library(library)
+    engine.index()
+    before = counts(engine)
+    for path in sorted(library.rglob("*"), reverse=True):
+        path.unlink() if path.is_file() else path.rmdir()
+    if how == "missing":
+        library.rmdir()
+
+    with pytest.raises(LibraryUnavailable, match="nothing was marked deleted"):
+        engine.index()
+
+    assert counts(engine) == before
+
+
+def test_testdata_files_index_or_are_flagged(engine: PhotoIndex, testdata: Path) -> None:
+    """Every real-world file under shared/testdata either indexes or is flagged with a reason."""
+    engine.settings.photos_dir = testdata
+    engine.settings.max_image_pixels = 100_000_000
+    report = engine.index()
+
+    c = counts(engine)
+    assert report.scan is not None and report.scan.files == c["photos"] > 0
+    assert c["read"] + c["failed"] == c["photos"]
+    assert c["vectors"] == c["read"]
+    with engine.db.connection() as conn:
+        assert all(p.fail_reason for p in photo_rows.failed(conn, limit=10_000))
+        big = conn.execute("SELECT fail_reason FROM photos WHERE path LIKE '%%heic%%' AND fail_reason LIKE '%%large%%'").fetchall()
+    assert report.failed == c["failed"]
+    assert big, "the 200-megapixel HEIC must be refused by the pixel cap"
