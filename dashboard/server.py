@@ -11,7 +11,6 @@ from dashboard.api import indexing, photos, search, system
 from dashboard.api.errors import install_error_handlers
 from engine.app import PhotoIndex
 from engine.config import Settings, get_settings
-from engine.models.errors import ModelNotAvailable
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +24,7 @@ def create_app(settings: Settings | None = None, engine: PhotoIndex | None = Non
         owned = engine is None
         app.state.engine = engine or PhotoIndex.open(settings)
         if settings.index_on_start:
-            _start_initial_index(app.state.engine)
+            app.state.engine.start_index_job()
         try:
             yield
         finally:
@@ -43,15 +42,6 @@ def create_app(settings: Settings | None = None, engine: PhotoIndex | None = Non
         app.include_router(module.router)
     _mount_dashboard(app)
     return app
-
-
-def _start_initial_index(engine: PhotoIndex) -> None:
-    try:
-        engine.models.get(engine.settings.clip_model)
-    except ModelNotAvailable as exc:
-        log.warning("not indexing at start: %s", exc)
-        return
-    engine.start_index_job()
 
 
 def _mount_dashboard(app: FastAPI) -> None:

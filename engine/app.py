@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict
+import threading
+from dataclasses import asdict, replace
 from typing import Any
 
 from engine.config import Settings, get_settings
@@ -13,6 +14,7 @@ from engine.indexing.cluster import ClusterHandle
 from engine.indexing.pipeline import Indexer, IndexProgress, IndexReport, ProgressCallback
 from engine.jobs.runner import JobContext, JobRunner, JobStatus
 from engine.media.thumbnails import ThumbnailCache
+from engine.models.errors import ModelNotAvailable
 from engine.models.manager import ModelManager
 from engine.models.registry import MODELS, get_spec
 from engine.search.service import SearchService
@@ -50,9 +52,26 @@ class PhotoIndex:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def index(self, model: str | None = None, *, scan: bool = True, progress: ProgressCallback | None = None) -> IndexReport:
-        """Index the library now, in this thread."""
-        return self.indexer.run([model] if model else None, scan=scan, progress=progress)
+    def index(
+        self,
+        model: str | None = None,
+        *,
+        scan: bool = True,
+        progress: ProgressCallback | None = None,
+        cancel: threading.Event | None = None,
+    ) -> IndexReport:
+        """Scan and index the library now, in this thread.
+
+        Without the image-text model the photos are still scanned and their metadata read (the
+        map, albums and duplicates by hash keep working); the report says what is missing.
+        """
+        name = get_spec(model or self.settings.clip_model).name
+        try:
+            self.models.get(name)
+        except ModelNotAvailable as exc:
+            report = self.indexer.run([], scan=scan, progress=progress, cancel=cancel)
+            return replace(report, warnings=(*report.warnings, str(exc)))
+        return self.indexer.run([name], scan=scan, progress=progress, cancel=cancel)
 
     def start_index_job(self, model: str | None = None) -> JobStatus:
         name = get_spec(model or self.settings.clip_model).name
@@ -62,8 +81,7 @@ class PhotoIndex:
                 ctx.report(stage=p.stage, done=p.done, total=p.total, failed=p.failed, rate=p.rate,
                            eta_seconds=p.eta_seconds, current=p.current)
 
-            report = self.indexer.run([name], progress=on_progress, cancel=ctx.cancel)
-            return asdict(report)
+            return asdict(self.index(name, progress=on_progress, cancel=ctx.cancel))
 
         return self.jobs.submit(f"index:{name}", job)
 

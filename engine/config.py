@@ -32,6 +32,7 @@ class Settings(BaseSettings):
 
     dask_scheduler_address: str | None = Field(None, description="Use a running Dask cluster instead of a LocalCluster.")
     dask_decode_workers: int | None = Field(None, description="Local decode worker processes; default = CPU count.")
+    dask_decode_memory_limit: str = Field("auto", description='Per decode worker, e.g. "2GB"; a file that needs more restarts its worker and is flagged.')
     decode_batch_size: int = 16
     decode_timeout_s: float = 120.0
     max_image_pixels: int = 200_000_000

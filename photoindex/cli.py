@@ -45,8 +45,11 @@ def cmd_index(args: argparse.Namespace) -> int:
     if scan:
         print(f"scan: {scan.files} files, {scan.new} new, {scan.changed} changed, {scan.deleted} deleted")
     rate = report.indexed / report.seconds if report.seconds else 0
-    print(f"{', '.join(report.models)}: {report.indexed} indexed, {report.failed} failed in {report.seconds:.1f} s ({rate:.1f} img/s)")
-    return 0
+    what = ", ".join(report.models) or "metadata only"
+    print(f"{what}: {report.indexed} indexed, {report.failed} failed in {report.seconds:.1f} s ({rate:.1f} img/s)")
+    for warning in report.warnings:
+        print(f"photoindex: {warning}", file=sys.stderr)
+    return 2 if report.warnings else 0
 
 
 def cmd_search(args: argparse.Namespace) -> int:

@@ -110,3 +110,6 @@ def test_missing_model_is_one_clear_message(tmp_path: Path, database_url: str, l
     assert "MODEL_PATHS" in message and "MODELS_DIR" in message
     assert str(tmp_path / "no-models") in message
     assert "openai/clip-vit-base-patch32" in message
+    with psycopg.connect(database_url) as conn:
+        read = conn.execute("SELECT metadata_read, width FROM photos").fetchall()
+    assert read == [(True, 64)], "without a model the library is still scanned and its metadata read"

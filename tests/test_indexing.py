@@ -6,12 +6,15 @@ import time
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
 from engine.app import PhotoIndex
+from engine.db.database import open_database
+from engine.indexing.cluster import ClusterHandle
 from engine.db import photos as photo_rows
 from engine.indexing.scan import LibraryUnavailable
 from engine.models.registry import get_spec
-from tests.conftest import TEST_MODEL
+from tests.conftest import TEST_MODEL, make_settings
 from tests.fixtures import make_bad_files, make_jpeg, make_library
 
 TABLE = get_spec(TEST_MODEL).table
@@ -134,3 +137,60 @@ def test_testdata_files_index_or_are_flagged(engine: PhotoIndex, testdata: Path)
         big = conn.execute("SELECT fail_reason FROM photos WHERE path LIKE '%%heic%%' AND fail_reason LIKE '%%large%%'").fetchall()
     assert report.failed == c["failed"]
     assert big, "the 200-megapixel HEIC must be refused by the pixel cap"
+
+
+def test_without_a_model_metadata_is_still_indexed(engine: PhotoIndex, library: Path) -> None:
+    good = make_library(library)
+    make_bad_files(library / "bad")
+    engine.settings.model_paths = {}
+    engine.settings.models_dir = library / "no-models-here"
+
+    report = engine.index()
+
+    assert report.models == () and len(report.warnings) == 1 and "MODEL_PATHS" in report.warnings[0]
+    c = counts(engine)
+    assert (c["read"], c["vectors"]) == (len(good), 0)
+    assert c["failed"] == report.failed > 0
+
+
+def test_a_stalling_file_is_stopped_and_the_run_goes_on(engine: PhotoIndex, library: Path) -> None:
+    """A decoder that makes no progress within DECODE_TIMEOUT_S is stopped (its worker restarted);
+    the file is flagged and every other file is indexed. Here a huge-but-valid PNG stands in for a
+    hung decoder against a very short timeout."""
+    for i in range(6):
+        make_jpeg(library / f"warm{i}.jpg", size=(160, 120), color=(30 * i, 60, 90))
+    engine.index()  # warm workers and the model, so only the slow file misses the deadline
+    for i in range(6):
+        make_jpeg(library / f"small{i}.jpg", size=(160, 120), color=(90, 30 * i, 60))
+    Image.new("RGB", (12000, 8000), (10, 200, 30)).save(library / "huge.png", compress_level=1)
+    engine.settings.decode_timeout_s = 0.4
+
+    report = engine.index()
+
+    assert (report.indexed, report.failed) == (6, 1)
+    with engine.db.connection() as conn:
+        (failed,) = photo_rows.failed(conn)
+    assert failed.path == "huge.png" and "did not finish" in failed.fail_reason
+    assert counts(engine)["vectors"] == 12
+
+
+def test_a_file_that_kills_its_decoder_is_flagged(tmp_path: Path, database_url: str, library: Path,
+                                                   clip_model_dir: Path) -> None:
+    """A decoder process that dies on a file (here: killed for exceeding its memory limit) costs
+    that file only: the batch is retried file by file and the culprit flagged."""
+    settings = make_settings(tmp_path, database_url, library, clip_model_dir,
+                             dask_decode_workers=1, dask_decode_memory_limit="400MB")
+    for i in range(5):
+        make_jpeg(library / f"ok{i}.jpg", size=(160, 120), color=(40 * i, 60, 90))
+    Image.new("RGB", (12000, 12000), (10, 200, 30)).save(library / "ok2-killer.png", compress_level=1)
+    cluster = ClusterHandle(settings)
+    engine = PhotoIndex(settings, open_database(settings), cluster=cluster)
+    try:
+        report = engine.index()
+        with engine.db.connection() as conn:
+            (failed,) = photo_rows.failed(conn)
+    finally:
+        engine.close()
+        cluster.close()
+    assert (report.indexed, report.failed) == (5, 1)
+    assert failed.path == "ok2-killer.png" and "crashed" in failed.fail_reason

@@ -8,6 +8,7 @@ running app, a resumed run after kill -9) attaches to it instead of starting ano
 from __future__ import annotations
 
 import logging
+import warnings
 from pathlib import Path
 
 import psycopg
@@ -22,11 +23,13 @@ SERVER_SETTINGS = {
 
 def start_embedded_server(data_dir: Path) -> str:
     """Start (or attach to) the server in `data_dir` and return its connection URI."""
-    import pgserver  # heavy import, only needed without an external DATABASE_URL
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # platformdirs warns when XDG_RUNTIME_DIR is unset (servers, CI)
+        import pgserver  # only needed without an external DATABASE_URL
 
-    data_dir = data_dir.resolve()
-    data_dir.mkdir(parents=True, exist_ok=True)
-    server = pgserver.get_server(data_dir, cleanup_mode=None)
+        data_dir = data_dir.resolve()
+        data_dir.mkdir(parents=True, exist_ok=True)
+        server = pgserver.get_server(data_dir, cleanup_mode=None)
     uri = server.get_uri()
     if _apply_server_settings(uri):
         log.info("restarting the embedded database to apply %s", SERVER_SETTINGS)

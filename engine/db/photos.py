@@ -200,7 +200,7 @@ def stats(conn: psycopg.Connection) -> dict[str, Any]:
         " count(*) FILTER (WHERE metadata_read) AS metadata_read,"
         " count(*) FILTER (WHERE latitude IS NOT NULL) AS with_gps,"
         " count(*) FILTER (WHERE faces_indexed) AS faces_indexed,"
-        " coalesce(sum(size), 0) AS total_bytes FROM photos"
+        " coalesce(sum(size), 0)::bigint AS total_bytes FROM photos"
     ).fetchone()
     formats = conn.execute("SELECT format, count(*) AS n FROM photos GROUP BY format ORDER BY n DESC").fetchall()
     return {**row, "formats": {r["format"]: r["n"] for r in formats}}

@@ -32,7 +32,7 @@ def cuda_device_count() -> int:
         return 0
 
 
-def local_cluster(decode_workers: int, model_workers: int, gpus: int) -> SpecCluster:
+def local_cluster(decode_workers: int, model_workers: int, gpus: int, decode_memory_limit: str = "auto") -> SpecCluster:
     threads = max(1, (os.cpu_count() or 2) // max(1, model_workers))
     workers: dict[str, dict] = {}
     for i in range(decode_workers):
@@ -40,7 +40,9 @@ def local_cluster(decode_workers: int, model_workers: int, gpus: int) -> SpecClu
             "cls": Nanny,
             "options": {
                 "host": "127.0.0.1",
+                "silence_logs": logging.WARNING,
                 "nthreads": 1,
+                "memory_limit": decode_memory_limit,
                 "resources": DECODE,
                 "env": {"OMP_NUM_THREADS": "1", "CUDA_VISIBLE_DEVICES": ""},
             },
@@ -49,7 +51,8 @@ def local_cluster(decode_workers: int, model_workers: int, gpus: int) -> SpecClu
         env = {"OMP_NUM_THREADS": str(threads)}
         if gpus:
             env["CUDA_VISIBLE_DEVICES"] = str(i)
-        workers[f"model-{i}"] = {"cls": Nanny, "options": {"host": "127.0.0.1", "nthreads": 1, "resources": MODEL, "env": env}}
+        workers[f"model-{i}"] = {"cls": Nanny, "options": {"host": "127.0.0.1", "silence_logs": logging.WARNING, "nthreads": 1,
+                                                           "resources": MODEL, "env": env}}
     scheduler = {"cls": Scheduler, "options": {"host": "127.0.0.1", "dashboard_address": None}}
     return SpecCluster(scheduler=scheduler, workers=workers, name="photoindex", silence_logs=logging.WARNING)
 
@@ -68,12 +71,14 @@ class ClusterHandle:
             if self._client is None:
                 # a decoder that kills its worker is retried once, then its files are isolated
                 dask.config.set({"distributed.scheduler.allowed-failures": 1})
+                if not log.isEnabledFor(logging.INFO):
+                    logging.getLogger("distributed").setLevel(logging.WARNING)
                 if self.settings.dask_scheduler_address:
                     self._client = Client(self.settings.dask_scheduler_address, set_as_default=False)
                 else:
                     gpus = cuda_device_count() if self.settings.clip_device == "auto" or self.settings.clip_device.startswith("cuda") else 0
                     decode = self.settings.dask_decode_workers or max(1, os.cpu_count() or 1)
-                    self._cluster = local_cluster(decode, max(1, gpus), gpus)
+                    self._cluster = local_cluster(decode, max(1, gpus), gpus, self.settings.dask_decode_memory_limit)
                     self._client = Client(self._cluster, set_as_default=False)
                 log.info("dask cluster ready: %s", self._client)
             return self._client

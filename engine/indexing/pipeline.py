@@ -15,15 +15,15 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from distributed import Client, Future, as_completed
 
 from engine.config import Settings
 from engine.db import embeddings as embedding_rows
 from engine.db import photos as photo_rows
 from engine.db.database import Database
-from engine.indexing.cluster import DECODE, MODEL, ClusterHandle
+from engine.indexing.cluster import ClusterHandle
 from engine.indexing.scan import ScanReport, scan_library
-from engine.indexing.tasks import DecodedPhoto, DecodeItem, ModelRef, decode_batch, embed_batch
+from engine.indexing.stream import BatchStream
+from engine.indexing.tasks import DecodedPhoto, ModelRef
 from engine.media.preprocess import Preprocessor
 from engine.models.manager import ModelManager
 from engine.models.registry import get_spec
@@ -63,6 +63,7 @@ class IndexReport:
     failed: int
     seconds: float
     cancelled: bool = False
+    warnings: tuple[str, ...] = ()
 
 
 ProgressCallback = Callable[[IndexProgress], None]
@@ -77,7 +78,7 @@ class Indexer:
 
     def run(
         self,
-        model_names: Sequence[str] | None = None,
+        model_names: Sequence[str],
         *,
         scan: bool = True,
         progress: ProgressCallback | None = None,
@@ -89,7 +90,7 @@ class Indexer:
         notify(state)
         scan_report = scan_library(self.db, self.settings.photos_dir) if scan else None
 
-        refs, geometries = self._model_refs(model_names or [self.settings.clip_model])
+        refs, geometries = self._model_refs(model_names)
         tables = [get_spec(r.name).table for r in refs]
         with self.db.connection() as conn:
             state.total = photo_rows.count_pending(conn, tables)
@@ -97,9 +98,9 @@ class Indexer:
         state.started_at = time.time()
         notify(state)
 
-        client = self.cluster.client()
         cancelled = False
-        for group, batch in self._stream(client, tables, refs, geometries, cancel):
+        batches = self._batches(refs, geometries).run(self._pending(tables), cancel) if state.total else ()
+        for group, batch in batches:
             self._write(batch, group, refs)
             state.done += len(batch)
             state.failed += sum(not d.ok for d in batch)
@@ -134,6 +135,18 @@ class Indexer:
             refs.append(ModelRef(spec.name, str(model.model_dir), self.settings.clip_device, prep.key()))
         return refs, list(geometries.values())
 
+    def _batches(self, refs: list[ModelRef], geometries: list[Preprocessor]) -> BatchStream:
+        return BatchStream(
+            self.cluster.client(),
+            self.settings.photos_dir.resolve(),
+            refs,
+            geometries,
+            decode_batch_size=self.settings.decode_batch_size,
+            model_batch_size=self.settings.clip_batch_size,
+            max_pixels=self.settings.max_image_pixels,
+            decode_timeout_s=self.settings.decode_timeout_s,
+        )
+
     def _pending(self, tables: list[str]) -> Iterator[list[photo_rows.PendingPhoto]]:
         after = 0
         while True:
@@ -143,87 +156,6 @@ class Indexer:
                 return
             yield chunk
             after = chunk[-1].id
-
-    def _stream(
-        self,
-        client: Client,
-        tables: list[str],
-        refs: list[ModelRef],
-        geometries: list[Preprocessor],
-        cancel: threading.Event | None,
-    ) -> Iterator[tuple[dict[int, photo_rows.PendingPhoto], list[DecodedPhoto]]]:
-        """Yield (photos of a model batch, their results) as batches finish, a bounded window ahead."""
-        decode_size = max(1, self.settings.decode_batch_size)
-        per_model_batch = max(1, self.settings.clip_batch_size // decode_size)
-        window = max(2, 2 * len(client.scheduler_info(n_workers=-1).get("workers", {})))
-        root = self.settings.photos_dir.resolve()
-        in_flight: dict[Future, dict[int, photo_rows.PendingPhoto]] = {}
-        decodes: dict[Future, list[Future]] = {}
-        done_queue = as_completed(loop=client.loop)
-
-        def submit(group: list[photo_rows.PendingPhoto]) -> None:
-            items = [DecodeItem(p.id, root / p.path, p.format) for p in group]
-            parts = [
-                client.submit(decode_batch, items[i : i + decode_size], geometries, self.settings.max_image_pixels,
-                              resources=DECODE, pure=False)
-                for i in range(0, len(items), decode_size)
-            ]
-            future = client.submit(embed_batch, parts, refs, resources=MODEL, pure=False)
-            in_flight[future] = {p.id: p for p in group}
-            decodes[future] = parts
-            done_queue.add(future)
-
-        def drain_one() -> Iterator[tuple[dict[int, photo_rows.PendingPhoto], list[DecodedPhoto]]]:
-            future = next(done_queue)
-            group = in_flight.pop(future)
-            parts = decodes.pop(future)
-            if future.status == "finished":
-                yield group, future.result()
-            else:
-                yield from self._isolate(client, future, parts, group, refs, geometries, root)
-            for part in parts:
-                part.release()
-            future.release()
-
-        for chunk in self._pending(tables):
-            for start in range(0, len(chunk), decode_size * per_model_batch):
-                if cancel is not None and cancel.is_set():
-                    break
-                submit(chunk[start : start + decode_size * per_model_batch])
-                while len(in_flight) >= window:
-                    yield from drain_one()
-            if cancel is not None and cancel.is_set():
-                break
-        while in_flight:
-            yield from drain_one()
-
-    def _isolate(
-        self,
-        client: Client,
-        failed: Future,
-        parts: list[Future],
-        group: dict[int, photo_rows.PendingPhoto],
-        refs: list[ModelRef],
-        geometries: list[Preprocessor],
-        root: Path,
-    ) -> Iterator[tuple[dict[int, photo_rows.PendingPhoto], list[DecodedPhoto]]]:
-        """A batch died (a decoder crashed its worker): retry file by file to find the culprit."""
-        if all(p.status == "finished" for p in parts):
-            raise failed.exception()  # the model stage failed: a setup problem, not a bad file
-        log.warning("a decode batch failed (%s); retrying its %d files one by one", failed.exception(), len(group))
-        for photo in group.values():
-            item = DecodeItem(photo.id, root / photo.path, photo.format)
-            decoded = client.submit(decode_batch, [item], geometries, self.settings.max_image_pixels,
-                                    resources=DECODE, pure=False)
-            embedded = client.submit(embed_batch, [decoded], refs, resources=MODEL, pure=False)
-            try:
-                result = embedded.result()
-            except Exception as exc:
-                if decoded.status != "finished":
-                    result = [DecodedPhoto(photo.id, False, f"decoder crashed on this file ({type(exc).__name__})")]
-                else:
-                    raise
-            yield {photo.id: photo}, result
 
     def _write(self, batch: list[DecodedPhoto], group: dict[int, photo_rows.PendingPhoto], refs: list[ModelRef]) -> None:
         by_table: dict[str, list] = {get_spec(r.name).table: [] for r in refs}

@@ -17,6 +17,10 @@ from engine.media.exif import PhotoMetadata, read_metadata
 from engine.media.preprocess import Preprocessor
 
 
+METADATA_MIN_SIDE = 256
+"""With no model to feed, a file is still decoded (cheaply, DCT-scaled) to prove it is readable."""
+
+
 @dataclass(frozen=True)
 class DecodeItem:
     photo_id: int
@@ -53,7 +57,7 @@ def decode_one(item: DecodeItem, geometries: list[Preprocessor], max_pixels: int
         return DecodedPhoto(item.photo_id, False, f"unreadable: {exc.strerror or exc}")
     content_hash = hashlib.blake2b(data, digest_size=16).hexdigest()
     try:
-        min_side = max((g.min_source_side for g in geometries), default=None)
+        min_side = max((g.min_source_side for g in geometries), default=METADATA_MIN_SIDE)
         image = load_image(data, item.format, min_side=min_side, max_pixels=max_pixels)
         metadata = read_metadata(data, item.format, image)
         arrays = {g.key(): g.to_uint8(image) for g in geometries}
@@ -62,6 +66,10 @@ def decode_one(item: DecodeItem, geometries: list[Preprocessor], max_pixels: int
     except Exception as exc:  # one hostile file must not fail its batch
         return DecodedPhoto(item.photo_id, False, f"{type(exc).__name__}: {exc}", content_hash)
     return DecodedPhoto(item.photo_id, True, None, content_hash, metadata, arrays)
+
+
+def warm_up() -> None:
+    """Run on a fresh worker so its first real task does not pay for importing the decoders."""
 
 
 def decode_batch(items: list[DecodeItem], geometries: list[Preprocessor], max_pixels: int) -> list[DecodedPhoto]:
