@@ -45,8 +45,13 @@ class Database:
 
 def _configure(conn: psycopg.Connection) -> None:
     register_vector(conn)
-    conn.execute("SET hnsw.iterative_scan = relaxed_order")
     conn.execute("SET hnsw.ef_search = 100")
+    try:
+        # pgvector 0.8+: filtered HNSW scans continue until they have enough rows
+        conn.execute("SET hnsw.iterative_scan = relaxed_order")
+    except psycopg.Error:
+        conn.rollback()
+        log.warning("pgvector < 0.8: filtered searches may return fewer rows than asked")
     conn.commit()
 
 
