@@ -9,6 +9,7 @@ from typing import Any
 import psycopg
 from psycopg.types.json import Jsonb
 
+from engine.media.exif import PhotoMetadata
 from engine.models.registry import MODELS
 
 EMBEDDING_TABLES = tuple(spec.table for spec in MODELS.values())
@@ -29,25 +30,6 @@ class PendingPhoto:
     format: str
     size: int
     mtime: float
-
-
-@dataclass(frozen=True)
-class PhotoUpdate:
-    """What indexing learned about one file; written only if the file is still the one decoded."""
-
-    id: int
-    size: int
-    mtime: float
-    content_hash: str
-    width: int | None
-    height: int | None
-    taken_at: datetime | None
-    camera: str | None
-    lens: str | None
-    latitude: float | None
-    longitude: float | None
-    altitude: float | None
-    exif_data: dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -140,8 +122,11 @@ def count_pending(conn: psycopg.Connection, tables: Sequence[str]) -> int:
     return conn.execute(f"SELECT count(*) AS n FROM photos p WHERE NOT index_failed AND ({missing})").fetchone()["n"]
 
 
-def apply_update(conn: psycopg.Connection, u: PhotoUpdate) -> bool:
-    """Store metadata; False when the file changed since it was decoded (then store nothing)."""
+def apply_update(conn: psycopg.Connection, photo: PendingPhoto, content_hash: str, m: PhotoMetadata) -> bool:
+    """Store what decoding learned; False when the file changed since it was decoded (then nothing is stored).
+
+    A user rotation already stored in `exif_data` survives re-reading the file's EXIF.
+    """
     cur = conn.execute(
         "UPDATE photos SET content_hash = %s, width = %s, height = %s, taken_at = %s, camera = %s,"
         " lens = %s, latitude = %s, longitude = %s, altitude = %s,"
@@ -150,8 +135,8 @@ def apply_update(conn: psycopg.Connection, u: PhotoUpdate) -> bool:
         " metadata_read = TRUE, index_failed = FALSE, fail_reason = NULL, updated_at = now()"
         " WHERE id = %s AND size = %s AND mtime = %s",
         (
-            u.content_hash, u.width, u.height, u.taken_at, u.camera, u.lens, u.latitude, u.longitude,
-            u.altitude, Jsonb(u.exif_data), u.id, u.size, u.mtime,
+            content_hash, m.width, m.height, m.taken_at, m.camera, m.lens, m.latitude, m.longitude,
+            m.altitude, Jsonb(m.exif_data), photo.id, photo.size, photo.mtime,
         ),
     )
     return cur.rowcount == 1

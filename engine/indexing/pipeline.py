@@ -165,29 +165,11 @@ class Indexer:
                 if not d.ok:
                     photo_rows.mark_failed(conn, d.photo_id, d.reason or "unknown error", photo.size, photo.mtime)
                     continue
-                if not photo_rows.apply_update(conn, _update_of(d, photo)):
+                assert d.content_hash is not None and d.metadata is not None
+                if not photo_rows.apply_update(conn, photo, d.content_hash, d.metadata):
                     continue  # the file changed while it was decoded; the next scan picks it up
                 for ref in refs:
                     by_table[get_spec(ref.name).table].append((d.photo_id, d.vectors[ref.name]))
             for table, rows in by_table.items():
                 embedding_rows.upsert(conn, table, rows)
 
-
-def _update_of(d: DecodedPhoto, photo: photo_rows.PendingPhoto) -> photo_rows.PhotoUpdate:
-    m = d.metadata
-    assert m is not None and d.content_hash is not None
-    return photo_rows.PhotoUpdate(
-        id=d.photo_id,
-        size=photo.size,
-        mtime=photo.mtime,
-        content_hash=d.content_hash,
-        width=m.width,
-        height=m.height,
-        taken_at=m.taken_at,
-        camera=m.camera,
-        lens=m.lens,
-        latitude=m.latitude,
-        longitude=m.longitude,
-        altitude=m.altitude,
-        exif_data=m.exif_data,
-    )

@@ -1,0 +1,211 @@
+"""Indexing throughput on a synthetic 12 MP JPEG library: decode stage alone, model stage alone,
+end to end into a fresh database, and (with --peer) rclip 3.3.0 on the same files in the same run.
+
+    .venv/bin/python bench/index_throughput.py --files 160 --peer
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import BENCH_ROOT, REPO, CpuMeter, command, machine, stop_embedded  # noqa: E402
+
+from engine.app import PhotoIndex  # noqa: E402
+from engine.config import Settings  # noqa: E402
+from engine.db.database import open_database  # noqa: E402
+from engine.indexing.cluster import DECODE, ClusterHandle  # noqa: E402
+from engine.indexing.tasks import DecodeItem, decode_batch  # noqa: E402
+from engine.media.formats import format_of  # noqa: E402
+from engine.models.image_text import ImageTextModel  # noqa: E402
+from engine.models.paths import is_model_dir  # noqa: E402
+from engine.models.registry import ModelSpec, get_spec  # noqa: E402
+from engine.models.synthetic import Size, build_random_model  # noqa: E402
+
+PEERS = REPO.parent / "shared" / "peers"
+TESTDATA = REPO.parent / "shared" / "testdata"
+SIZES: dict[str, Size] = {"SigLIP": "so400m", "SigLIP2": "so400m", "ViT-B/32": "vit-b32", "ViT-B/16": "vit-b16", "ViT-L/14": "vit-l14"}
+
+
+@dataclass(frozen=True)
+class Row:
+    stage: str
+    what: str
+    files: int
+    seconds: float
+    cpu: CpuMeter
+
+    @property
+    def rate(self) -> float:
+        return self.files / self.seconds
+
+    def markdown(self) -> str:
+        core_ms = 1000 * self.cpu.own_cores * self.cpu.seconds / self.files
+        return (f"| {self.stage} | {self.what} | {self.files} | {self.seconds:.1f} | **{self.rate:.2f}** |"
+                f" {core_ms:.0f} | {self.cpu.own_cores:.2f} | {self.cpu.other_cores:.2f} |")
+
+
+def log(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def ensure_corpus(n: int, folder: Path | None) -> Path:
+    folder = folder or BENCH_ROOT / f"corpus-{n}"
+    if len(list(folder.glob("*.jpg"))) < n:
+        log(f"making {n} 12 MP JPEGs in {folder}")
+        subprocess.run([sys.executable, str(PEERS / "make_corpus.py"), str(TESTDATA), str(folder), str(n)], check=True)
+    return folder
+
+
+def ensure_model(spec: ModelSpec) -> Path:
+    size = SIZES[spec.name]
+    folder = BENCH_ROOT / "models" / size
+    if not is_model_dir(folder):
+        log(f"building a random-weight {size} model in {folder}")
+        staging = Path(tempfile.mkdtemp(dir=BENCH_ROOT, prefix=f"model-{size}-"))
+        build_random_model(spec.family, staging, size=size)
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        shutil.rmtree(folder, ignore_errors=True)
+        staging.rename(folder)
+    return folder
+
+
+def decode_stage(settings: Settings, files: list[Path], model: ImageTextModel) -> tuple[Row, list[np.ndarray]]:
+    handle = ClusterHandle(settings)
+    try:
+        client = handle.client()
+        workers = sum("CPU" in w.get("resources", {}) for w in client.scheduler_info(n_workers=-1)["workers"].values())
+        geometries, cap, size = [model.preprocessor], settings.max_image_pixels, settings.decode_batch_size
+        items = [DecodeItem(i, path, format_of(path) or "jpg") for i, path in enumerate(files)]
+        client.gather([client.submit(decode_batch, [item], geometries, cap, resources=DECODE, pure=False) for item in items[:workers]])
+        with CpuMeter() as cpu:
+            futures = [client.submit(decode_batch, items[i : i + size], geometries, cap, resources=DECODE, pure=False)
+                       for i in range(0, len(items), size)]
+            decoded = [d for batch in client.gather(futures) for d in batch]
+    finally:
+        handle.close()
+    failed = [d.reason for d in decoded if not d.ok]
+    assert not failed, failed[:3]
+    arrays = [d.arrays[model.preprocessor.key()] for d in decoded]
+    what = f"`decode_batch` on {workers} Dask decode workers, batch {size}, to {arrays[0].shape[1]}x{arrays[0].shape[0]} uint8"
+    return Row("(a) decode", what, len(files), cpu.seconds, cpu), arrays
+
+
+def model_stage(model: ImageTextModel, arrays: list[np.ndarray], batch_size: int) -> Row:
+    model.load()
+    batches = [np.stack(arrays[i : i + batch_size]) for i in range(0, len(arrays), batch_size)]
+    model.encode_images(batches[0])
+    with CpuMeter() as cpu:
+        for batch in batches:
+            model.encode_images(batch)
+    import torch
+
+    threads = torch.get_num_threads()
+    dtype = str(model.model.dtype).removeprefix("torch.")
+    model.unload()
+    what = f"`encode_images`, {model.spec.name} random weights, {dtype}, batch {batch_size}, {model.device}, {threads} threads"
+    return Row("(b) model", what, len(arrays), cpu.seconds, cpu)
+
+
+def end_to_end(settings: Settings, n: int, table: str) -> list[Row]:
+    rows: list[Row] = []
+    engine = PhotoIndex(settings, open_database(settings))
+    try:
+        for stage, what in (
+            ("(c) end to end, cold", "`PhotoIndex.index()` into a fresh DB: Dask cluster start, model load, scan, decode, embed, write"),
+            ("(c') end to end, warm", "the same engine again after `TRUNCATE photos CASCADE` (cluster up, model loaded)"),
+        ):
+            with engine.db.connection() as conn:
+                conn.execute("TRUNCATE photos CASCADE")
+            with CpuMeter(settings.embedded_db_dir.resolve()) as cpu:
+                report = engine.index(settings.clip_model)
+            with engine.db.connection() as conn:
+                vectors = conn.execute(f"SELECT count(*) AS n FROM {table}").fetchone()["n"]
+                photos = conn.execute("SELECT count(*) AS n FROM photos WHERE metadata_read").fetchone()["n"]
+            assert vectors == photos == n and report.failed == 0, (vectors, photos, report)
+            rows.append(Row(stage, what, n, cpu.seconds, cpu))
+            log(f"{stage}: {n} rows in {cpu.seconds:.1f} s")
+    finally:
+        engine.close()
+        stop_embedded(settings)
+    return rows
+
+
+def rclip(corpus: Path, n: int, runs: int) -> Row:
+    with CpuMeter() as cpu:
+        out = subprocess.run(["bash", str(PEERS / "rclip_rate.sh"), str(corpus), str(runs)],
+                             check=True, capture_output=True, text=True).stdout
+    log(out.strip())
+    seconds = [float(s) for s in re.findall(r"files in ([\d.]+) s", out)]
+    assert len(seconds) == runs, out
+    listed = ", ".join(f"{n / s:.2f}" for s in seconds)
+    what = f"`rclip_rate.sh`, start-up included, best of {runs} runs ({listed} img/s); CPU columns: all runs"
+    return Row("(d) rclip 3.3.0", what, n, min(seconds), cpu)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--files", type=int, default=160)
+    parser.add_argument("--model", default="ViT-B/32", help="registry name")
+    parser.add_argument("--corpus", type=Path, help="default /tmp/photoindex-bench/corpus-N")
+    parser.add_argument("--workers", type=int, help="decode worker processes (engine default: CPU count)")
+    parser.add_argument("--device", default="auto", help="CLIP_DEVICE: auto | cpu | cuda")
+    parser.add_argument("--peer", action="store_true", help="also run rclip 3.3.0 on the same files")
+    parser.add_argument("--peer-runs", type=int, default=2)
+    args = parser.parse_args()
+
+    spec = get_spec(args.model)
+    corpus = ensure_corpus(args.files, args.corpus)
+    files = sorted(corpus.glob("*.jpg"))[: args.files]
+    assert len(files) == args.files, f"{corpus} holds {len(files)} JPEGs, fewer than {args.files}"
+    if len(list(corpus.iterdir())) != args.files:
+        sys.exit(f"{corpus} must hold exactly the {args.files} files, since the engine and rclip index the whole folder")
+    model_dir = ensure_model(spec)
+    run_dir = Path(tempfile.mkdtemp(dir=BENCH_ROOT, prefix="index-run-"))
+    settings = Settings(
+        data_dir=run_dir, database_url=None, photos_dir=corpus, model_paths={spec.name: model_dir},
+        clip_model=spec.name, clip_device=args.device, dask_decode_workers=args.workers,
+    )
+    model = ImageTextModel(spec, model_dir, device=args.device, num_threads=os.cpu_count())
+
+    log("(a) decode stage")
+    rows = []
+    row, arrays = decode_stage(settings, files, model)
+    rows.append(row)
+    log("(b) model stage")
+    rows.append(model_stage(model, arrays, settings.clip_batch_size))
+    del arrays
+    log("(c) end to end")
+    rows += end_to_end(settings, args.files, spec.table)
+    shutil.rmtree(run_dir, ignore_errors=True)
+    peer = None
+    if args.peer:
+        log("(d) rclip 3.3.0")
+        peer = rclip(corpus, args.files, args.peer_runs)
+        rows.append(peer)
+
+    print(f"\n### Indexing throughput: {args.files} synthetic 12 MP JPEGs (4000x3000, q90, ~2 MB), model {spec.name}\n")
+    print("| stage | what | files | s | img/s | core-ms/img | our cores busy | other load (cores) |")
+    print("|---|---|---|---|---|---|---|---|")
+    for row in rows:
+        print(row.markdown())
+    if peer is not None:
+        cold, warm = rows[2], rows[3]
+        print(f"| ours / rclip | (c) / (d) = **{cold.rate / peer.rate:.2f}**; (c') / (d) = {warm.rate / peer.rate:.2f} | | | | | | |")
+    print(f"\ncommand: `{command()}`")
+    print(f"machine: {machine()}")
+    print(f"date: {time.strftime('%Y-%m-%d %H:%M')}")
+
+
+if __name__ == "__main__":
+    main()
