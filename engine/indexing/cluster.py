@@ -53,7 +53,7 @@ def local_cluster(decode_workers: int, model_workers: int, gpus: int, decode_mem
             env["CUDA_VISIBLE_DEVICES"] = str(i)
         workers[f"model-{i}"] = {"cls": Nanny, "options": {"host": "127.0.0.1", "silence_logs": logging.WARNING, "nthreads": 1,
                                                            "resources": MODEL, "env": env}}
-    scheduler = {"cls": Scheduler, "options": {"host": "127.0.0.1", "dashboard_address": None}}
+    scheduler = {"cls": Scheduler, "options": {"host": "127.0.0.1", "dashboard": False, "dashboard_address": "127.0.0.1:0"}}
     return SpecCluster(scheduler=scheduler, workers=workers, name="photoindex", silence_logs=logging.WARNING)
 
 
