@@ -5,9 +5,12 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from dashboard.api import indexing, photos, search, system
+from dashboard.api import faces, persons
+from dashboard.api import admin, albums, duplicates, library
+from dashboard.api.access import require_access
 from dashboard.api.errors import install_error_handlers
 from engine.app import PhotoIndex
 from engine.config import Settings, get_settings
@@ -36,9 +39,14 @@ def create_app(settings: Settings | None = None, engine: PhotoIndex | None = Non
         version="0.1.0",
         description="Index a home photo library and search it by text, image and face.",
         lifespan=lifespan,
+        dependencies=[Depends(require_access)],
     )
     install_error_handlers(app)
     for module in (system, search, photos, indexing):
+        app.include_router(module.router)
+    for module in (faces, persons):
+        app.include_router(module.router)
+    for module in (library, duplicates, albums, admin):
         app.include_router(module.router)
     _mount_dashboard(app)
     return app

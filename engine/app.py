@@ -10,10 +10,13 @@ from engine.config import Settings, get_settings
 from engine.db import embeddings as embedding_rows
 from engine.db import photos as photo_rows
 from engine.db.database import Database, open_database
+from engine.faces.service import Faces
 from engine.indexing.cluster import ClusterHandle
 from engine.indexing.pipeline import Indexer, IndexProgress, IndexReport, ProgressCallback
 from engine.jobs.runner import JobContext, JobRunner, JobStatus
-from engine.media.thumbnails import ThumbnailCache
+from engine.jobs.queue import IndexQueue
+from engine.library.service import Library, wire_stages
+from engine.media.thumbcache import LayeredThumbnailCache
 from engine.models.errors import ModelNotAvailable
 from engine.models.manager import ModelManager
 from engine.models.registry import MODELS, get_spec
@@ -32,8 +35,13 @@ class PhotoIndex:
         self.cluster = cluster or ClusterHandle(settings)
         self.indexer = Indexer(db, settings, self.models, self.cluster)
         self.search = SearchService(db, self.models, settings.max_image_pixels)
-        self.thumbnails = ThumbnailCache(settings.resolved_thumb_cache_dir, settings.max_image_pixels)
+        self.thumbnails = LayeredThumbnailCache(settings.resolved_thumb_cache_dir, settings.max_image_pixels,
+                                                memory_bytes=settings.thumb_memory_cache_mb << 20)
         self.jobs = JobRunner()
+        self.library = Library(db, settings, self.cluster, self.thumbnails)
+        self.queue = IndexQueue(self.jobs, settings.queue_empty_command)
+        wire_stages(self)
+        self.faces = Faces(db, settings, self.cluster, self.search)
 
     @classmethod
     def open(cls, settings: Settings | None = None) -> "PhotoIndex":
@@ -44,6 +52,7 @@ class PhotoIndex:
         if self._owns_cluster:
             self.cluster.close()
         self.models.unload_all()
+        self.faces.close()
         self.db.close()
 
     def __enter__(self) -> "PhotoIndex":

@@ -37,9 +37,25 @@ class Settings(BaseSettings):
     decode_timeout_s: float = 120.0
     max_image_pixels: int = 200_000_000
 
+    face_model: str = Field("buffalo_l", description="InsightFace model pack name (buffalo_l, buffalo_s, ...).")
+    face_model_dir: Path | None = Field(None, description="A folder holding the pack's ONNX files; overrides FACE_MODEL.")
+    face_model_download: bool = Field(True, description="Let insightface download FACE_MODEL when it is nowhere on disk.")
+    face_device: str = Field("auto", description="auto | cpu | cuda | cuda:N (onnxruntime execution provider)")
+    face_det_size: int = Field(640, description="Detector input side; HD mode uses face_det_size_hd.")
+    face_det_size_hd: int = 1280
+    face_det_threshold: float = 0.5
+    face_min_size: int = Field(20, description="Smaller faces (short side, original pixels) are dropped.")
+    face_batch_size: int = Field(16, description="Photos per face-model batch.")
+    face_assign_threshold: float = Field(0.5, description="Default cosine similarity for auto-assigning faces.")
+    face_cluster_similarity: float = Field(0.5, description="Faces at least this similar may share a suggested person.")
+    face_cluster_min_faces: int = 3
+
     host: str = "127.0.0.1"
     port: int = 8000
     index_on_start: bool = True
+    api_token: str | None = Field(None, description="Required (Bearer / X-API-Token) for data and images; must be set when HOST is not loopback.")
+    thumb_memory_cache_mb: int = Field(128, description="Memory LRU of rendered thumbnails, in front of THUMB_CACHE_DIR.")
+    queue_empty_command: list[str] | None = Field(None, description='argv run when the job queue empties and the flag is on, e.g. ["systemctl", "poweroff"].')
 
     telegram_bot_token: str | None = None
     telegram_allowed_users: str | None = None

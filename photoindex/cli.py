@@ -21,8 +21,10 @@ def _expected_errors() -> tuple[type[Exception], ...]:
     from engine.models.registry import UnknownModel
     from engine.search.service import NotIndexed, PhotoNotFound
 
+    from engine.faces.errors import FaceError
+
     return (ModelNotAvailable, UnknownModel, LibraryUnavailable, EmbeddingSizeMismatch, DecodeError,
-            PhotoNotFound, NotIndexed)
+            PhotoNotFound, NotIndexed, FaceError)
 
 
 def cmd_index(args: argparse.Namespace) -> int:
@@ -83,7 +85,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     settings = get_settings()
     if args.no_index:
         settings.index_on_start = False
-    host = args.host or settings.host
+    host = settings.host = args.host or settings.host  # the access rule depends on where it listens
     port = args.port or settings.port
     uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
     return 0
@@ -141,6 +143,33 @@ def cmd_failed(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_faces(args: argparse.Namespace) -> int:
+    from engine.app import PhotoIndex
+    from engine.indexing.scan import scan_library
+
+    with PhotoIndex.open() as engine:
+        engine.faces.pack_dir()  # a missing model is one clear sentence before any work
+        if not args.no_scan:
+            scan_library(engine.db, engine.settings.photos_dir)
+        bar = tqdm(total=0, unit="img", desc="faces", dynamic_ncols=True)
+
+        def progress(p) -> None:
+            if bar.total != p.total:
+                bar.reset(total=p.total)
+            bar.n = p.done
+            bar.set_postfix(failed=p.failed, refresh=False)
+            bar.refresh()
+
+        report = engine.faces.index(skip_indexed=not args.all, batch_size=args.batch_size, progress=progress)
+        bar.close()
+        print(f"{report.model}: {report.faces} faces in {report.photos} photos, {report.failed} failed"
+              f" in {report.seconds:.1f} s")
+        if not args.no_suggest:
+            c = engine.faces.clusters.update()
+            print(f"suggested people: {c.new_suggestions} new, {c.joined_existing} faces joined existing ones")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="photoindex", description=__doc__)
     parser.add_argument("-v", "--verbose", action="store_true")
@@ -181,6 +210,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=int, default=100)
     p.add_argument("--reset", action="store_true", help="clear the flags so the next run retries them")
     p.set_defaults(func=cmd_failed)
+
+    p = sub.add_parser("faces", help="find and recognise faces in photos not yet done (resumable)")
+    p.add_argument("--all", action="store_true", help="detect again in every photo (persons are kept)")
+    p.add_argument("--batch-size", type=int, help="photos per model batch (default FACE_BATCH_SIZE)")
+    p.add_argument("--no-scan", action="store_true", help="only photos already known")
+    p.add_argument("--no-suggest", action="store_true", help="do not group unassigned faces afterwards")
+    p.set_defaults(func=cmd_faces)
     return parser
 
 

@@ -1,6 +1,7 @@
 """Engine exceptions -> HTTP answers. Only the transport speaks HTTP."""
 from __future__ import annotations
 
+import psycopg
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
@@ -17,6 +18,7 @@ _STATUS: dict[type[Exception], int] = {
     DecodeError: 422,
     PhotoNotFound: 404,
     NotIndexed: 409,
+    psycopg.DataError: 422,  # input the database cannot hold (NUL characters, numbers out of range)
 }
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 from typing import Literal
 
 from fastapi import APIRouter, HTTPException, Request, Response
-from fastapi.responses import FileResponse
 from starlette.concurrency import run_in_threadpool
 
 from dashboard.api.deps import Engine
@@ -52,8 +51,8 @@ async def _image(photo_id: int, kind: Literal["thumb", "full"], request: Request
         raise HTTPException(403, str(exc)) from exc
     if not source.is_file():
         raise HTTPException(404, f"the file of photo {photo_id} is gone from the library")
-    cached = await run_in_threadpool(engine.thumbnails.get, p.id, source, p.format, kind, p.rotation, version)
-    return FileResponse(cached, media_type="image/jpeg", headers=headers)
+    data = await run_in_threadpool(engine.thumbnails.get_bytes, p.id, source, p.format, kind, p.rotation, version)
+    return Response(data, media_type="image/jpeg", headers=headers)
 
 
 @router.get("/image/{photo_id}/thumb", response_class=Response, responses={200: {"content": {"image/jpeg": {}}}})

@@ -90,7 +90,7 @@ def reset_changed(conn: psycopg.Connection, changes: Sequence[tuple[int, int, fl
         cur.executemany(
             "UPDATE photos SET size = %s, mtime = %s, format = %s, content_hash = %s,"
             " metadata_read = FALSE, index_failed = FALSE, fail_reason = NULL,"
-            " faces_indexed = FALSE, updated_at = now() WHERE id = %s",
+            " faces_indexed = FALSE, phash = NULL, phash_indexed = FALSE, updated_at = now() WHERE id = %s",
             [(size, mtime, fmt, h, pid) for pid, size, mtime, fmt, h in changes],
         )
         for table in EMBEDDING_TABLES:

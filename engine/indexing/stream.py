@@ -73,13 +73,9 @@ class BatchStream:
 
     def _submit(self, photos: list[PendingPhoto]) -> _InFlight:
         items = [DecodeItem(p.id, self.root / p.path, p.format) for p in photos]
-        decodes = [
-            self.client.submit(decode_batch, items[i : i + self.decode_size], self.geometries, self.max_pixels,
-                               resources=DECODE, pure=False)
-            for i in range(0, len(items), self.decode_size)
-        ]
-        if self.refs:
-            result = self.client.submit(embed_batch, decodes, self.refs, resources=MODEL, pure=False)
+        decodes = [self._submit_decode(items[i : i + self.decode_size]) for i in range(0, len(items), self.decode_size)]
+        if self.has_model_stage:
+            result = self._submit_model(decodes)
         else:
             (result,) = decodes  # metadata only: no model stage
         return _InFlight({p.id: p for p in photos}, result, decodes)
@@ -113,8 +109,7 @@ class BatchStream:
     def _one_by_one(self, group: Group) -> Iterator[tuple[Group, list[DecodedPhoto]]]:
         for photo in group.values():
             item = DecodeItem(photo.id, self.root / photo.path, photo.format)
-            decoded = self.client.submit(decode_batch, [item], self.geometries, self.max_pixels,
-                                         resources=DECODE, pure=False)
+            decoded = self._submit_decode([item])
             try:
                 result = decoded.result(timeout=self.timeout)
             except TimeoutError:
@@ -122,9 +117,21 @@ class BatchStream:
                 result = [DecodedPhoto(photo.id, False, f"decoding did not finish in {self.timeout:g} s; stopped")]
             except Exception as exc:
                 result = [DecodedPhoto(photo.id, False, f"the decoder crashed on this file ({type(exc).__name__})")]
-            if self.refs and result[0].ok:
-                result = self.client.submit(embed_batch, [result], self.refs, resources=MODEL, pure=False).result()
+            if self.has_model_stage and result[0].ok:
+                result = self._submit_model([result]).result()
             yield {photo.id: photo}, result
+
+    @property
+    def has_model_stage(self) -> bool:
+        return bool(self.refs)
+
+    def _submit_decode(self, items: list[DecodeItem]) -> Future:
+        """One decode task on a CPU worker; subclasses run other decoders (faces)."""
+        return self.client.submit(decode_batch, items, self.geometries, self.max_pixels, resources=DECODE, pure=False)
+
+    def _submit_model(self, decodes: list) -> Future:
+        """One model task on the model worker over decode results (futures or lists)."""
+        return self.client.submit(embed_batch, decodes, self.refs, resources=MODEL, pure=False)
 
     def _stop(self, futures: list[Future]) -> None:
         """Cancel futures and restart the workers still busy with them (a hung decoder holds its thread)."""

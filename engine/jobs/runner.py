@@ -62,6 +62,8 @@ class JobRunner:
         self._ids = itertools.count(1)
         self._history = history
         self._lock = threading.Lock()
+        self.on_idle: Callable[[], None] | None = None
+        """Called in the runner thread each time the last queued job has finished."""
         self._thread = threading.Thread(target=self._loop, name="photoindex-jobs", daemon=True)
         self._thread.start()
 
@@ -84,6 +86,13 @@ class JobRunner:
             return False
         entry[1].set()
         return True
+
+    def cancel_all(self) -> list[int]:
+        """Cancel every queued or running job; returns their ids."""
+        ids = [s.id for s, _ in list(self._jobs.values()) if s.active]
+        for job_id in ids:
+            self.cancel(job_id)
+        return ids
 
     def get(self, job_id: int) -> JobStatus | None:
         entry = self._jobs.get(job_id)
@@ -124,3 +133,8 @@ class JobRunner:
                 status.state, status.error = "failed", str(exc)
             status.stage = status.state
             status.finished_at = time.time()
+            if self._queue.empty() and self.on_idle is not None:
+                try:
+                    self.on_idle()
+                except Exception:
+                    log.exception("the queue-empty hook failed")

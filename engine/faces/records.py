@@ -1,0 +1,68 @@
+"""What the faces layer hands out: faces as displayed (rotation applied) and persons."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from engine.db.faces import FaceRow
+from engine.db.persons import PersonRow
+from engine.faces.geometry import rotate_bbox, rotate_points, rotated_size
+
+
+@dataclass(frozen=True)
+class Face:
+    id: int
+    photo_id: int
+    path: str
+    bbox: tuple[float, float, float, float]
+    """As displayed: the user rotation applied."""
+    landmarks: list[list[float]]
+    bbox_original: tuple[float, float, float, float]
+    """As stored: the photo as decoded and EXIF-oriented, before the user rotation."""
+    image_width: int | None
+    image_height: int | None
+    """Size of the photo as displayed (rotation applied)."""
+    rotation: int
+    det_score: float
+    age: int | None
+    gender: str | None
+    person_id: int | None
+    person_name: str | None
+    assigned_by: str | None
+    cluster_id: int | None
+    model: str
+
+    @classmethod
+    def from_row(cls, r: FaceRow) -> "Face":
+        rotation = int(r.rotation or 0) % 360
+        bbox = tuple(float(v) for v in r.bbox)
+        points = [[float(r.landmarks[i]), float(r.landmarks[i + 1])] for i in range(0, len(r.landmarks or []), 2)]
+        w, h = r.width, r.height
+        if w and h and rotation:
+            shown_bbox = rotate_bbox(bbox, w, h, rotation)
+            points = rotate_points(points, w, h, rotation)
+            shown_w, shown_h = rotated_size(w, h, rotation)
+        else:
+            shown_bbox, shown_w, shown_h = bbox, w, h
+        return cls(
+            r.id, r.photo_id, r.path, tuple(round(v, 2) for v in shown_bbox), [[round(x, 2), round(y, 2)] for x, y in points],
+            bbox, int(shown_w) if shown_w else None, int(shown_h) if shown_h else None, rotation,
+            float(r.det_score), r.age, r.gender.strip() if r.gender else None, r.person_id, r.person_name,
+            r.assigned_by, r.cluster_id, r.model,
+        )
+
+
+@dataclass(frozen=True)
+class Person:
+    id: int
+    name: str
+    description: str | None
+    cover_face_id: int | None
+    face_count: int
+    photo_count: int
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def from_row(cls, r: PersonRow) -> "Person":
+        return cls(r.id, r.name, r.description, r.cover_face_id, r.face_count, r.photo_count, r.created_at, r.updated_at)
