@@ -17,6 +17,7 @@ from engine.faces.errors import FaceModelNotAvailable, InvalidRequest, NoFaceFou
 from engine.faces.geometry import iou, match_faces, rotate_bbox
 from engine.faces.pack import resolve_face_pack
 from engine.media.thumbnails import render_image
+from engine.search.service import PhotoNotFound
 from tests.conftest import make_settings
 from tests.face_fixtures import face_engine, face_settings, save_faces, tiny_face_pack  # noqa: F401
 from tests.fixtures import make_bad_files
@@ -317,3 +318,24 @@ def test_faces_command(tmp_path: Path, database_url: str, library: Path, tiny_fa
     assert missing.returncode == 2
     lines = missing.stderr.strip().splitlines()
     assert len(lines) == 1 and "FACE_MODEL_DIR" in lines[0] and "Traceback" not in missing.stderr
+
+
+def test_trash_and_restore_keep_faces_persons_and_vectors(face_engine: PhotoIndex, library: Path) -> None:
+    save_faces(library / "t.png", [("anna", 160, 160)])
+    face_engine.index()
+    index_faces(face_engine)
+    pid = photo_id(face_engine, "t.png")
+    (anna,) = face_engine.faces.of_photo(pid)
+    face_engine.faces.persons.assign(anna.id, new_name="Anna")
+
+    report = face_engine.library.trash.move_to_trash(ids=[pid])
+    with pytest.raises(PhotoNotFound):
+        face_engine.faces.of_photo(pid)
+    face_engine.library.trash.restore([t.trash_id for t in report.trashed])
+
+    (back,) = face_engine.faces.of_photo(pid)
+    assert (back.id, back.person_name, back.bbox) == (anna.id, "Anna", anna.bbox)
+    with face_engine.db.connection() as conn:
+        assert photo_rows.count_pending(conn, ["embeddings_vit_b32"]) == 0  # nothing to index again
+    hit = face_engine.search.image(model="ViT-B/32", image_bytes=(library / "t.png").read_bytes(), top_k=1).hits[0]
+    assert hit.id == pid

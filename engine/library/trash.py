@@ -3,9 +3,10 @@
 Layout: a photo at `PHOTOS_DIR/a/b/c.jpg` goes to `TRASH_DIR/a/b/c.jpg` (or `c (1).jpg` when a
 file of that name is already trashed). Its `photos` row is deleted in the same transaction
 (so search, stats and albums stop showing it, and embeddings/faces go with it) and kept in the
-`trash` table as JSON together with the ids of the albums it was in. `restore` moves the file
-back to its original path and re-inserts the same row (same id, metadata and rotation), back
-into the albums that still exist; vectors and faces are recomputed by the next indexing run.
+`trash` table as JSON together with the ids of the albums it was in, its faces and its vectors.
+`restore` moves the file back to its original path and re-inserts the same row (same id,
+metadata and rotation), its faces (linked to the persons that still exist) and its vectors, back
+into the albums that still exist: nothing needs indexing again.
 
 Safety: a request names photos by id or by library-relative path. Every request is checked in
 full before anything moves, and refused as a whole when one item is bad: unknown ids/paths,
@@ -29,6 +30,7 @@ from typing import Any
 from psycopg.types.json import Jsonb
 
 from engine.db.database import Database
+from engine.db.photos import EMBEDDING_TABLES
 from engine.library.paths import OutsideLibrary, resolve_inside
 
 log = logging.getLogger(__name__)
@@ -134,6 +136,27 @@ def _free_name(root: Path, rel: str) -> str:
     return candidate.as_posix()
 
 
+def _columns(conn: Any, table: str) -> list[str]:
+    return [c["column_name"] for c in conn.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_name = %s"
+        " AND table_schema = current_schema() ORDER BY ordinal_position", (table,))]
+
+
+def _restore_faces(conn: Any, faces: list[dict[str, Any]]) -> None:
+    """Re-insert a photo's faces; links to persons or suggestions deleted meanwhile become NULL."""
+    if not faces:
+        return
+    linked = {"person_id": "p.id", "cluster_id": "c.id"}
+    columns = _columns(conn, "faces")
+    values = ", ".join(linked.get(c, f"r.{c}") for c in columns)
+    conn.execute(
+        f"INSERT INTO faces ({', '.join(columns)}) SELECT {values}"
+        " FROM jsonb_populate_recordset(NULL::faces, %s) r"
+        " LEFT JOIN persons p ON p.id = r.person_id LEFT JOIN face_clusters c ON c.id = r.cluster_id",
+        (Jsonb(faces),),
+    )
+
+
 def _trashed(row: dict[str, Any]) -> TrashedPhoto:
     return TrashedPhoto(row["id"], row["photo_id"], row["original_path"], row["trash_path"], row["size"],
                         row["content_hash"], row.get("deleted_at"), row.get("reason"))
@@ -197,13 +220,22 @@ class Trash:
                     return None
                 albums = [r["album_id"] for r in conn.execute(
                     "SELECT album_id FROM album_photos WHERE photo_id = %s ORDER BY album_id", (photo_id,))]
+                faces = conn.execute(
+                    "SELECT coalesce(jsonb_agg(to_jsonb(f) ORDER BY f.id), '[]'::jsonb) AS j FROM faces f"
+                    " WHERE photo_id = %s", (photo_id,)).fetchone()["j"]
+                vectors = {}
+                for table in EMBEDDING_TABLES:
+                    found = conn.execute(f"SELECT embedding::text AS v FROM {table} WHERE photo_id = %s", (photo_id,)).fetchone()
+                    if found:
+                        vectors[table] = found["v"]
                 trash_rel = _free_name(trash, rel)
                 destination = strict_path(trash, trash_rel)  # no links inside TRASH_DIR either
                 data = photo["j"]
                 row = conn.execute(
-                    "INSERT INTO trash (photo_id, original_path, trash_path, size, content_hash, photo, album_ids, reason)"
-                    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s) RETURNING *",
-                    (photo_id, rel, trash_rel, data["size"], data.get("content_hash"), Jsonb(data), albums, reason),
+                    "INSERT INTO trash (photo_id, original_path, trash_path, size, content_hash, photo, album_ids,"
+                    " faces, embeddings, reason) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING *",
+                    (photo_id, rel, trash_rel, data["size"], data.get("content_hash"), Jsonb(data), albums,
+                     Jsonb(faces), Jsonb(vectors), reason),
                 ).fetchone()
                 conn.execute("DELETE FROM photos WHERE id = %s", (photo_id,))
                 move_file(source, destination)
@@ -253,16 +285,17 @@ class Trash:
         moved = False
         try:
             with self.db.connection() as conn:
-                columns = [c["column_name"] for c in conn.execute(
-                    "SELECT column_name FROM information_schema.columns WHERE table_name = 'photos'"
-                    " AND table_schema = current_schema()")]
-                present = [c for c in columns if c in r["photo"]]
+                present = [c for c in _columns(conn, "photos") if c in r["photo"]]
                 names = ", ".join(present)
                 conn.execute(
                     f"INSERT INTO photos ({names}) SELECT {names} FROM jsonb_populate_record(NULL::photos, %s)",
                     (Jsonb(r["photo"]),),
                 )
-                conn.execute("UPDATE photos SET faces_indexed = FALSE, updated_at = now() WHERE id = %s", (r["photo_id"],))
+                _restore_faces(conn, r["faces"])
+                for table, vector in (r["embeddings"] or {}).items():
+                    if table in EMBEDDING_TABLES:
+                        conn.execute(f"INSERT INTO {table} (photo_id, embedding) VALUES (%s, %s::halfvec)",
+                                     (r["photo_id"], vector))
                 conn.execute(
                     "INSERT INTO album_photos (album_id, photo_id) SELECT a.id, %s FROM albums a WHERE a.id = ANY(%s)"
                     " ON CONFLICT DO NOTHING",

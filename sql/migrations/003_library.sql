@@ -28,8 +28,8 @@ CREATE INDEX IF NOT EXISTS album_photos_photo_idx ON album_photos (photo_id);
 
 -- A trashed photo: the file sits at TRASH_DIR/trash_path (the library's folder structure), its
 -- photos row is deleted (embeddings and faces go with it) and kept here as JSON, together with
--- the albums it was in, so a restore puts back the same id, metadata and rotation; the next
--- indexing run recomputes its vectors.
+-- the albums it was in, its faces (person links included) and its image-text vectors, so a
+-- restore puts back the same id, metadata, rotation, people and search vectors.
 CREATE TABLE IF NOT EXISTS trash (
     id             BIGSERIAL PRIMARY KEY,
     photo_id       BIGINT NOT NULL,
@@ -39,6 +39,8 @@ CREATE TABLE IF NOT EXISTS trash (
     content_hash   TEXT,
     photo          JSONB NOT NULL,
     album_ids      BIGINT[] NOT NULL DEFAULT '{}',
+    faces          JSONB NOT NULL DEFAULT '[]'::jsonb,   -- its faces, with person links and embeddings
+    embeddings     JSONB NOT NULL DEFAULT '{}'::jsonb,   -- image-text vectors by table name
     reason         TEXT,
     deleted_at     TIMESTAMPTZ NOT NULL DEFAULT now()
 );
