@@ -21,6 +21,8 @@ log = logging.getLogger(__name__)
 
 DECODE = {"CPU": 1}
 MODEL = {"MODEL": 1}
+MODEL_THREADS_ENV = "PHOTOINDEX_MODEL_THREADS"
+"""Inference threads of a model worker (Dask's nanny pins workers to one thread otherwise)."""
 
 
 def cuda_device_count() -> int:
@@ -48,7 +50,7 @@ def local_cluster(decode_workers: int, model_workers: int, gpus: int, decode_mem
             },
         }
     for i in range(model_workers):
-        env = {"OMP_NUM_THREADS": str(threads)}
+        env = {"OMP_NUM_THREADS": str(threads), MODEL_THREADS_ENV: str(threads)}
         if gpus:
             env["CUDA_VISIBLE_DEVICES"] = str(i)
         workers[f"model-{i}"] = {"cls": Nanny, "options": {"host": "127.0.0.1", "silence_logs": logging.WARNING, "nthreads": 1,

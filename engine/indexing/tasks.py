@@ -6,12 +6,14 @@ cluster. A failure of one file never fails the batch: it comes back with a reaso
 from __future__ import annotations
 
 import hashlib
+import os
 import threading
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
+from engine.indexing.cluster import MODEL_THREADS_ENV
 from engine.media.decode import DecodeError, load_image
 from engine.media.exif import PhotoMetadata, read_metadata
 from engine.media.preprocess import Preprocessor
@@ -89,7 +91,8 @@ def worker_model(ref: ModelRef):
     with _models_lock:
         model = _models.get(key)
         if model is None:
-            model = ImageTextModel(get_spec(ref.name), Path(ref.model_dir), device=ref.device)
+            threads = int(os.environ.get(MODEL_THREADS_ENV, 0)) or len(os.sched_getaffinity(0))
+            model = ImageTextModel(get_spec(ref.name), Path(ref.model_dir), device=ref.device, num_threads=threads)
             _models[key] = model
     model.load()
     return model
