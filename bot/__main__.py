@@ -1,2 +1,20 @@
-"""The Telegram bot (a client of the REST API) is built in a later issue."""
-raise SystemExit("photoindex bot: not built yet; see the Telegram bot issue")
+"""`python -m bot`: run the Telegram bot (long polling) against PHOTOINDEX_API_URL."""
+from __future__ import annotations
+
+import logging
+
+from bot.app import build_application
+from bot.config import BotSettings
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    settings = BotSettings()
+    if not settings.allowed_ids:
+        logging.warning("TELEGRAM_ALLOWED_USERS is empty: the bot will refuse everybody")
+    build_application(settings).run_polling(allowed_updates=["message"])
+
+
+if __name__ == "__main__":
+    main()

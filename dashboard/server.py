@@ -10,6 +10,8 @@ from fastapi import Depends, FastAPI
 from dashboard.api import indexing, photos, search, system
 from dashboard.api import faces, persons
 from dashboard.api import admin, albums, duplicates, library
+from dashboard.api import ai
+from dashboard.api import ui
 from dashboard.api.access import require_access
 from dashboard.api.errors import install_error_handlers
 from engine.app import PhotoIndex
@@ -48,6 +50,8 @@ def create_app(settings: Settings | None = None, engine: PhotoIndex | None = Non
         app.include_router(module.router)
     for module in (library, duplicates, albums, admin):
         app.include_router(module.router)
+    app.include_router(ai.router)
+    app.include_router(ui.router)
     _mount_dashboard(app)
     return app
 

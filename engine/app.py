@@ -21,6 +21,9 @@ from engine.models.errors import ModelNotAvailable
 from engine.models.manager import ModelManager
 from engine.models.registry import MODELS, get_spec
 from engine.search.service import SearchService
+from engine.search.translate import Translator
+from engine.assistant.service import Assistant
+from engine.geo.places import backfill as geocode_backfill
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +37,10 @@ class PhotoIndex:
         self._owns_cluster = cluster is None
         self.cluster = cluster or ClusterHandle(settings)
         self.indexer = Indexer(db, settings, self.models, self.cluster)
-        self.search = SearchService(db, self.models, settings.max_image_pixels)
+        self.search = SearchService(
+            db, self.models, settings.max_image_pixels, default_model=settings.clip_model, rrf_k=settings.rrf_k,
+            rrf_weights=settings.rrf_weights, translator=Translator(
+                settings.translate_api_key, settings.translate_base_url, settings.translate_timeout_s))
         self.thumbnails = LayeredThumbnailCache(settings.resolved_thumb_cache_dir, settings.max_image_pixels,
                                                 memory_bytes=settings.thumb_memory_cache_mb << 20)
         self.jobs = JobRunner()
@@ -42,6 +48,7 @@ class PhotoIndex:
         self.queue = IndexQueue(self.jobs, settings.queue_empty_command)
         wire_stages(self)
         self.faces = Faces(db, settings, self.cluster, self.search)
+        self.assistant = Assistant(db, settings, self.search)
 
     @classmethod
     def open(cls, settings: Settings | None = None) -> "PhotoIndex":
@@ -53,6 +60,7 @@ class PhotoIndex:
             self.cluster.close()
         self.models.unload_all()
         self.faces.close()
+        self.search.translator.close()
         self.db.close()
 
     def __enter__(self) -> "PhotoIndex":
@@ -79,8 +87,11 @@ class PhotoIndex:
             self.models.get(name)
         except ModelNotAvailable as exc:
             report = self.indexer.run([], scan=scan, progress=progress, cancel=cancel)
-            return replace(report, warnings=(*report.warnings, str(exc)))
-        return self.indexer.run([name], scan=scan, progress=progress, cancel=cancel)
+            report = replace(report, warnings=(*report.warnings, str(exc)))
+        else:
+            report = self.indexer.run([name], scan=scan, progress=progress, cancel=cancel)
+        geocode_backfill(self.db)  # places of photos with GPS, offline (the place filter)
+        return report
 
     def start_index_job(self, model: str | None = None) -> JobStatus:
         name = get_spec(model or self.settings.clip_model).name

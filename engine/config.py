@@ -61,6 +61,13 @@ class Settings(BaseSettings):
     telegram_allowed_users: str | None = None
     gemini_api_key: str | None = None
     gemini_model: str = "gemini-2.5-flash"
+    gemini_base_url: str | None = Field(None, description="Override the Gemini API endpoint (a proxy, a test server).")
+    gemini_timeout_s: float = Field(20.0, description="Past this the assistant answers with the offline parser.")
+    translate_api_key: str | None = Field(None, description="Google Cloud Translation API key; empty = queries are never translated.")
+    translate_base_url: str | None = Field(None, description="Override the Translation API endpoint.")
+    translate_timeout_s: float = Field(3.0, description="Past this the original query is used.")
+    rrf_k: float = Field(60.0, gt=0, description="Reciprocal Rank Fusion constant for multi-model search.")
+    rrf_weights: dict[str, float] = Field(default_factory=dict, description='Per-model RRF weights, e.g. {"SigLIP": 2}; default 1.')
 
     @field_validator("database_url", "dask_scheduler_address", mode="before")
     @classmethod

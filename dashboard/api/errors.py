@@ -9,7 +9,7 @@ from engine.indexing.scan import LibraryUnavailable
 from engine.media.decode import DecodeError
 from engine.models.errors import ModelNotAvailable
 from engine.models.registry import UnknownModel
-from engine.search.service import NotIndexed, PhotoNotFound
+from engine.search.service import NoModelIndexed, NotIndexed, PhotoNotFound
 
 _STATUS: dict[type[Exception], int] = {
     ModelNotAvailable: 503,
@@ -18,6 +18,7 @@ _STATUS: dict[type[Exception], int] = {
     DecodeError: 422,
     PhotoNotFound: 404,
     NotIndexed: 409,
+    NoModelIndexed: 409,
     psycopg.DataError: 422,  # input the database cannot hold (NUL characters, numbers out of range)
 }
 

@@ -53,6 +53,7 @@ def nearest(
     min_score: float | None = None,
     formats: Sequence[str] | None = None,
     exclude_ids: Sequence[int] = (),
+    where: tuple[Sequence[str], Sequence[object]] = ((), ()),
 ) -> list[Neighbour]:
     """Top-k photos by cosine similarity through the HNSW index, filters applied inside the scan.
 
@@ -66,13 +67,15 @@ def nearest(
     if exclude_ids:
         conditions.append("NOT (p.id = ANY(%s))")
         params.append(list(exclude_ids))
-    where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
+    conditions += list(where[0])
+    params += list(where[1])
+    where_sql = f"WHERE {' AND '.join(conditions)}" if conditions else ""
     vec = HalfVector(np.asarray(query, dtype=np.float32))
     sql = (
         "SELECT * FROM ("
         f" SELECT p.id, p.path, p.format, p.taken_at, p.width, p.height,"
         f" 1 - (e.embedding <=> %s) AS score"
-        f" FROM {table} e JOIN photos p ON p.id = e.photo_id {where}"
+        f" FROM {table} e JOIN photos p ON p.id = e.photo_id {where_sql}"
         f" ORDER BY e.embedding <=> %s LIMIT %s) hits"
         " WHERE %s::float8 IS NULL OR score >= %s ORDER BY score DESC"
     )

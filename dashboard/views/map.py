@@ -1,0 +1,150 @@
+"""Map: photos with GPS on a Bokeh tile map, clustered when dense; a click opens the photo(s).
+
+Tiles come from the user's browser (OpenStreetMap/CARTO); offline, the points still draw on a blank map.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import panel as pn
+import param
+from bokeh.models import ColumnDataSource, HoverTool, TapTool
+from bokeh.plotting import figure
+
+from dashboard.views.common import Context
+
+EARTH = 6378137.0
+CLUSTER_ABOVE = 300
+"""More points than this are binned into clusters (a circle per cell, sized by count)."""
+
+
+@dataclass(frozen=True)
+class GeoPhoto:
+    id: int
+    path: str
+    latitude: float
+    longitude: float
+    taken_at: datetime | None
+
+
+def gps_photos(engine: Any, ids: list[int] | None = None, limit: int = 100_000) -> list[GeoPhoto]:
+    """Photos with coordinates (all, or those of `ids`).
+
+    TODO(engine): one read query kept here until the engine offers a places listing
+    (e.g. `engine.library.places()`); the views otherwise hold no SQL.
+    """
+    sql = ("SELECT id, path, latitude, longitude, taken_at FROM photos WHERE latitude IS NOT NULL"
+           " AND longitude IS NOT NULL AND NOT index_failed")
+    args: tuple = ()
+    if ids is not None:
+        sql += " AND id = ANY(%s)"
+        args = (list(ids),)
+    sql += " ORDER BY taken_at NULLS LAST, id LIMIT %s"
+    with engine.db.connection() as conn:
+        rows = conn.execute(sql, (*args, limit)).fetchall()
+    return [GeoPhoto(r["id"], r["path"], float(r["latitude"]), float(r["longitude"]), r["taken_at"]) for r in rows]
+
+
+def mercator(lat: float, lon: float) -> tuple[float, float]:
+    lat = max(-85.0, min(85.0, lat))
+    return EARTH * math.radians(lon), EARTH * math.log(math.tan(math.pi / 4 + math.radians(lat) / 2))
+
+
+def cluster(points: list[GeoPhoto], cells: int = 40) -> list[dict[str, Any]]:
+    """One marker per photo, or per grid cell when there are many (ids kept for opening)."""
+    xy = [mercator(p.latitude, p.longitude) for p in points]
+    if len(points) <= CLUSTER_ABOVE:
+        return [{"x": x, "y": y, "ids": [p.id], "count": 1, "label": p.path} for p, (x, y) in zip(points, xy)]
+    xs, ys = [x for x, _ in xy], [y for _, y in xy]
+    size = max(max(xs) - min(xs), max(ys) - min(ys), 1.0) / cells
+    bins: dict[tuple[int, int], list[int]] = {}
+    for i, (x, y) in enumerate(xy):
+        bins.setdefault((int(x // size), int(y // size)), []).append(i)
+    out = []
+    for members in bins.values():
+        out.append({"x": sum(xs[i] for i in members) / len(members), "y": sum(ys[i] for i in members) / len(members),
+                    "ids": [points[i].id for i in members], "count": len(members),
+                    "label": f"{len(members)} photos" if len(members) > 1 else points[members[0]].path})
+    return out
+
+
+class MapView(pn.viewable.Viewer):
+    follow_search = param.Boolean(default=True, doc="Show only the current search results when there are any.")
+    markers = param.List(default=[])
+    message = param.String(default="")
+
+    def __init__(self, ctx: Context, search: Any = None, **params: Any) -> None:
+        super().__init__(**params)
+        self.ctx = ctx
+        self.engine = ctx.engine
+        self.search = search
+        self.opener = None
+        self.source = ColumnDataSource(data={"x": [], "y": [], "size": [], "label": [], "thumb": [], "count": []})
+        self.source.selected.on_change("indices", self._on_tap)
+        self._figure = None
+
+    def refresh(self) -> None:
+        ids = None
+        if self.follow_search and self.search is not None and self.search.results:
+            ids = [t.id for t in self.search.results]
+        points = gps_photos(self.engine, ids)
+        self.markers = cluster(points)
+        self.source.data = {
+            "x": [m["x"] for m in self.markers], "y": [m["y"] for m in self.markers],
+            "size": [10 + 6 * math.log2(m["count"]) for m in self.markers],
+            "label": [m["label"] for m in self.markers], "count": [m["count"] for m in self.markers],
+            "thumb": [self.ctx.thumb_url(m["ids"][0]) for m in self.markers],
+        }
+        scope = f"of the {len(ids)} search results" if ids is not None else "in the library"
+        self.message = f"{len(points)} photos with GPS {scope}" + (
+            f" in {len(self.markers)} clusters" if len(self.markers) < len(points) else "")
+        if self._figure is not None and self.markers:
+            self._fit()
+
+    def _fit(self) -> None:
+        xs, ys = self.source.data["x"], self.source.data["y"]
+        pad = max(max(xs) - min(xs), max(ys) - min(ys), 20000) * 0.15
+        self._figure.x_range.start, self._figure.x_range.end = min(xs) - pad, max(xs) + pad
+        self._figure.y_range.start, self._figure.y_range.end = min(ys) - pad, max(ys) + pad
+
+    def open_marker(self, index: int) -> list[int]:
+        ids = self.markers[index]["ids"] if 0 <= index < len(self.markers) else []
+        if ids and self.opener:
+            self.opener(ids, 0)
+        return ids
+
+    def _on_tap(self, attr: str, old: list[int], new: list[int]) -> None:
+        if new:
+            self.open_marker(new[0])
+            self.source.selected.indices = []
+
+    def figure(self) -> Any:
+        fig = figure(x_axis_type="mercator", y_axis_type="mercator", sizing_mode="stretch_width", height=560,
+                     tools="pan,wheel_zoom,reset", active_scroll="wheel_zoom", match_aspect=True)
+        fig.add_tile("OpenStreetMap Mapnik")
+        renderer = fig.scatter("x", "y", size="size", source=self.source, fill_color="#e4572e", line_color="white",
+                               line_width=2, fill_alpha=0.85)
+        fig.add_tools(TapTool(renderers=[renderer]),
+                      HoverTool(renderers=[renderer], tooltips='<div><img src="@thumb" width="120" '
+                                'style="border-radius:4px"><div>@label</div></div>'))
+        fig.toolbar.logo = None
+        self._figure = fig
+        if self.markers:
+            self._fit()
+        else:
+            fig.x_range.start, fig.x_range.end = -1.5e7, 1.5e7
+            fig.y_range.start, fig.y_range.end = -6e6, 8e6
+        return fig
+
+    def __panel__(self) -> pn.viewable.Viewable:
+        self.refresh()
+        follow = pn.widgets.Checkbox.from_param(self.param.follow_search, name="Follow the search results")
+        self.param.watch(lambda e: self.refresh(), "follow_search")
+        reload = pn.widgets.Button(name="Refresh", icon="refresh", button_type="light")
+        reload.on_click(lambda e: self.refresh())
+        return pn.Column(pn.Row(follow, reload, pn.pane.Markdown(self.param.message, margin=(4, 10))),
+                         pn.pane.Bokeh(self.figure(), sizing_mode="stretch_width", height=560),
+                         sizing_mode="stretch_width")

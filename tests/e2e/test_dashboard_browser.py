@@ -1,0 +1,297 @@
+"""The dashboard in real headless Chromium against the real server and an indexed little library.
+
+One server and one browser for the module; the tests run in file order (the trash test changes the
+library, so it comes late). Every view is saved as a screenshot at desktop and phone width.
+"""
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+
+from tests.e2e.conftest import DESKTOP, PHONE, Live, shot
+
+pytestmark = pytest.mark.timeout(240)
+
+
+def open_page(browser, live: Live, viewport=DESKTOP):
+    page = browser.new_page(viewport=viewport)
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(live.url + "/", wait_until="domcontentloaded")
+    page.locator(".bk-tab", has_text="Admin").wait_for(timeout=30_000)
+    page.errors = errors
+    return page
+
+
+def search(page, text: str) -> None:
+    box = page.locator("input[placeholder='sunset over the sea…']")
+    box.fill(text)
+    box.press("Enter")
+
+
+DEEP_TEXT = """sel => { const out = [];
+  const walk = n => { if (n.nodeType === 3) { out.push(n.textContent); return; }
+    if (n.nodeType !== 1 && n.nodeType !== 11) return;
+    if (n.tagName === 'STYLE' || n.tagName === 'SCRIPT') return;
+    if (n.shadowRoot) walk(n.shadowRoot);
+    n.childNodes.forEach(walk); };
+  const roots = [];
+  const find = r => r.querySelectorAll('*').forEach(e => { if (e.matches(sel)) roots.push(e); if (e.shadowRoot) find(e.shadowRoot); });
+  if (sel) find(document); else roots.push(document.body);
+  roots.forEach(walk); return out.join(' '); }"""
+
+
+def text(page, selector: str | None = None) -> str:
+    """Visible-or-not text under `selector`, shadow roots included (Panel renders into them), spaces collapsed."""
+    return " ".join(page.evaluate(DEEP_TEXT, selector).split())
+
+
+def wait_text(page, needle: str, timeout: float = 20) -> None:
+    deadline = time.time() + timeout
+    while needle not in text(page):
+        if time.time() > deadline:
+            raise AssertionError(f"{needle!r} never appeared; page text: {text(page)[:2000]}")
+        page.wait_for_timeout(150)
+
+
+def cells(page):
+    return page.locator(".grid .cell")
+
+
+def wait_images(page, count: int = 1) -> None:
+    page.wait_for_function(
+        "n => { const all = []; const walk = r => { r.querySelectorAll('*').forEach(e => { if (e.shadowRoot) walk(e.shadowRoot);"
+        " if (e.tagName === 'IMG' && e.classList.contains('loaded')) all.push(e); }); }; walk(document); return all.length >= n; }",
+        arg=count, timeout=20_000)
+
+
+def tab(page, name: str) -> None:
+    page.locator(".bk-tab", has_text=name).first.click()
+
+
+def _photo(live: Live, photo_id: int):
+    from engine.db import photos as photo_rows
+
+    with live.engine.db.connection() as conn:
+        return photo_rows.get(conn, photo_id)
+
+
+def grid_ids(page) -> list[int]:
+    return [int(x) for x in cells(page).evaluate_all("els => els.map(e => e.dataset.id)")]
+
+
+def test_search_by_text_and_open_lightbox(live: Live, browser) -> None:
+    page = open_page(browser, live)
+    shot(page, "empty-desktop")
+    search(page, "red")
+    page.locator(".grid .cell").first.wait_for(timeout=20_000)
+    ids = grid_ids(page)
+    assert ids, "no results"
+    top = [_photo(live, i).path for i in ids[:3]]
+    assert all("red" in p for p in top), top
+    wait_images(page, 3)
+    shot(page, "search-desktop")
+
+    cells(page).first.click()
+    stage_img = page.locator(".lightbox .frame img")
+    stage_img.wait_for(timeout=15_000)
+    page.wait_for_function("() => true")
+    assert page.locator(".lightbox").is_visible()
+    # next and previous
+    page.keyboard.press("ArrowRight")
+    page.wait_for_timeout(500)
+    assert re.search(r" 2/\d+", text(page, ".lightbox")), text(page, ".lightbox")
+    page.keyboard.press("ArrowLeft")
+    page.wait_for_timeout(500)
+    shot(page, "lightbox-desktop")
+    page.keyboard.press("Escape")
+    page.locator(".lightbox").wait_for(state="hidden", timeout=10_000)
+    assert not page.errors, page.errors
+    page.close()
+
+
+def test_lightbox_faces_assign_new_person_and_rotate(live: Live, browser) -> None:
+    page = open_page(browser, live)
+    search(page, "anna")  # any query: then open a photo with two faces by id order
+    page.locator(".grid .cell").first.wait_for(timeout=20_000)
+    ids = grid_ids(page)
+    with live.engine.db.connection() as conn:
+        from engine.db import photos as photo_rows
+
+        target = photo_rows.get_by_path(conn, "people/both.png")
+    assert target.id in ids, "the two-face photo should be among the results"
+    page.locator(f".grid .cell[data-id='{target.id}']").click()
+    page.locator(".lightbox .frame img").wait_for(timeout=15_000)
+
+    page.get_by_role("button", name="Faces", exact=True).click()
+    boxes = page.locator(".lightbox .box")
+    boxes.first.wait_for(timeout=10_000)
+    assert boxes.count() == 2
+    # both faces unassigned at first: yellow dashed
+    assert page.locator(".lightbox .box.unassigned").count() == 2
+    shot(page, "lightbox-faces-desktop")
+
+    boxes.first.click()
+    page.get_by_placeholder("Name", exact=True).fill("Tanya")
+    page.get_by_role("button", name="Create person").click()
+    page.locator(".lightbox .box:not(.unassigned)").first.wait_for(timeout=10_000)
+    faces = live.engine.faces.of_photo(target.id)
+    assert any(f.person_name == "Tanya" for f in faces), faces
+    assert "Tanya" in text(page, ".lightbox")
+    shot(page, "lightbox-face-popup-desktop")
+
+    before = _photo(live, target.id).rotation
+    page.get_by_role("button", name="↻").click()
+    page.wait_for_function("() => true")
+    deadline = time.time() + 10
+    while _photo(live, target.id).rotation == before and time.time() < deadline:
+        time.sleep(0.1)
+    assert _photo(live, target.id).rotation == (before + 90) % 360
+    page.wait_for_timeout(800)
+    # the boxes follow the rotation: the photo is now portrait, so the boxes are re-laid out
+    assert page.locator(".lightbox .box").count() == 2
+    shot(page, "lightbox-rotated-desktop")
+    page.get_by_role("button", name="↺").click()
+    deadline = time.time() + 10
+    while _photo(live, target.id).rotation != before and time.time() < deadline:
+        time.sleep(0.1)
+    assert _photo(live, target.id).rotation == before
+    page.keyboard.press("Escape")  # leaves the face popup
+    page.keyboard.press("Escape")  # closes the lightbox
+    page.locator(".lightbox").wait_for(state="hidden", timeout=10_000)
+    assert not page.errors, page.errors
+    page.close()
+
+
+def test_search_by_uploaded_image(live: Live, browser) -> None:
+    page = open_page(browser, live)
+    page.locator(".upload input[type=file]").set_input_files(str(live.files["green"]))
+    page.locator(".grid .cell").first.wait_for(timeout=30_000)
+    first = _photo(live, grid_ids(page)[0])
+    assert first.path == "2024/paris/green.jpg", first.path
+    assert "like green.jpg" in text(page)
+    page.close()
+
+
+def test_phone_layout(live: Live, browser) -> None:
+    page = open_page(browser, live, PHONE)
+    shot(page, "empty-phone")
+    page.locator("#sidebar-toggle").click()
+    page.wait_for_timeout(600)
+    shot(page, "filters-drawer-phone")
+    search(page, "blue")
+    page.locator(".grid .cell").first.wait_for(timeout=20_000)
+    page.locator("#sidebar-toggle").click()
+    page.wait_for_timeout(600)
+    wait_images(page, 2)
+    shot(page, "search-phone")
+    page.get_by_role("button", name="Select", exact=True).click()
+    page.locator(".grid.selecting").wait_for(timeout=10_000)
+    cells(page).nth(0).click()
+    cells(page).nth(1).click()
+    page.wait_for_timeout(500)
+    shot(page, "select-phone")
+    page.keyboard.press("Escape")
+    page.wait_for_timeout(300)
+    cells(page).first.click()
+    page.locator(".lightbox .frame img").wait_for(timeout=15_000)
+    page.wait_for_timeout(500)
+    shot(page, "lightbox-phone")
+    page.keyboard.press("Escape")
+    for name in ("Persons", "Map", "Duplicates", "Albums", "Admin"):
+        tab(page, name)
+        page.wait_for_timeout(1200)
+        shot(page, f"{name.lower()}-phone")
+    assert not page.errors, page.errors
+    page.close()
+
+
+def test_select_and_delete_to_trash(live: Live, browser) -> None:
+    page = open_page(browser, live)
+    search(page, "blue")
+    page.locator(".grid .cell").first.wait_for(timeout=20_000)
+    page.get_by_role("button", name="Select", exact=True).click()
+    page.locator(".grid.selecting").wait_for(timeout=10_000)
+    ids = grid_ids(page)
+    victims = [i for i in ids if "misc/blue_" in _photo(live, i).path][:2]
+    assert len(victims) == 2
+    for i in victims:
+        page.locator(f".grid .cell[data-id='{i}']").click()
+    wait_text(page, "2 selected")
+    shot(page, "select-desktop")
+    page.get_by_role("button", name="Delete").click()
+    page.get_by_role("button", name="Move to trash").click()
+    wait_text(page, "Moved 2 photos to the trash")
+    for i in victims:
+        assert page.locator(f".grid .cell[data-id='{i}']").count() == 0
+        assert _photo(live, i) is None
+    trashed, total = live.engine.library.trash.list()
+    assert {t.photo_id for t in trashed} >= set(victims)
+    assert not (live.library / "misc" / "blue_0.jpg").exists()
+    page.close()
+
+
+def test_map_persons_duplicates_albums(live: Live, browser) -> None:
+    page = open_page(browser, live)
+    tab(page, "Map")
+    page.locator(".bk-Canvas, canvas").first.wait_for(timeout=20_000)
+    wait_text(page, "4 photos with GPS")
+    shot(page, "map-desktop")
+
+    tab(page, "Persons")
+    wait_text(page, "Tanya")
+    wait_images(page, 1)
+    shot(page, "persons-desktop")
+
+    tab(page, "Duplicates")
+    page.get_by_role("button", name="Find duplicates").click()
+    wait_text(page, "Group 1")
+    wait_images(page, 2)
+    shot(page, "duplicates-desktop")
+
+    tab(page, "Albums")
+    page.get_by_placeholder("New album name").fill("Holidays")
+    page.get_by_role("button", name="Create album").click()
+    wait_text(page, "Created “Holidays”")
+    album = live.engine.library.albums.list("Holidays")[0]
+    live.engine.library.albums.add(album.id, [p.id for p in _all_photos(live)[:5]])
+    tab(page, "Search")
+    tab(page, "Albums")
+    page.locator(".card", has_text="Holidays").first.click()
+    wait_text(page, "Holidays · 5 photos")
+    wait_images(page, 3)
+    shot(page, "albums-desktop")
+    assert not page.errors, page.errors
+    page.close()
+
+
+def _all_photos(live: Live):
+    hits = live.engine.search.text("x", model=live.engine.settings.clip_model, top_k=50).hits
+    return hits
+
+
+def test_admin_job_progress_moves(live: Live, browser) -> None:
+    page = open_page(browser, live)
+    tab(page, "Admin")
+    page.get_by_role("button", name="Index all").wait_for(timeout=10_000)
+    with live.engine.db.connection() as conn:  # make the faces and pHash stages do real work again
+        conn.execute("UPDATE photos SET faces_indexed = false, phash = NULL, phash_indexed = false")
+    page.get_by_role("button", name="Index all").click()
+    seen: list[str] = []
+    deadline = time.time() + 90
+    while time.time() < deadline:
+        states = page.locator(".job").evaluate_all("els => els.map(e => e.dataset.state + ':' + e.innerText)")
+        if states:
+            seen.append(" | ".join(states))
+        if states and all(s.startswith(("done", "failed", "cancelled")) for s in states):
+            break
+        page.wait_for_timeout(150)
+    assert seen, "no job rows appeared"
+    assert any("queued" in s or "running" in s for s in seen[:-1] + [seen[0]]), seen[:5]
+    final = seen[-1]
+    assert "failed:" not in final.split(" | ")[0] and "100%" in final, final
+    shot(page, "admin-desktop")
+    assert not page.errors, page.errors
+    page.close()
