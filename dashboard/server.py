@@ -12,7 +12,7 @@ from dashboard.api import faces, persons
 from dashboard.api import admin, albums, duplicates, library
 from dashboard.api import ai
 from dashboard.api import ui
-from dashboard.api.access import require_access
+from dashboard.api.access import install_token_cookie, require_access
 from dashboard.api.errors import install_error_handlers
 from engine.app import PhotoIndex
 from engine.config import Settings, get_settings
@@ -44,6 +44,7 @@ def create_app(settings: Settings | None = None, engine: PhotoIndex | None = Non
         dependencies=[Depends(require_access)],
     )
     install_error_handlers(app)
+    install_token_cookie(app)
     for module in (system, search, photos, indexing):
         app.include_router(module.router)
     for module in (faces, persons):

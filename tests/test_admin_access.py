@@ -160,3 +160,15 @@ def test_reads_stay_consistent_during_an_indexing_job(tmp_path: Path, database_u
                 assert rows[-1]["embedded"] == 48
     finally:
         engine.close()
+
+
+def test_a_page_opened_with_the_token_keeps_it_in_a_cookie(serve) -> None:
+    """The dashboard is opened once as /?token=...; its <img> requests then carry the cookie."""
+    client, engine = serve(host="0.0.0.0", api_token=TOKEN)
+    with client:
+        photo_id = min(ids_by_path(engine).values())
+        assert client.get("/stats", params={"token": "wrong"}).status_code == 401
+        assert "photoindex_token" not in client.cookies
+        page = client.get("/stats", params={"token": TOKEN})
+        assert page.status_code == 200 and "httponly" in page.headers["set-cookie"].lower()
+        assert client.get(f"/image/{photo_id}/thumb").status_code == 200  # the cookie alone now

@@ -59,3 +59,18 @@ def require_access(
     settings: Settings = conn.app.state.engine.settings
     supplied = (bearer.credentials if bearer else None) or header or conn.cookies.get(COOKIE) or conn.query_params.get("token")
     check_token(settings, supplied)
+
+
+def install_token_cookie(app) -> None:
+    """A page opened with a valid `?token=` gets the token as an HttpOnly cookie, so the
+    dashboard's own <img> and API requests carry it without putting it in every URL."""
+
+    @app.middleware("http")
+    async def remember_token(request, call_next):
+        response = await call_next(request)
+        token = request.query_params.get("token")
+        settings: Settings = request.app.state.engine.settings
+        if token and access_mode(settings) == "token" and response.status_code < 400 \
+                and secrets.compare_digest(token.encode(), settings.api_token.strip().encode()):
+            response.set_cookie(COOKIE, token, httponly=True, samesite="strict", secure=request.url.scheme == "https")
+        return response
