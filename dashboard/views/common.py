@@ -1,7 +1,6 @@
 """What every view shares: the engine, photo versions for cache-busting, and small formatters."""
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -103,17 +102,6 @@ def in_date_range(taken: datetime | None, start: date | None, end: date | None) 
         return False
     day = taken.date()
     return (start is None or day >= start) and (end is None or day <= end)
-
-
-def supported_kwargs(fn: Callable[..., Any], **candidates: Any) -> tuple[dict[str, Any], list[str]]:
-    """The keyword arguments `fn` accepts, and the names it does not (told to the user, not dropped silently)."""
-    try:
-        params = inspect.signature(fn).parameters
-    except (TypeError, ValueError):
-        return {}, list(candidates)
-    takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
-    ok = {k: v for k, v in candidates.items() if takes_any or k in params}
-    return ok, [k for k in candidates if k not in ok]
 
 
 def error_text(exc: BaseException) -> str:

@@ -31,20 +31,8 @@ class GeoPhoto:
 
 
 def gps_photos(engine: Any, ids: list[int] | None = None, limit: int = 100_000) -> list[GeoPhoto]:
-    """Photos with coordinates (all, or those of `ids`).
-
-    TODO(engine): one read query kept here until the engine offers a places listing
-    (e.g. `engine.library.places()`); the views otherwise hold no SQL.
-    """
-    sql = ("SELECT id, path, latitude, longitude, taken_at FROM photos WHERE latitude IS NOT NULL"
-           " AND longitude IS NOT NULL AND NOT index_failed")
-    args: tuple = ()
-    if ids is not None:
-        sql += " AND id = ANY(%s)"
-        args = (list(ids),)
-    sql += " ORDER BY taken_at NULLS LAST, id LIMIT %s"
-    with engine.db.connection() as conn:
-        rows = conn.execute(sql, (*args, limit)).fetchall()
+    """Photos with coordinates (all, or those of `ids`)."""
+    rows = engine.library.geotagged(ids, limit)
     return [GeoPhoto(r["id"], r["path"], float(r["latitude"]), float(r["longitude"]), r["taken_at"]) for r in rows]
 
 

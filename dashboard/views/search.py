@@ -9,8 +9,9 @@ import panel as pn
 import param
 
 from dashboard.components import PhotoGrid
-from dashboard.views.common import Context, Tile, error_text, grid_items, in_date_range, supported_kwargs
+from dashboard.views.common import Context, Tile, error_text, grid_items, in_date_range
 from engine.media.formats import expand_format_filter
+from engine.search.filters import SearchFilters
 
 FORMATS = ["JPG", "HEIC", "PNG", "RAW"]
 
@@ -91,14 +92,12 @@ class SearchView(pn.viewable.Viewer):
             photos, _total = engine.faces.search.photos_with([self.person_id], limit=want)
             tiles, what = [Tile.of(p) for p in photos], f"of {self._person_name()}"
         else:
-            extra, unsupported = supported_kwargs(engine.search.text, translate=self.translate,
-                                                  multi_model=self.multi_model)
-            extra = {k: v for k, v in extra.items() if v}
-            for name in unsupported:
-                if getattr(self, name):
-                    notes.append(f"{name.replace('_', '-')} is not available in this engine yet")
-            result = engine.search.text(self.query, model=model, top_k=want, threshold=threshold, formats=formats,
-                                        **extra)
+            result = engine.search.query(
+                self.query, model=model, multi_model=self.multi_model, translate=self.translate, top_k=want,
+                threshold=threshold, formats=formats,
+                filters=SearchFilters.of(date_from=self.date_from, date_to=self.date_to),
+            )
+            notes.extend(result.notes)
             tiles, what = [Tile.of(h) for h in result.hits], f"for “{self.query}”"
             translated = getattr(result, "translated_query", None)
             if translated and translated != self.query:

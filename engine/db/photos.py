@@ -189,3 +189,14 @@ def stats(conn: psycopg.Connection) -> dict[str, Any]:
     ).fetchone()
     formats = conn.execute("SELECT format, count(*) AS n FROM photos GROUP BY format ORDER BY n DESC").fetchall()
     return {**row, "formats": {r["format"]: r["n"] for r in formats}}
+
+
+def geotagged(conn: psycopg.Connection, ids: Sequence[int] | None = None, limit: int = 100_000) -> list[dict[str, Any]]:
+    """Photos with coordinates (all, or those of `ids`), oldest first: id, path, latitude, longitude, taken_at."""
+    sql = ("SELECT id, path, latitude, longitude, taken_at FROM photos"
+           " WHERE latitude IS NOT NULL AND longitude IS NOT NULL AND NOT index_failed")
+    args: tuple = ()
+    if ids is not None:
+        sql += " AND id = ANY(%s)"
+        args = (list(ids),)
+    return conn.execute(sql + " ORDER BY taken_at NULLS LAST, id LIMIT %s", (*args, limit)).fetchall()

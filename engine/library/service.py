@@ -9,6 +9,7 @@ from dataclasses import asdict
 from typing import Any
 
 from engine.config import Settings
+from engine.db import photos as photo_rows
 from engine.db.database import Database
 from engine.indexing.cluster import ClusterHandle
 from engine.indexing.pipeline import IndexProgress
@@ -36,6 +37,11 @@ class Library:
                                   max_pixels=settings.max_image_pixels)
 
     # --- rotation
+    def geotagged(self, ids: list[int] | None = None, limit: int = 100_000) -> list[dict[str, Any]]:
+        """Photos with GPS, for the map: id, path, latitude, longitude, taken_at."""
+        with self.db.connection() as conn:
+            return photo_rows.geotagged(conn, ids, limit)
+
     def rotate(self, photo_id: int, degrees: int, *, relative: bool = True) -> int:
         with self.db.connection() as conn:
             angle = rotation.rotate(conn, photo_id, degrees, relative=relative)
