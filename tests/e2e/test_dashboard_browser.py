@@ -48,7 +48,7 @@ def text(page, selector: str | None = None) -> str:
     return " ".join(page.evaluate(DEEP_TEXT, selector).split())
 
 
-def wait_text(page, needle: str, timeout: float = 20) -> None:
+def wait_text(page, needle: str, timeout: float = 60) -> None:
     deadline = time.time() + timeout
     while needle not in text(page):
         if time.time() > deadline:
@@ -257,8 +257,9 @@ def test_map_persons_duplicates_albums(live: Live, browser) -> None:
     wait_text(page, "Created “Holidays”")
     album = live.engine.library.albums.list("Holidays")[0]
     live.engine.library.albums.add(album.id, [p.id for p in _all_photos(live)[:5]])
-    tab(page, "Search")
+    page.reload(wait_until="networkidle")  # photos added behind the page's back: a new session shows them
     tab(page, "Albums")
+    wait_text(page, "5 photos")
     page.locator(".card", has_text="Holidays").first.click()
     wait_text(page, "Holidays · 5 photos")
     wait_images(page, 3)
