@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import platform
 import shlex
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -92,6 +93,17 @@ def machine() -> str:
         f"nproc {os.cpu_count()}, CPU {_cpuinfo('model name')}, RAM {_ram_gib():.1f} GiB, "
         f"Python {platform.python_version()}, torch {torch.__version__}, device {device}"
     )
+
+
+def revision() -> str:
+    """The engine's commit, and whether engine/ or sql/ differ from it in the working tree."""
+    git = ["git", "-C", str(REPO)]
+    try:
+        sha = subprocess.run([*git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True).stdout.strip()
+        dirty = subprocess.run([*git, "status", "--porcelain", "engine", "sql"], capture_output=True, text=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown (no git)"
+    return f"{sha}{' + uncommitted changes in engine/ or sql/' if dirty else ''}"
 
 
 def command() -> str:

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import BENCH_ROOT, REPO, CpuMeter, command, machine, stop_embedded  # noqa: E402
+from common import BENCH_ROOT, REPO, CpuMeter, command, machine, revision, stop_embedded  # noqa: E402
 
 from engine.app import PhotoIndex  # noqa: E402
 from engine.config import Settings  # noqa: E402
@@ -34,7 +34,7 @@ from engine.models.synthetic import Size, build_random_model  # noqa: E402
 
 PEERS = REPO.parent / "shared" / "peers"
 TESTDATA = REPO.parent / "shared" / "testdata"
-SIZES: dict[str, Size] = {"SigLIP": "so400m", "SigLIP2": "so400m", "ViT-B/32": "vit-b32", "ViT-B/16": "vit-b16", "ViT-L/14": "vit-l14"}
+SIZES: dict[str, Size] = {"SigLIP": "so400m", "ViT-B/32": "vit-b32", "ViT-B/16": "vit-b16", "ViT-L/14": "vit-l14"}
 
 
 @dataclass(frozen=True)
@@ -102,14 +102,14 @@ def decode_stage(settings: Settings, files: list[Path], model: ImageTextModel) -
 
 
 def model_stage(model: ImageTextModel, arrays: list[np.ndarray], batch_size: int) -> Row:
+    import torch
+
     model.load()
     batches = [np.stack(arrays[i : i + batch_size]) for i in range(0, len(arrays), batch_size)]
     model.encode_images(batches[0])
     with CpuMeter() as cpu:
         for batch in batches:
             model.encode_images(batch)
-    import torch
-
     threads = torch.get_num_threads()
     dtype = str(model.model.dtype).removeprefix("torch.")
     model.unload()
@@ -165,6 +165,8 @@ def main() -> None:
     args = parser.parse_args()
 
     spec = get_spec(args.model)
+    if spec.name not in SIZES:
+        sys.exit(f"no random-weight architecture for {spec.name}; choose one of {', '.join(SIZES)}")
     corpus = ensure_corpus(args.files, args.corpus)
     files = sorted(corpus.glob("*.jpg"))[: args.files]
     assert len(files) == args.files, f"{corpus} holds {len(files)} JPEGs, fewer than {args.files}"
@@ -204,6 +206,7 @@ def main() -> None:
         print(f"| ours / rclip | (c) / (d) = **{cold.rate / peer.rate:.2f}**; (c') / (d) = {warm.rate / peer.rate:.2f} | | | | | | |")
     print(f"\ncommand: `{command()}`")
     print(f"machine: {machine()}")
+    print(f"engine: {revision()}")
     print(f"date: {time.strftime('%Y-%m-%d %H:%M')}")
 
 
