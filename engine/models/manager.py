@@ -1,6 +1,7 @@
 """Per-process owner of the image-text models: lazy creation, warm, unload, status."""
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Mapping
 from typing import Any
@@ -31,7 +32,9 @@ class ModelManager:
         with self._lock:
             model = self._instances.get(spec.name)
             if model is None:
-                model = ImageTextModel(spec, resolve_model_dir(spec, self.settings), device=self.device)
+                # every core: a local Dask cluster sets OMP/MKL_NUM_THREADS=1 in this process too
+                model = ImageTextModel(spec, resolve_model_dir(spec, self.settings), device=self.device,
+                                       num_threads=len(os.sched_getaffinity(0)))
                 self._instances[spec.name] = model
             return model
 
