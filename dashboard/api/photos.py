@@ -1,6 +1,7 @@
 """One photo: /photo/{id}, /image/{id}/thumb, /image/{id}/full."""
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Literal
 
 from fastapi import APIRouter, HTTPException, Request, Response
@@ -38,19 +39,30 @@ def photo(photo_id: int, engine: Engine) -> PhotoOut:
     )
 
 
-async def _image(photo_id: int, kind: Literal["thumb", "full"], request: Request, engine: Engine) -> Response:
-    p = _photo_or_404(engine, photo_id)
-    version = p.content_hash or f"{p.size}-{p.mtime}"
-    etag = f'"{p.id}-{kind}-{p.rotation}-{version}"'
-    headers = {"ETag": etag, "Cache-Control": "private, max-age=86400"}
-    if request.headers.get("if-none-match") == etag:
-        return Response(status_code=304, headers=headers)
+def photo_version(p: photo_rows.Photo) -> str:
+    """What identifies the file's bytes, for cache keys and ETags."""
+    return p.content_hash or f"{p.size}-{p.mtime}"
+
+
+def library_file(engine: Engine, p: photo_rows.Photo) -> Path:
+    """The photo's file, refused (403) outside the library and 404 when it is gone."""
     try:
         source = resolve_inside(engine.settings.photos_dir, p.path)
     except OutsideLibrary as exc:
         raise HTTPException(403, str(exc)) from exc
     if not source.is_file():
-        raise HTTPException(404, f"the file of photo {photo_id} is gone from the library")
+        raise HTTPException(404, f"the file of photo {p.id} is gone from the library")
+    return source
+
+
+async def _image(photo_id: int, kind: Literal["thumb", "full"], request: Request, engine: Engine) -> Response:
+    p = _photo_or_404(engine, photo_id)
+    version = photo_version(p)
+    etag = f'"{p.id}-{kind}-{p.rotation}-{version}"'
+    headers = {"ETag": etag, "Cache-Control": "private, max-age=86400"}
+    if request.headers.get("if-none-match") == etag:
+        return Response(status_code=304, headers=headers)
+    source = library_file(engine, p)
     data = await run_in_threadpool(engine.thumbnails.get_bytes, p.id, source, p.format, kind, p.rotation, version)
     return Response(data, media_type="image/jpeg", headers=headers)
 

@@ -8,8 +8,8 @@ from PIL import Image
 from starlette.concurrency import run_in_threadpool
 
 from dashboard.api.deps import Engine
+from dashboard.api.photos import library_file, photo_version
 from engine.db import photos as photo_rows
-from engine.library.paths import OutsideLibrary, resolve_inside
 
 router = APIRouter(prefix="/ui", tags=["dashboard"], include_in_schema=False)
 
@@ -40,17 +40,12 @@ async def face_crop(face_id: int, request: Request, engine: Engine) -> Response:
         photo = photo_rows.get(conn, face.photo_id)
     if photo is None:
         raise HTTPException(404, f"no photo with id {face.photo_id}")
-    version = photo.content_hash or f"{photo.size}-{photo.mtime}"
+    version = photo_version(photo)
     etag = f'"face-{face.id}-{photo.rotation}-{version}-{",".join(map(str, face.bbox))}"'
     headers = {"ETag": etag, "Cache-Control": "private, max-age=3600"}
     if request.headers.get("if-none-match") == etag:
         return Response(status_code=304, headers=headers)
-    try:
-        source = resolve_inside(engine.settings.photos_dir, photo.path)
-    except OutsideLibrary as exc:
-        raise HTTPException(403, str(exc)) from exc
-    if not source.is_file():
-        raise HTTPException(404, f"the file of photo {photo.id} is gone from the library")
+    source = library_file(engine, photo)
     full = await run_in_threadpool(engine.thumbnails.get_bytes, photo.id, source, photo.format, "full",
                                    photo.rotation, version)
     data = await run_in_threadpool(_crop, full, face.bbox, face.image_width or 0)
