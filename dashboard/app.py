@@ -1,4 +1,4 @@
-"""The Panel dashboard: search, lightbox with faces, persons, map, duplicates, albums, admin.
+"""The Panel dashboard: search, the assistant chat, lightbox with faces, persons, map, duplicates, albums, admin.
 
 Each view is a `pn.viewable.Viewer` in `dashboard/views/` whose state lives in declared params and
 whose actions are methods (tested without a browser); the views call the engine in-process.
@@ -13,6 +13,7 @@ import param
 from panel.custom import JSComponent
 
 from dashboard.views.admin import AdminView
+from dashboard.views.assistant import AssistantView
 from dashboard.views.albums import AlbumsView
 from dashboard.views.common import Context
 from dashboard.views.duplicates import DuplicatesView
@@ -22,7 +23,7 @@ from dashboard.views.persons import PersonsView
 from dashboard.views.search import SearchView
 from engine.app import PhotoIndex
 
-TABS = ["Search", "Persons", "Map", "Duplicates", "Albums", "Admin"]
+TABS = ["Search", "Assistant", "Persons", "Map", "Duplicates", "Albums", "Admin"]
 
 
 def status_markdown(engine: PhotoIndex) -> str:
@@ -42,12 +43,13 @@ class Dashboard(pn.viewable.Viewer):
         self.ctx = Context(engine)
         self.lightbox = Lightbox(self.ctx)
         self.search = SearchView(self.ctx)
+        self.assistant = AssistantView(self.ctx, search=self.search)
         self.persons = PersonsView(self.ctx)
         self.map = MapView(self.ctx, search=self.search)
         self.duplicates = DuplicatesView(self.ctx)
         self.albums = AlbumsView(self.ctx)
         self.admin = AdminView(self.ctx)
-        for view in (self.search, self.persons, self.map, self.duplicates, self.albums):
+        for view in (self.search, self.assistant, self.persons, self.map, self.duplicates, self.albums):
             view.opener = self.lightbox.show
         self.ctx.listen(self._on_event)
 
@@ -78,8 +80,8 @@ class Dashboard(pn.viewable.Viewer):
             self.admin.refresh_jobs()
 
     def __panel__(self) -> pn.viewable.Viewable:
-        views = {"Search": self.search, "Persons": self.persons, "Map": self.map, "Duplicates": self.duplicates,
-                 "Albums": self.albums, "Admin": self.admin}
+        views = {"Search": self.search, "Assistant": self.assistant, "Persons": self.persons, "Map": self.map,
+                 "Duplicates": self.duplicates, "Albums": self.albums, "Admin": self.admin}
         tabs = pn.Tabs(*views.items(), dynamic=True, sizing_mode="stretch_width", stylesheets=[TABS_CSS, SHRINK_CSS])
 
         def on_tab(event: param.parameterized.Event) -> None:

@@ -173,8 +173,9 @@ class PhotoGrid(JSComponent):
 
 
 STAGE_CSS = """
-:host {display: block; width: 100%; height: 100%;}
-.stage {position: relative; width: 100%; height: calc(100vh - 200px); min-height: 240px; display: flex; align-items: center; justify-content: center;
+:host {display: block; position: relative; width: 100%; flex: 1 1 0 !important; min-height: 160px !important;
+       height: auto !important;}
+.stage {position: absolute; inset: 0; display: flex; align-items: center; justify-content: center;
         overflow: hidden; background: #111;}
 .frame {position: relative; line-height: 0;}
 .frame img {display: block;}

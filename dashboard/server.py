@@ -57,11 +57,26 @@ def create_app(settings: Settings | None = None, engine: PhotoIndex | None = Non
     return app
 
 
+def _serve_panel_assets_locally() -> None:
+    """Keep the browser on this server, even offline.
+
+    Panel 1.9 points a component's stylesheets at its CDN when the component is updated while
+    detached from the page (a view in a hidden tab, e.g. the search message set just before its
+    tab shows); the page then asks cdn.holoviz.org for them. This server serves the same files
+    under /static/extensions/panel/, so that fallback is pointed there.
+    """
+    import panel.reactive
+    from panel.io.resources import LOCAL_DIST
+
+    panel.reactive.CDN_DIST = "/" + LOCAL_DIST.lstrip("./")
+
+
 def _mount_dashboard(app: FastAPI) -> None:
     from panel.io.fastapi import add_applications
 
     from dashboard.app import create_dashboard
 
+    _serve_panel_assets_locally()
     def page():
         return create_dashboard(app.state.engine)
 

@@ -55,6 +55,10 @@ class Settings(BaseSettings):
     index_on_start: bool = True
     api_token: str | None = Field(None, description="Required (Bearer / X-API-Token) for data and images; must be set when HOST is not loopback.")
     thumb_memory_cache_mb: int = Field(128, description="Memory LRU of rendered thumbnails, in front of THUMB_CACHE_DIR.")
+    map_tiles_url: str = Field(
+        "https://tile.openstreetmap.org/{Z}/{X}/{Y}.png",
+        description="The map's tile URL template, fetched by the browser; empty = no tiles (the points draw on a blank map).")
+    map_tiles_attribution: str = "© OpenStreetMap contributors"
     queue_empty_command: list[str] | None = Field(None, description='argv run when the job queue empties and the flag is on, e.g. ["systemctl", "poweroff"].')
 
     telegram_bot_token: str | None = None

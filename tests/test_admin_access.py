@@ -1,6 +1,7 @@
 """Access control in its three modes, and reads that stay consistent while an indexing job runs."""
 from __future__ import annotations
 
+import re
 import threading
 from pathlib import Path
 
@@ -172,3 +173,27 @@ def test_a_page_opened_with_the_token_keeps_it_in_a_cookie(serve) -> None:
         page = client.get("/stats", params={"token": TOKEN})
         assert page.status_code == 200 and "httponly" in page.headers["set-cookie"].lower()
         assert client.get(f"/image/{photo_id}/thumb").status_code == 200  # the cookie alone now
+
+
+def test_the_dashboard_and_its_websocket_need_the_token(serve) -> None:
+    """The Panel page and the websocket its session runs over are behind the same check as the REST routes."""
+    from starlette.testclient import WebSocketDenialResponse
+
+    client, engine = serve(host="0.0.0.0", api_token=TOKEN)
+    with client:
+        assert client.get("/").status_code == 401
+        for cookies in ({}, {"photoindex_token": "wrong"}):
+            client.cookies.clear()
+            client.cookies.update(cookies)
+            with pytest.raises(WebSocketDenialResponse) as denied:
+                with client.websocket_connect("/ws", subprotocols=["bokeh", "any-session-token"]):
+                    pass
+            assert denied.value.status_code == 401
+
+        client.cookies.clear()
+        page = client.get("/", params={"token": TOKEN})
+        assert page.status_code == 200
+        session_token = re.search(r'"token":\s*"([^"]+)"', page.text).group(1)
+        with client.websocket_connect("/ws", subprotocols=["bokeh", session_token]) as ws:
+            ack = ws.receive_text()  # Bokeh's ACK header: the session is open
+        assert '"msgtype":"ACK"' in ack.replace(" ", "")

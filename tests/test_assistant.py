@@ -23,7 +23,7 @@ TODAY = date(2025, 10, 5)
 VOCAB = Vocabulary(
     persons=[Named(1, "Саша"), Named(2, "Tanya"), Named(3, "Anna Smith")],
     albums=[Named(7, "Trip to Paris"), Named(8, "Море")],
-    places=[Place("Cambodia", "KH", "Phnom Penh", "Phnom Penh"), Place("France", "FR", "Île-de-France", "Paris")],
+    places=[Place("Cambodia", "KH", "Phnom Penh", "Phnom Penh"), Place("France", "FR", "Île-de-France", "Vanves", "Paris")],
     cameras=["Apple iPhone 15", "NIKON D750"],
 )
 

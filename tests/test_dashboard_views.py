@@ -6,7 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from dashboard.app import Dashboard
 from dashboard.views.admin import AdminView, fill_color, jobs_html
+from dashboard.views.assistant import AssistantView
 from dashboard.views.albums import AlbumsView
 from dashboard.views.common import Context, Tile, human_seconds, in_date_range
 from dashboard.views.duplicates import DuplicatesView
@@ -18,6 +20,8 @@ from engine.app import PhotoIndex
 from engine.db.database import open_database
 from tests.e2e.conftest import build_library
 from tests.face_fixtures import face_settings, tiny_face_pack  # noqa: F401
+from tests.fakes.gemini import FakeGemini
+from tests.fakes.servers import serve
 
 
 @pytest.fixture
@@ -233,10 +237,67 @@ def test_persons_albums_duplicates_map(ctx: Context) -> None:
     assert opened and ctx.photo(opened[0][0]).latitude is not None
 
 
+def test_assistant_chat_understands_searches_and_hands_over(ctx: Context) -> None:
+    dash = Dashboard(ctx.engine)
+    chat = dash.assistant
+    assert "offline parser" in chat.gemini_status and "GEMINI_API_KEY" in chat.gemini_status
+
+    turn = chat.ask("red photos in Australia")
+    assert turn is not None and turn.error is None
+    assert "place **Australia**" in turn.understood and "looking for “**red**”" in turn.understood
+    assert "offline parser" in turn.understood
+    assert {path_of(ctx, t.id) for t in turn.tiles} == {"2023/sydney/red.jpg", "2023/sydney/red_copy.jpg"}
+    assert turn.summary.startswith("2 photos · ranked by ")
+    assert all(0 < t.score <= 1 for t in turn.tiles)  # a similarity, not an RRF score
+
+    city = chat.ask("red in Sydney")  # the big city, not the suburb the nearest locality is
+    assert "place **Sydney**" in city.understood and {t.id for t in city.tiles} == {t.id for t in turn.tiles}
+
+    dated = chat.ask("blue pictures from 2022")
+    assert "taken **2022-01-01 – 2022-12-31**" in dated.understood
+    assert [path_of(ctx, t.id) for t in dated.tiles] == ["2022/nyc/blue.jpg"]
+    assert dated.summary.startswith("1 photo · ")
+    assert chat.ask("   ") is None
+    assert [t.question for t in chat.turns] == ["red photos in Australia", "red in Sydney", "blue pictures from 2022"]
+
+    dash.tab = "Assistant"
+    chat.open_in_search(turn)
+    assert dash.tab == "Search"
+    assert [t.id for t in dash.search.results] == [t.id for t in turn.tiles]
+    assert "red photos in Australia" in dash.search.message
+    chat.clear()
+    assert chat.turns == []
+
+
+def test_assistant_chat_says_when_gemini_answered(ctx: Context) -> None:
+    fake = FakeGemini(replies=[{"query": "blue", "persons": [], "albums": [], "places": [], "date_from": "2022-01-01",
+                                "date_to": "2022-12-31", "formats": [], "cameras": []}])
+    with serve(fake.app()) as url:
+        ctx.engine.settings.gemini_api_key = "test-key"
+        ctx.engine.settings.gemini_base_url = url
+        chat = AssistantView(ctx)
+        assert chat.gemini_status.startswith("Gemini (")
+        turn = chat.ask("синие фото двадцать второго года")
+    assert turn.understood.startswith("Understood by Gemini")
+    assert [path_of(ctx, t.id) for t in turn.tiles] == ["2022/nyc/blue.jpg"]
+    assert len(fake.requests) == 1
+
+    chat.use_gemini = False  # the user's own choice: the offline parser, and no request
+    offline = chat.ask("blue pictures from 2022")
+    assert offline.understood.startswith("Understood by the offline parser")
+    assert len(fake.requests) == 1
+
+
 def test_helpers() -> None:
     many = [GeoPhoto(i, f"p{i}", 10 + (i % 7) * 0.001, 20 + (i % 5) * 0.001, None) for i in range(CLUSTER_ABOVE + 50)]
     clustered = cluster(many)
     assert len(clustered) < len(many) and sum(m["count"] for m in clustered) == len(many)
+    spread = [GeoPhoto(i, f"p{i}", 10 + i * 0.01, 20, None) for i in range(CLUSTER_ABOVE + 1)]
+    assert len(cluster(spread)) < len(spread)  # too many spots: binned
+    home = [GeoPhoto(1, "a", 55.75, 37.62, None), GeoPhoto(2, "b", 55.7502, 37.6201, None),
+            GeoPhoto(3, "c", 48.85, 2.29, None)]
+    by_count = sorted(cluster(home), key=lambda m: -m["count"])
+    assert [m["ids"] for m in by_count] == [[1, 2], [3]] and by_count[0]["label"] == "2 photos"
     assert human_seconds(75) == "1m 15s" and human_seconds(None) == "—"
     assert in_date_range(None, None, None) and not in_date_range(None, date(2020, 1, 1), None)
     from engine.faces.records import Face

@@ -110,8 +110,11 @@ def test_multi_model_fusion(fusion_engine: PhotoIndex) -> None:
 def test_places_are_geocoded_offline_and_refreshed(fusion_engine: PhotoIndex) -> None:
     with fusion_engine.db.connection() as conn:
         rows = {r["path"]: r for r in conn.execute(
-            "SELECT path, place_country, place_country_code, place_city, place_geocoded FROM photos")}
+            "SELECT path, place_country, place_country_code, place_city, place_metro, place_geocoded FROM photos")}
     assert rows["red/red_0.jpg"]["place_country"] == "France"
+    # the Eiffel Tower's nearest locality is a suburb; the big city around it is what people ask for
+    assert rows["red/red_0.jpg"]["place_city"] != "Paris" and rows["red/red_0.jpg"]["place_metro"] == "Paris"
+    assert rows["blue/blue_1.jpg"]["place_metro"] == "Sydney" and rows["red/red_1.jpg"]["place_metro"] == "Phnom Penh"
     assert rows["red/red_1.jpg"]["place_country"] == "Cambodia"
     assert rows["blue/blue_1.jpg"]["place_country_code"] == "AU"
     assert rows["red/red_2.jpg"]["place_country"] is None and not rows["red/red_2.jpg"]["place_geocoded"]
@@ -125,6 +128,24 @@ def test_places_are_geocoded_offline_and_refreshed(fusion_engine: PhotoIndex) ->
     assert row["place_country"] == "Australia"
 
 
+def test_the_big_city_migration_looks_every_place_up_again(fusion_engine: PhotoIndex) -> None:
+    """A library geocoded before migration 005 gets its big cities at the next backfill, and keeps its
+    places (filters, the assistant's vocabulary) until then."""
+    from engine.db.migrations import available_migrations
+    from engine.geo.places import known_places
+
+    (metro_migration,) = [m for m in available_migrations() if m.name == "place_metro"]
+    with fusion_engine.db.connection() as conn:
+        conn.execute("UPDATE photos SET place_metro = NULL")  # as geocoded before 005
+        conn.execute(metro_migration.path.read_text())
+        pending = conn.execute("SELECT count(*) AS n FROM photos WHERE NOT place_geocoded AND latitude IS NOT NULL"
+                               ).fetchone()["n"]
+    assert pending == 4
+    assert {p.country for p in known_places(fusion_engine.db)} == {"France", "Cambodia", "Australia"}
+    assert backfill(fusion_engine.db).geocoded == 4
+    assert "Paris" in {p.metro for p in known_places(fusion_engine.db)}
+
+
 def _paths(result) -> set[str]:
     return {h.path.rsplit("/", 1)[-1].removesuffix(".jpg") for h in result.hits}
 
@@ -133,6 +154,8 @@ def test_metadata_filters_in_every_search(fusion_engine: PhotoIndex) -> None:
     s = fusion_engine.search
     france = SearchFilters(places=("france",))
     assert _paths(s.text("red", model=TEST_MODEL, top_k=20, filters=france)) == {"red_0", "blue_0"}
+    paris = SearchFilters(places=("paris",))
+    assert _paths(s.text("red", model=TEST_MODEL, top_k=20, filters=paris)) == {"red_0", "blue_0"}
     assert _paths(s.text("red", model=TEST_MODEL, top_k=20, filters=SearchFilters(places=("Phnom Penh",)))) == {"red_1"}
     assert _paths(s.multi_text("red", top_k=20, filters=SearchFilters(cameras=("iphone",)))) == {"red_0", "blue_0"}
     july = SearchFilters(date_from=date(2023, 7, 1), date_to=date(2023, 7, 14))

@@ -7,6 +7,7 @@ from typing import Any
 import panel as pn
 import param
 
+from dashboard.icons import icon
 from dashboard.views.common import Context, error_text, human_bytes, human_seconds
 from engine.admin.gpu import gpu_stats
 from engine.db import photos as photo_rows
@@ -39,7 +40,7 @@ def jobs_html(rows: list[dict[str, Any]]) -> str:
     for r in reversed(rows):
         color = {"done": "#198754", "failed": "#dc3545", "cancelled": "#6c757d"}.get(r["state"], "#0d6efd")
         label = f"{r['done']}/{r['total']} · {r['percent']:.0f}%"
-        detail = f"{r['state']} · {r['stage']}"
+        detail = r["state"] if r["stage"] in ("", r["state"]) else f"{r['state']} · {r['stage']}"
         if r["state"] == "running":
             detail += f" · {r['rate']:.1f}/s · ETA {human_seconds(r['eta'])}"
         if r["failed"]:
@@ -231,31 +232,31 @@ class AdminView(pn.viewable.Viewer):
 
     def __panel__(self) -> pn.viewable.Viewable:
         self.refresh()
-        index_all = pn.widgets.Button(name="Index all", button_type="primary", icon="player-play")
+        index_all = pn.widgets.Button(name="Index all", button_type="primary", icon=icon("player-play"))
         index_all.on_click(lambda e: self.index_all())
         all_models = pn.widgets.Checkbox.from_param(self.param.all_models, name="every available model")
-        faces = pn.widgets.Button(name="Faces", icon="user-scan", button_type="light")
+        faces = pn.widgets.Button(name="Faces", icon=icon("user-scan"), button_type="light")
         faces.on_click(lambda e: self.index_faces())
-        phash = pn.widgets.Button(name="pHash", icon="fingerprint", button_type="light")
+        phash = pn.widgets.Button(name="pHash", icon=icon("fingerprint"), button_type="light")
         phash.on_click(lambda e: self.index_phash())
-        cancel = pn.widgets.Button(name="Cancel all", icon="player-stop", button_type="warning")
+        cancel = pn.widgets.Button(name="Cancel all", icon=icon("player-stop"), button_type="warning")
         cancel.on_click(lambda e: self.cancel_all())
         model_names = [m["name"] for m in self.models]
         model_pick = pn.widgets.Select(options=model_names, value=self.engine.settings.clip_model
                                        if self.engine.settings.clip_model in model_names else None, width=160)
-        index_one = pn.widgets.Button(name="Index model", icon="database", button_type="light")
+        index_one = pn.widgets.Button(name="Index model", icon=icon("database"), button_type="light")
         index_one.on_click(lambda e: self.index_model(model_pick.value))
-        warm = pn.widgets.Button(name="Warm", icon="flame", button_type="light")
+        warm = pn.widgets.Button(name="Warm", icon=icon("flame"), button_type="light")
         warm.on_click(lambda e: self.warm(model_pick.value))
-        unload = pn.widgets.Button(name="Unload", icon="player-eject", button_type="light")
+        unload = pn.widgets.Button(name="Unload", icon=icon("player-eject"), button_type="light")
         unload.on_click(lambda e: self.unload(model_pick.value))
-        reset = pn.widgets.Button(name="Reset failed", icon="restore", button_type="light")
+        reset = pn.widgets.Button(name="Reset failed", icon=icon("restore"), button_type="light")
         reset.on_click(lambda e: self.reset_failed())
-        warm_cache = pn.widgets.Button(name="Warm thumbnails", icon="photo", button_type="light")
+        warm_cache = pn.widgets.Button(name="Warm thumbnails", icon=icon("photo"), button_type="light")
         warm_cache.on_click(lambda e: self.warm_cache())
-        clear_cache = pn.widgets.Button(name="Clear cache", icon="trash", button_type="light")
+        clear_cache = pn.widgets.Button(name="Clear cache", icon=icon("trash"), button_type="light")
         clear_cache.on_click(lambda e: self.clear_cache())
-        refresh = pn.widgets.Button(name="Refresh", icon="refresh", button_type="light")
+        refresh = pn.widgets.Button(name="Refresh", icon=icon("refresh"), button_type="light")
         refresh.on_click(lambda e: self.refresh())
 
         css = [ADMIN_CSS]

@@ -7,7 +7,8 @@ import panel as pn
 import param
 
 from dashboard.components import PhotoGrid
-from dashboard.views.common import Context, Tile, error_text, grid_items
+from dashboard.icons import icon
+from dashboard.views.common import Context, Tile, count, error_text, grid_items
 from engine.library.albums import Album
 
 PAGE = 200
@@ -46,7 +47,7 @@ class AlbumsView(pn.viewable.Viewer):
         self.albums = self.engine.library.albums.list(None, 1000, 0)
         self.album_grid.items = [{"id": a.id, "src": self.ctx.thumb_url(a.cover_photo_id) if a.cover_photo_id else "",
                                   "label": a.name, "title": a.description or a.name,
-                                  "badge": f"{a.photo_count} photos"} for a in self.albums]
+                                  "badge": count(a.photo_count, "photo")} for a in self.albums]
         if self.album_id is not None and self.album is None:
             self.album_id = None
             self._show([])
@@ -118,7 +119,7 @@ class AlbumsView(pn.viewable.Viewer):
         if self.album_id is None or not self.selected:
             return 0
         removed = self.engine.library.albums.remove(self.album_id, self.selected)
-        self.message = f"Removed {removed} photos from the album"
+        self.message = f"Removed {count(removed, 'photo')} from the album"
         self.selected = []
         self.refresh()
         self._show(self._page(0))
@@ -128,20 +129,20 @@ class AlbumsView(pn.viewable.Viewer):
         self.refresh()
         new = pn.widgets.TextInput.from_param(self.param.new_name, name="", placeholder="New album name",
                                               sizing_mode="stretch_width")
-        create = pn.widgets.Button(name="Create album", icon="plus", button_type="primary")
+        create = pn.widgets.Button(name="Create album", icon=icon("plus"), button_type="primary")
         create.on_click(lambda e: self.create())
         rename = pn.widgets.TextInput.from_param(self.param.rename_to, name="", sizing_mode="stretch_width")
-        save = pn.widgets.Button(name="Rename", icon="pencil", button_type="light")
+        save = pn.widgets.Button(name="Rename", icon=icon("pencil"), button_type="light")
         save.on_click(lambda e: self.rename())
-        select = pn.widgets.Toggle(name="Select", icon="checkbox", button_type="light")
+        select = pn.widgets.Toggle(name="Select", icon=icon("checkbox"), button_type="light")
         select.param.watch(lambda e: self.set_select_mode(e.new), "value")
-        remove = pn.widgets.Button(name="Remove from album", icon="minus", button_type="warning")
+        remove = pn.widgets.Button(name="Remove from album", icon=icon("minus"), button_type="warning")
         remove.on_click(lambda e: self.remove_selected())
-        delete = pn.widgets.Button(name="Delete album", icon="trash", button_type="danger")
+        delete = pn.widgets.Button(name="Delete album", icon=icon("trash"), button_type="danger")
         delete.on_click(lambda e: self.delete())
         tools = pn.Row(rename, save, select, remove, delete, visible=self.param.album_id.rx.is_not(None),
                        styles={"flex-wrap": "wrap"}, sizing_mode="stretch_width")
-        title = pn.pane.Markdown(pn.bind(lambda _a, _p: f"### {self.album.name} · {self.album.photo_count} photos"
+        title = pn.pane.Markdown(pn.bind(lambda _a, _p: f"### {self.album.name} · {count(self.album.photo_count, 'photo')}"
                                          if self.album else "", self.param.album_id, self.param.photos),
                                  margin=(0, 10))
         return pn.Column(pn.Row(new, create, sizing_mode="stretch_width"),

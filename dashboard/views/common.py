@@ -24,8 +24,11 @@ class Tile:
 
     @classmethod
     def of(cls, hit: Any, **extra: Any) -> "Tile":
+        """A grid tile of any hit; a fused hit shows its best model similarity, not its RRF score."""
+        per_model = getattr(hit, "model_scores", None)
+        score = max(per_model.values()) if per_model else getattr(hit, "score", None)
         return cls(id=hit.id, path=hit.path, format=getattr(hit, "format", "") or "",
-                   taken_at=getattr(hit, "taken_at", None), score=getattr(hit, "score", None), **extra)
+                   taken_at=getattr(hit, "taken_at", None), score=score, **extra)
 
 
 class Context:
@@ -72,6 +75,11 @@ def grid_items(ctx: Context, tiles: Sequence[Tile]) -> list[dict[str, Any]]:
             badge = t.taken_at.strftime("%Y-%m-%d") if t.taken_at else ""
         items.append({"id": t.id, "src": ctx.thumb_url(t.id), "title": t.path, "badge": badge, "tag": t.tag or ""})
     return items
+
+
+def count(n: int, noun: str) -> str:
+    """ "1 photo", "2 photos"."""
+    return f"{n} {noun}" + ("" if n == 1 else "s")
 
 
 def human_bytes(n: float | None) -> str:

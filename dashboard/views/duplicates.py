@@ -7,6 +7,7 @@ import panel as pn
 import param
 
 from dashboard.components import PhotoGrid
+from dashboard.icons import icon
 from dashboard.views.common import Context, Tile, error_text, human_bytes
 from engine.library.duplicates import DuplicateGroup
 
@@ -73,7 +74,7 @@ class DuplicatesView(pn.viewable.Viewer):
                 "tag": "keep" if p.id == g.keep.id else ""} for p in g.photos])
             ids = [p.id for p in g.photos]
             grid.on_open(lambda pid, ids=ids: self.opener(ids, ids.index(pid)) if self.opener else None)
-            button = pn.widgets.Button(name=f"Delete {len(g.extras)} extras", icon="trash", button_type="danger",
+            button = pn.widgets.Button(name=f"Delete {len(g.extras)} extras", icon=icon("trash"), button_type="danger",
                                        button_style="outline")
             button.on_click(lambda e, i=i: self.delete_group(i))
             head = pn.Row(pn.pane.Markdown(f"**Group {i + 1}** · closeness {g.closeness:.3f} · keep "
@@ -86,9 +87,9 @@ class DuplicatesView(pn.viewable.Viewer):
         method = pn.widgets.RadioButtonGroup.from_param(self.param.method, button_type="light")
         distance = pn.widgets.IntInput.from_param(self.param.max_distance, name="max bits", width=90)
         threshold = pn.widgets.FloatInput.from_param(self.param.threshold, name="min similarity", width=110)
-        find = pn.widgets.Button(name="Find duplicates", icon="copy", button_type="primary")
+        find = pn.widgets.Button(name="Find duplicates", icon=icon("copy"), button_type="primary")
         find.on_click(lambda e: self.find())
-        ask = pn.widgets.Button(name="Delete all extras", icon="trash", button_type="danger")
+        ask = pn.widgets.Button(name="Delete all extras", icon=icon("trash"), button_type="danger")
         ask.on_click(lambda e: setattr(self, "confirm", True))
         sure = pn.widgets.Button(name="Yes, move every extra copy to the trash", button_type="danger")
         sure.on_click(lambda e: self.delete_all())

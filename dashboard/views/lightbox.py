@@ -7,6 +7,7 @@ import panel as pn
 import param
 
 from dashboard.components import PhotoStage
+from dashboard.icons import icon
 from dashboard.views.common import Context, Tile, error_text
 from engine.faces.records import Face
 
@@ -96,7 +97,7 @@ class Lightbox(pn.viewable.Viewer):
         if photo.camera:
             bits.append(photo.camera)
         if photo.latitude is not None and photo.longitude is not None:
-            bits.append(f"📍 {photo.latitude:.4f}, {photo.longitude:.4f}")
+            bits.append(f"GPS {photo.latitude:.4f}, {photo.longitude:.4f}")
         self.info = " · ".join(bits) + f" · {self.index + 1}/{len(self.photo_ids)}"
         self.message = ""
         self.active_face_id = None
@@ -241,12 +242,12 @@ class Lightbox(pn.viewable.Viewer):
         names = pn.widgets.AutocompleteInput(name="Assign to", placeholder="Start typing a name…", min_characters=1,
                                              search_strategy="includes", case_sensitive=False,
                                              sizing_mode="stretch_width", restrict=False)
-        assign = pn.widgets.Button(name="Assign", button_type="primary", icon="user-check")
+        assign = pn.widgets.Button(name="Assign", button_type="primary", icon=icon("user-check"))
         new_name = pn.widgets.TextInput.from_param(self.param.new_person_name, name="New person",
                                                    placeholder="Name", sizing_mode="stretch_width")
-        create = pn.widgets.Button(name="Create person", button_type="success", icon="user-plus")
-        unassign = pn.widgets.Button(name="Unassign", icon="user-minus", button_type="light")
-        elsewhere = pn.widgets.Button(name="Find this face elsewhere", icon="search", button_type="light")
+        create = pn.widgets.Button(name="Create person", button_type="success", icon=icon("user-plus"))
+        unassign = pn.widgets.Button(name="Unassign", icon=icon("user-minus"), button_type="light")
+        elsewhere = pn.widgets.Button(name="Find this face elsewhere", icon=icon("search"), button_type="light")
 
         def refresh_names(*_: Any) -> None:
             try:
@@ -274,22 +275,24 @@ class Lightbox(pn.viewable.Viewer):
         faces = pn.widgets.Toggle(name="Faces", value=self.show_faces, button_type="light", width=72, margin=(5, 3))
         faces.param.watch(lambda e: self.toggle_faces() if e.new != self.show_faces else None, "value")
         self.param.watch(lambda e: setattr(faces, "value", e.new), "show_faces")
-        threshold = pn.widgets.FloatInput.from_param(self.param.det_threshold, name="", width=70, step=0.05)
-        hd = pn.widgets.Checkbox.from_param(self.param.hd, name="HD", width=45, margin=(12, 4), styles={"color": "#ccc"})
-        redetect = pn.widgets.Button(name="Re-detect", icon="refresh", button_type="light", width=110)
+        threshold = pn.widgets.FloatInput.from_param(self.param.det_threshold, name="", width=70, step=0.05,
+                                                     description="Detection threshold", margin=(5, 3))
+        hd = pn.widgets.Checkbox.from_param(self.param.hd, name="HD", width=45, margin=(12, 4))
+        redetect = pn.widgets.Button(name="Re-detect", icon=icon("refresh"), button_type="light", width=110, margin=(5, 3))
         redetect.on_click(lambda e: self.redetect())
-        toolbar = pn.Row(
+        detect = pn.Row(pn.pane.Markdown("Threshold", margin=(12, 2, 0, 12)), threshold, hd, redetect,
+                        visible=self.param.show_faces, stylesheets=[DETECT_CSS])
+        close = button("✕", "Close (Esc)", self.close, stylesheets=[CLOSE_CSS])
+        toolbar = pn.FlexBox(
             button("‹", "Previous (←)", self.prev), button("›", "Next (→)", self.next),
             button("↺", "Rotate left", lambda: self.rotate(-90)),
             button("↻", "Rotate right", lambda: self.rotate(90)),
-            faces, pn.layout.HSpacer(), button("✕", "Close (Esc)", self.close), sizing_mode="stretch_width",
-            styles={"background": "#f8f9fa"}, stylesheets=[":host {min-width: 0 !important;}"],
+            faces, detect, close, sizing_mode="stretch_width",
+            align_items="center", styles={"background": "#f8f9fa"}, stylesheets=[":host {min-width: 0 !important;}"],
         )
-        detect = pn.Row(pn.pane.Markdown("Detection threshold", styles={"color": "#ccc"}, margin=(12, 4, 0, 10)),
-                        threshold, hd, redetect, visible=self.param.show_faces, styles={"flex-wrap": "wrap"})
         info = pn.pane.Markdown(self.param.info, styles={"color": "#eee"}, sizing_mode="stretch_width", margin=(2, 10))
         message = pn.pane.Markdown(self.param.message, styles={"color": "#ffd60a"}, margin=(0, 10))
-        return pn.Column(toolbar, self.stage, info, detect, message, self._face_panel(), visible=self.param.is_open,
+        return pn.Column(toolbar, self.stage, info, message, self._face_panel(), visible=self.param.is_open,
                          css_classes=["lightbox"], stylesheets=[LIGHTBOX_CSS], sizing_mode="stretch_width")
 
 
@@ -297,6 +300,17 @@ LIGHTBOX_CSS = """
 :host {position: fixed !important; inset: 0; z-index: 2000; background: #111;
        width: 100vw !important; height: 100vh !important; overflow: hidden;}
 """
+
+CLOSE_CSS = """
+:host {margin-left: auto !important;}
+@media (max-width: 600px) { :host {order: 1;} }
+"""
+
+DETECT_CSS = """
+:host {min-width: 0 !important;}
+@media (max-width: 600px) { :host {order: 2;} }
+"""
+"""On a phone the toolbar wraps: the close button stays on the first line, re-detection goes below."""
 
 POPUP_CSS = """
 :host {position: fixed !important; right: 12px; bottom: 12px; width: min(400px, calc(100vw - 24px)) !important;

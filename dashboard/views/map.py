@@ -1,6 +1,7 @@
 """Map: photos with GPS on a Bokeh tile map, clustered when dense; a click opens the photo(s).
 
-Tiles come from the user's browser (OpenStreetMap/CARTO); offline, the points still draw on a blank map.
+The browser fetches the tiles from MAP_TILES_URL (OpenStreetMap by default); with it empty, or
+offline, the points still draw on a blank map.
 """
 from __future__ import annotations
 
@@ -11,14 +12,15 @@ from typing import Any
 
 import panel as pn
 import param
-from bokeh.models import ColumnDataSource, HoverTool, TapTool
+from bokeh.models import ColumnDataSource, HoverTool, TapTool, WMTSTileSource
 from bokeh.plotting import figure
 
-from dashboard.views.common import Context
+from dashboard.icons import icon
+from dashboard.views.common import Context, count
 
 EARTH = 6378137.0
 CLUSTER_ABOVE = 300
-"""More points than this are binned into clusters (a circle per cell, sized by count)."""
+"""More markers than this are binned into clusters (a circle per cell, sized by count)."""
 
 
 @dataclass(frozen=True)
@@ -41,22 +43,31 @@ def mercator(lat: float, lon: float) -> tuple[float, float]:
     return EARTH * math.radians(lon), EARTH * math.log(math.tan(math.pi / 4 + math.radians(lat) / 2))
 
 
+SAME_SPOT_DECIMALS = 3
+"""Photos within about 100 m (coordinates rounded to this many decimals) share one marker."""
+
+
+def _marker(points: list[GeoPhoto], members: list[int], xy: list[tuple[float, float]]) -> dict[str, Any]:
+    return {"x": sum(xy[i][0] for i in members) / len(members), "y": sum(xy[i][1] for i in members) / len(members),
+            "ids": [points[i].id for i in members], "count": len(members),
+            "label": f"{len(members)} photos" if len(members) > 1 else points[members[0]].path}
+
+
 def cluster(points: list[GeoPhoto], cells: int = 40) -> list[dict[str, Any]]:
-    """One marker per photo, or per grid cell when there are many (ids kept for opening)."""
+    """One marker per spot (photos taken at the same place open together), or per grid cell when
+    there are many markers; each keeps its photos' ids for opening."""
     xy = [mercator(p.latitude, p.longitude) for p in points]
-    if len(points) <= CLUSTER_ABOVE:
-        return [{"x": x, "y": y, "ids": [p.id], "count": 1, "label": p.path} for p, (x, y) in zip(points, xy)]
+    spots: dict[tuple[float, float], list[int]] = {}
+    for i, p in enumerate(points):
+        spots.setdefault((round(p.latitude, SAME_SPOT_DECIMALS), round(p.longitude, SAME_SPOT_DECIMALS)), []).append(i)
+    if len(spots) <= CLUSTER_ABOVE:
+        return [_marker(points, members, xy) for members in spots.values()]
     xs, ys = [x for x, _ in xy], [y for _, y in xy]
     size = max(max(xs) - min(xs), max(ys) - min(ys), 1.0) / cells
     bins: dict[tuple[int, int], list[int]] = {}
     for i, (x, y) in enumerate(xy):
         bins.setdefault((int(x // size), int(y // size)), []).append(i)
-    out = []
-    for members in bins.values():
-        out.append({"x": sum(xs[i] for i in members) / len(members), "y": sum(ys[i] for i in members) / len(members),
-                    "ids": [points[i].id for i in members], "count": len(members),
-                    "label": f"{len(members)} photos" if len(members) > 1 else points[members[0]].path})
-    return out
+    return [_marker(points, members, xy) for members in bins.values()]
 
 
 class MapView(pn.viewable.Viewer):
@@ -87,8 +98,8 @@ class MapView(pn.viewable.Viewer):
             "thumb": [self.ctx.thumb_url(m["ids"][0]) for m in self.markers],
         }
         scope = f"of the {len(ids)} search results" if ids is not None else "in the library"
-        self.message = f"{len(points)} photos with GPS {scope}" + (
-            f" in {len(self.markers)} clusters" if len(self.markers) < len(points) else "")
+        self.message = f"{count(len(points), 'photo')} with GPS {scope}" + (
+            f", at {count(len(self.markers), 'place')}" if len(self.markers) < len(points) else "")
         if self._figure is not None and self.markers:
             self._fit()
 
@@ -112,7 +123,9 @@ class MapView(pn.viewable.Viewer):
     def figure(self) -> Any:
         fig = figure(x_axis_type="mercator", y_axis_type="mercator", sizing_mode="stretch_width", height=560,
                      tools="pan,wheel_zoom,reset", active_scroll="wheel_zoom", match_aspect=True)
-        fig.add_tile("OpenStreetMap Mapnik")
+        tiles = self.engine.settings.map_tiles_url.strip()
+        if tiles:
+            fig.add_tile(WMTSTileSource(url=tiles, attribution=self.engine.settings.map_tiles_attribution))
         renderer = fig.scatter("x", "y", size="size", source=self.source, fill_color="#e4572e", line_color="white",
                                line_width=2, fill_alpha=0.85)
         fig.add_tools(TapTool(renderers=[renderer]),
@@ -131,7 +144,7 @@ class MapView(pn.viewable.Viewer):
         self.refresh()
         follow = pn.widgets.Checkbox.from_param(self.param.follow_search, name="Follow the search results")
         self.param.watch(lambda e: self.refresh(), "follow_search")
-        reload = pn.widgets.Button(name="Refresh", icon="refresh", button_type="light")
+        reload = pn.widgets.Button(name="Refresh", icon=icon("refresh"), button_type="light")
         reload.on_click(lambda e: self.refresh())
         return pn.Column(pn.Row(follow, reload, pn.pane.Markdown(self.param.message, margin=(4, 10))),
                          pn.pane.Bokeh(self.figure(), sizing_mode="stretch_width", height=560),

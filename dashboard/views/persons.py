@@ -7,7 +7,8 @@ import panel as pn
 import param
 
 from dashboard.components import PhotoGrid
-from dashboard.views.common import Context, Tile, error_text, grid_items
+from dashboard.icons import icon
+from dashboard.views.common import Context, Tile, count, error_text, grid_items
 from engine.faces.clustering import Suggestion
 from engine.faces.records import Person
 
@@ -36,7 +37,7 @@ class PersonsView(pn.viewable.Viewer):
         self.engine = ctx.engine
         self.opener = None
         self.people_grid = PhotoGrid(variant="card", cell_size=130, empty_text="No people yet: open a photo, "
-                                     "show its faces (👤) and name one — or run face indexing in Admin.")
+                                     "show its faces (the Faces button) and name one — or run face indexing in Admin.")
         self.people_grid.on_open(self.open_person)
         self.suggestion_grid = PhotoGrid(variant="card", cell_size=110, empty_text="No suggestions.")
         self.suggestion_grid.on_open(self.open_suggestion)
@@ -52,7 +53,7 @@ class PersonsView(pn.viewable.Viewer):
             people, suggestions, self.message = [], [], f"⚠ {error_text(exc)}"
         self.param.update(persons=people, suggestions=suggestions)
         self.people_grid.items = [{"id": p.id, "src": face_url(p.cover_face_id), "label": p.name, "title": p.name,
-                                   "badge": f"{p.photo_count} photos"} for p in people]
+                                   "badge": count(p.photo_count, "photo")} for p in people]
         self.suggestion_grid.items = [
             {"id": s.id, "src": face_url(s.sample_faces[0].id if s.sample_faces else None), "label": "Who is this?",
              "title": f"{s.face_count} faces", "badge": f"{s.face_count} faces"} for s in suggestions]
@@ -171,13 +172,13 @@ class PersonsView(pn.viewable.Viewer):
                                                  sizing_mode="stretch_width")
         self.param.watch(lambda e: self.refresh(), "search")
         rename = pn.widgets.TextInput.from_param(self.param.rename_to, name="Name", sizing_mode="stretch_width")
-        save = pn.widgets.Button(name="Rename", icon="pencil", button_type="primary")
+        save = pn.widgets.Button(name="Rename", icon=icon("pencil"), button_type="primary")
         save.on_click(lambda e: self.rename())
         merge_pick = pn.widgets.Select(name="Merge into", sizing_mode="stretch_width")
         merge_pick.param.watch(lambda e: setattr(self, "merge_into", e.new), "value")
-        merge = pn.widgets.Button(name="Merge", icon="git-merge", button_type="light")
+        merge = pn.widgets.Button(name="Merge", icon=icon("git-merge"), button_type="light")
         merge.on_click(lambda e: self.merge())
-        delete = pn.widgets.Button(name="Delete person", icon="trash", button_type="danger")
+        delete = pn.widgets.Button(name="Delete person", icon=icon("trash"), button_type="danger")
         delete.on_click(lambda e: self.delete())
 
         def merge_options(*_: Any) -> None:
@@ -185,15 +186,15 @@ class PersonsView(pn.viewable.Viewer):
 
         self.param.watch(merge_options, ["persons", "person_id"])
         merge_options()
-        name_it = pn.widgets.Button(name="Name", icon="user-plus", button_type="primary")
+        name_it = pn.widgets.Button(name="Name", icon=icon("user-plus"), button_type="primary")
         name_it.on_click(lambda e: self.name_suggestion())
-        dismiss = pn.widgets.Button(name="Dismiss", icon="x", button_type="light")
+        dismiss = pn.widgets.Button(name="Dismiss", icon=icon("x"), button_type="light")
         dismiss.on_click(lambda e: self.dismiss_suggestion())
-        regroup = pn.widgets.Button(name="Update suggestions", icon="refresh", button_type="light")
+        regroup = pn.widgets.Button(name="Update suggestions", icon=icon("refresh"), button_type="light")
         regroup.on_click(lambda e: self.update_suggestions())
 
         title = pn.pane.Markdown(pn.bind(lambda pid, sid, n: (
-            f"### {self.person.name} · {n} photos" if self.person else
+            f"### {self.person.name} · {count(n, 'photo')}" if self.person else
             "### Suggested person" if sid is not None else ""), self.param.person_id, self.param.suggestion_id,
             self.param.photos_total), margin=(0, 10))
         person_tools = pn.Row(rename, save, merge_pick, merge, delete, visible=self.param.person_id.rx.is_not(None),

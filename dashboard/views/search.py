@@ -2,14 +2,14 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import date
 from typing import Any
 
 import panel as pn
 import param
 
 from dashboard.components import PhotoGrid
-from dashboard.views.common import Context, Tile, error_text, grid_items, in_date_range
+from dashboard.icons import icon
+from dashboard.views.common import Context, Tile, count, error_text, grid_items, in_date_range
 from engine.media.formats import expand_format_filter
 from engine.search.filters import SearchFilters
 
@@ -108,7 +108,7 @@ class SearchView(pn.viewable.Viewer):
             tiles = [t for t in tiles if t.format in allowed]
         tiles = [t for t in tiles if in_date_range(t.taken_at, self.date_from, self.date_to)][:limit]
         model_name = getattr(result, "model", model) if mode != "person" else "faces"
-        text = f"{len(tiles)} photos {what} · {model_name}" + "".join(f" · {n}" for n in notes)
+        text = f"{count(len(tiles), 'photo')} {what} · {model_name}" + "".join(f" · {n}" for n in notes)
         return tiles, returned, text
 
     def search(self) -> None:
@@ -154,7 +154,7 @@ class SearchView(pn.viewable.Viewer):
     def show_external(self, title: str, tiles: list[Tile]) -> None:
         """Results computed elsewhere (e.g. "find this face elsewhere" in the lightbox)."""
         self._external = title
-        self.results, self.has_more, self.message = tiles, False, f"{len(tiles)} photos {title}"
+        self.results, self.has_more, self.message = tiles, False, f"{count(len(tiles), 'photo')} {title}"
         self._sync_grid()
 
     def clear(self) -> None:
@@ -204,7 +204,7 @@ class SearchView(pn.viewable.Viewer):
             return
         added = self.engine.library.albums.add(album_id, self.selected)
         album = self.engine.library.albums.get(album_id)
-        self.message = f"Added {added} photos to “{album.name}” ({album.photo_count} in it now)"
+        self.message = f"Added {count(added, 'photo')} to “{album.name}” ({album.photo_count} in it now)"
         self.ctx.emit("albums-changed")
 
     def find_similar_to_selected(self) -> None:
@@ -231,7 +231,7 @@ class SearchView(pn.viewable.Viewer):
         gone = set(ids)
         self.results = [t for t in self.results if t.id not in gone]
         moved = len(report.trashed) + len(report.missing_files)
-        self.message = f"Moved {moved} photos to the trash"
+        self.message = f"Moved {count(moved, 'photo')} to the trash"
         self.selected, self.confirm_delete = [], False
         self._sync_grid()
         self.ctx.emit("photos-deleted", ids)
@@ -260,7 +260,7 @@ class SearchView(pn.viewable.Viewer):
         """The filter panel (the template's sidebar: a drawer on a phone)."""
         query = pn.widgets.TextInput.from_param(self.param.query, name="Search", placeholder="sunset over the sea…",
                                                 sizing_mode="stretch_width")
-        go = pn.widgets.Button(name="Search", button_type="primary", icon="search", sizing_mode="stretch_width")
+        go = pn.widgets.Button(name="Search", button_type="primary", icon=icon("search"), sizing_mode="stretch_width")
         upload = pn.widgets.FileInput(accept="image/*", sizing_mode="stretch_width", name="Search by picture",
                                       css_classes=["upload"])
         person = pn.widgets.Select(name="Person", options=self.person_options(), value=-1, sizing_mode="stretch_width")
@@ -274,7 +274,7 @@ class SearchView(pn.viewable.Viewer):
         dates = pn.widgets.DateRangePicker(name="Taken between", sizing_mode="stretch_width")
         translate = pn.widgets.Checkbox.from_param(self.param.translate, name="Translate the query to English")
         multi = pn.widgets.Checkbox.from_param(self.param.multi_model, name="Multi-model fusion (RRF)")
-        clear = pn.widgets.Button(name="Clear", icon="x", button_type="light", sizing_mode="stretch_width")
+        clear = pn.widgets.Button(name="Clear", icon=icon("x"), button_type="light", sizing_mode="stretch_width")
 
         def run(*_: Any) -> None:
             pn.state.execute(self.search_async) if pn.state.curdoc else self.search()
@@ -323,29 +323,31 @@ class SearchView(pn.viewable.Viewer):
             select.options = self.person_options()
 
     def bottom_bar(self) -> pn.viewable.Viewable:
-        count = pn.pane.Markdown(pn.bind(lambda s: f"**{len(s)}** selected", self.param.selected), margin=(8, 4))
+        how_many = pn.pane.Markdown(pn.bind(lambda s: f"**{len(s)}** selected", self.param.selected), margin=(8, 4))
         album = pn.widgets.Select(options=self.album_options(), value=-1, width=110, margin=(5, 5))
         album.param.watch(lambda e: setattr(self, "album_choice", None if e.new in (None, -1) else e.new), "value")
         self._album_select = album
         icon_css = [BAR_CSS]
-        to_album = pn.widgets.Button(name="Add to album", icon="folder-plus", stylesheets=icon_css, css_classes=["b-album"])
-        similar = pn.widgets.Button(name="Find similar", icon="photo-search", stylesheets=icon_css,
-                                    css_classes=["b-similar"])
-        delete = pn.widgets.Button(name="Delete", icon="trash", button_type="danger", stylesheets=icon_css,
-                                   css_classes=["b-delete"])
-        done = pn.widgets.Button(name="Done", icon="x", button_type="light", stylesheets=icon_css, css_classes=["b-done"])
+        to_album = pn.widgets.Button(name="Add to album", description="Add to album", icon=icon("folder-plus"),
+                                     stylesheets=icon_css)
+        similar = pn.widgets.Button(name="Find similar", description="Find similar", icon=icon("photo-search"),
+                                    stylesheets=icon_css)
+        delete = pn.widgets.Button(name="Delete", description="Delete (to the trash)", icon=icon("trash"),
+                                   button_type="danger", stylesheets=icon_css)
+        done = pn.widgets.Button(name="Done", description="Leave selection mode (Esc)", icon=icon("x"),
+                                 button_type="light", stylesheets=icon_css)
         to_album.on_click(lambda e: self.add_selected_to_album())
         similar.on_click(lambda e: self.find_similar_to_selected())
         delete.on_click(lambda e: self.ask_delete())
         done.on_click(lambda e: self.leave_select_mode())
-        confirm = pn.widgets.Button(name="Move to trash", button_type="danger", icon="check")
+        confirm = pn.widgets.Button(name="Move to trash", button_type="danger", icon=icon("check"))
         cancel = pn.widgets.Button(name="Cancel", button_type="light")
         confirm.on_click(lambda e: self.delete_selected())
         cancel.on_click(lambda e: setattr(self, "confirm_delete", False))
-        asking = pn.Row(pn.pane.Markdown(pn.bind(lambda s: f"Move **{len(s)}** photos to the trash?",
+        asking = pn.Row(pn.pane.Markdown(pn.bind(lambda s: f"Move **{count(len(s), 'photo')}** to the trash?",
                                                  self.param.selected), margin=(8, 10)),
                         confirm, cancel, visible=self.param.confirm_delete)
-        actions = pn.Row(count, album, to_album, similar, delete, done, styles={"flex-wrap": "wrap"},
+        actions = pn.Row(how_many, album, to_album, similar, delete, done, styles={"flex-wrap": "wrap"},
                          visible=self.param.confirm_delete.rx.not_())
         return pn.Row(actions, asking, visible=self.param.select_mode, css_classes=["bottom-bar"],
                       stylesheets=[BOTTOM_BAR_CSS], sizing_mode="stretch_width")
@@ -356,7 +358,7 @@ class SearchView(pn.viewable.Viewer):
             select.options = self.album_options()
 
     def __panel__(self) -> pn.viewable.Viewable:
-        select = pn.widgets.Toggle(name="Select", icon="checkbox", value=self.select_mode, width=110,
+        select = pn.widgets.Toggle(name="Select", icon=icon("checkbox"), value=self.select_mode, width=110,
                                    button_type="light")
         select.param.watch(lambda e: self.toggle_select_mode() if e.new != self.select_mode else None, "value")
         self.param.watch(lambda e: setattr(select, "value", e.new), "select_mode")
@@ -367,15 +369,11 @@ class SearchView(pn.viewable.Viewer):
 
 BAR_CSS = """
 @media (max-width: 600px) {
-  .bk-btn {font-size: 0 !important; padding: 4px 12px; min-width: 44px; min-height: 38px;}
-  .bk-btn .bk-TablerIcon {display: none;}
-  .bk-btn::before {font-size: 20px; line-height: 28px;}
-  :host(.b-album) .bk-btn::before {content: "⊕";}
-  :host(.b-similar) .bk-btn::before {content: "≈";}
-  :host(.b-delete) .bk-btn::before {content: "⌫";}
-  :host(.b-done) .bk-btn::before {content: "✓";}
+  .bk-btn {font-size: 0 !important; padding: 4px 12px; min-width: 48px; min-height: 40px;}
+  .bk-btn .bk-SVGIcon {font-size: 22px;}
 }
 """
+"""On a phone the selection bar's buttons are icons only (their names stay as tooltips)."""
 
 BOTTOM_BAR_CSS = """
 :host {position: fixed !important; left: 0; right: 0; bottom: 0; z-index: 900; background: #fff;

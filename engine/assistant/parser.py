@@ -33,7 +33,7 @@ class Vocabulary:
     def place_names(self) -> list[str]:
         seen: dict[str, str] = {}
         for p in self.places:
-            for n in (p.city, p.state, p.country):
+            for n in (p.metro, p.city, p.state, p.country):
                 if n:
                     seen.setdefault(n.lower(), n)
         return list(seen.values())

@@ -156,7 +156,7 @@ class Assistant:
         with self.db.connection() as conn:
             total = conn.execute(f"SELECT count(*) AS n FROM photos p WHERE {where}", params).fetchone()["n"]
             rows = conn.execute(
-                f"SELECT p.id, p.latitude, p.longitude, p.taken_at, concat_ws(', ', p.place_city, p.place_country)"
+                f"SELECT p.id, p.latitude, p.longitude, p.taken_at, concat_ws(', ', coalesce(p.place_metro, p.place_city), p.place_country)"
                 f" AS place FROM photos p WHERE {where} ORDER BY p.taken_at DESC NULLS LAST, p.id LIMIT %s",
                 (*params, limit)).fetchall()
         points = [MapPoint(r["id"], r["latitude"], r["longitude"], r["taken_at"], r["place"] or None) for r in rows]

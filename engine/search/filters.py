@@ -101,9 +101,10 @@ class SearchFilters:
         if self.places:
             names = [x.lower() for x in self.places]
             conditions.append(
-                f"(lower({p}.place_city) = ANY(%s) OR lower({p}.place_country) = ANY(%s)"
-                f" OR lower({p}.place_state) = ANY(%s) OR lower({p}.place_country_code) = ANY(%s))")
-            params += [names, names, names, names]
+                f"(lower({p}.place_city) = ANY(%s) OR lower({p}.place_metro) = ANY(%s)"
+                f" OR lower({p}.place_country) = ANY(%s) OR lower({p}.place_state) = ANY(%s)"
+                f" OR lower({p}.place_country_code) = ANY(%s))")
+            params += [names, names, names, names, names]
         if self.person_ids:
             conditions.append(
                 f"{p}.id IN (SELECT photo_id FROM faces WHERE person_id = ANY(%s)"

@@ -1,13 +1,19 @@
 """A real server (uvicorn on 127.0.0.1, a free port) over an indexed little library, and headless Chromium.
 
+The library is indexed once per session and copied (files and database) for every test, so each
+test starts from the same state whatever ran before it. Map tiles come from a fake tile server.
 The browser is Debian's `chromium` at /usr/bin/chromium driven by Playwright; nothing is downloaded.
-Without it the browser tests skip with the reason.
+Without it the browser tests skip with the reason. Screenshots go to a temporary folder, or to
+PHOTOINDEX_SCREENSHOTS: `PHOTOINDEX_SCREENSHOTS=docs/screenshots ./dev test tests/e2e` refreshes
+the committed ones.
 """
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
 import socket
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -23,6 +29,8 @@ from engine.db.database import open_database
 from engine.indexing.cluster import ClusterHandle
 from tests.conftest import _with_database
 from tests.face_fixtures import face_settings, save_faces, tiny_face_pack  # noqa: F401
+from tests.fakes.servers import serve
+from tests.fakes.tiles import FakeTiles
 from tests.fixtures import make_jpeg, make_noisy
 from tests.tiny_models import COLORS
 
@@ -31,7 +39,6 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--no-first-run", "--disable-sync", "--disable-dev-shm-usage"]
 DESKTOP = {"width": 1280, "height": 860}
 PHONE = {"width": 390, "height": 844}
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
 def build_library(root: Path) -> dict[str, Path]:
@@ -65,6 +72,16 @@ class Live:
     engine: PhotoIndex
     library: Path
     files: dict[str, Path]
+    tiles: FakeTiles
+
+
+@dataclass(frozen=True)
+class Pristine:
+    """An indexed library (files, vectors, faces, suggestions, pHash) that every test starts from."""
+
+    database: str
+    library: Path
+    files: dict[str, Path]
 
 
 def _free_port() -> int:
@@ -73,32 +90,70 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def live(tmp_path_factory: pytest.TempPathFactory, pg_server: str, color_model_dir: Path, tiny_face_pack: Path,
-         dask_cluster: ClusterHandle) -> Iterator[Live]:
+def _create_database(pg_server: str, name: str, template: str | None = None) -> str:
+    with psycopg.connect(pg_server, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
+    return _with_database(pg_server, name)
+
+
+@pytest.fixture(scope="session")
+def browser_ready() -> None:
     if not Path(CHROMIUM).exists():
         pytest.skip(f"no Chromium at {CHROMIUM} (Debian package `chromium`); browser tests skipped")
     try:
         import playwright.sync_api  # noqa: F401
-        import uvicorn
+        import uvicorn  # noqa: F401
     except ImportError as exc:
         pytest.skip(f"browser tests need playwright and uvicorn: {exc}")
-    from dashboard.server import create_app
 
+
+@pytest.fixture(scope="session")
+def pristine(browser_ready: None, tmp_path_factory: pytest.TempPathFactory, pg_server: str, color_model_dir: Path,
+             tiny_face_pack: Path, dask_cluster: ClusterHandle) -> Pristine:
+    """Indexed once per session; each test gets a copy (`live`), so no test sees another's changes."""
     name = f"photoindex_e2e_{os.getpid()}_{int(time.time() * 1000) % 10**8}"
-    with psycopg.connect(pg_server, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    tmp = tmp_path_factory.mktemp("e2e")
+    tmp = tmp_path_factory.mktemp("e2e-pristine")
     library = tmp / "library"
     files = build_library(library)
-    settings = face_settings(tmp, _with_database(pg_server, name), library, color_model_dir, tiny_face_pack,
-                             host="127.0.0.1")
+    settings = face_settings(tmp, _create_database(pg_server, name), library, color_model_dir, tiny_face_pack)
     engine = PhotoIndex(settings, open_database(settings), cluster=dask_cluster)
-    engine.index()
-    engine.faces.index()
-    engine.faces.clusters.update()
-    engine.library.index_phash()
+    try:
+        engine.index()
+        with engine.db.connection() as conn:  # the tiny face model sees faces in any red patch: people only
+            conn.execute("UPDATE photos SET faces_indexed = true WHERE path NOT LIKE 'people/%'")
+        engine.faces.index()
+        engine.faces.clusters.update()
+        engine.library.index_phash()
+    finally:
+        engine.close()  # a template database must have no connections
+    return Pristine(name, library, files)
 
+
+@pytest.fixture(scope="session")
+def tiles(browser_ready: None) -> Iterator[tuple[str, FakeTiles]]:
+    fake = FakeTiles()
+    with serve(fake.app()) as url:
+        yield url, fake
+
+
+_copies = itertools.count()
+
+
+@pytest.fixture
+def live(pristine: Pristine, tiles: tuple[str, FakeTiles], tmp_path: Path, pg_server: str, color_model_dir: Path,
+         tiny_face_pack: Path, dask_cluster: ClusterHandle) -> Iterator[Live]:
+    """A real server on a free 127.0.0.1 port over a fresh copy of the pristine library and database."""
+    import uvicorn
+
+    from dashboard.server import create_app
+
+    library = tmp_path / "library"
+    shutil.copytree(pristine.library, library)
+    database = _create_database(pg_server, f"{pristine.database}_{next(_copies)}", template=pristine.database)
+    tiles_url, fake_tiles = tiles
+    settings = face_settings(tmp_path, database, library, color_model_dir, tiny_face_pack, host="127.0.0.1",
+                             map_tiles_url=tiles_url + "/{Z}/{X}/{Y}.png", map_tiles_attribution="test tiles")
+    engine = PhotoIndex(settings, open_database(settings), cluster=dask_cluster)
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(create_app(engine=engine), host="127.0.0.1", port=port, log_level="warning",
                                            ws_max_size=64 * 1024 * 1024))
@@ -109,8 +164,9 @@ def live(tmp_path_factory: pytest.TempPathFactory, pg_server: str, color_model_d
         if time.time() > deadline or not thread.is_alive():
             raise RuntimeError("the test server did not start")
         time.sleep(0.05)
+    files = {key: library / path.relative_to(pristine.library) for key, path in pristine.files.items()}
     try:
-        yield Live(f"http://127.0.0.1:{port}", engine, library, files)
+        yield Live(f"http://127.0.0.1:{port}", engine, library, files, fake_tiles)
     finally:
         server.should_exit = True
         thread.join(timeout=10)
@@ -118,7 +174,8 @@ def live(tmp_path_factory: pytest.TempPathFactory, pg_server: str, color_model_d
 
 
 @pytest.fixture(scope="module")
-def browser(live: Live) -> Iterator[object]:
+def browser(browser_ready: None) -> Iterator[object]:
+    """Per module: Playwright's sync API keeps an event loop running in this thread while it is open."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
@@ -127,14 +184,15 @@ def browser(live: Live) -> Iterator[object]:
         b.close()
 
 
+def screenshots_dir() -> Path:
+    """PHOTOINDEX_SCREENSHOTS (e.g. docs/screenshots, to refresh the committed ones), else a temporary folder."""
+    chosen = os.environ.get("PHOTOINDEX_SCREENSHOTS")
+    folder = Path(chosen) if chosen else Path(tempfile.gettempdir()) / "photoindex-screenshots"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
 def shot(page: object, name: str) -> None:
-    """Save a screenshot under docs/screenshots (PHOTOINDEX_SCREENSHOTS=0 turns this off)."""
-    if os.environ.get("PHOTOINDEX_SCREENSHOTS", "1") == "0":
-        return
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    """Save a screenshot of the page as it is now, to look at (see `screenshots_dir`)."""
     page.wait_for_timeout(400)  # type: ignore[attr-defined]
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))  # type: ignore[attr-defined]
-
-
-def chromium_available() -> bool:
-    return Path(CHROMIUM).exists() and shutil.which(CHROMIUM) is not None
+    page.screenshot(path=str(screenshots_dir() / f"{name}.png"))  # type: ignore[attr-defined]

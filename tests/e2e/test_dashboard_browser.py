@@ -1,12 +1,14 @@
 """The dashboard in real headless Chromium against the real server and an indexed little library.
 
-One server and one browser for the module; the tests run in file order (the trash test changes the
-library, so it comes late). Every view is saved as a screenshot at desktop and phone width.
+Each test gets its own server over its own copy of the library, so they pass in any order. Every
+page must load without script errors and without a request leaving 127.0.0.1. Every view is saved
+as a screenshot at desktop and phone width (see `tests/e2e/conftest.py` for where).
 """
 from __future__ import annotations
 
 import re
 import time
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -18,11 +20,20 @@ pytestmark = pytest.mark.timeout(240)
 def open_page(browser, live: Live, viewport=DESKTOP):
     page = browser.new_page(viewport=viewport)
     errors: list[str] = []
+    outside: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("request", lambda r: outside.append(r.url) if urlsplit(r.url).hostname not in ("127.0.0.1", None) else None)
     page.goto(live.url + "/", wait_until="domcontentloaded")
     page.locator(".bk-tab", has_text="Admin").wait_for(timeout=30_000)
-    page.errors = errors
+    page.errors, page.outside = errors, outside
     return page
+
+
+def finish(page) -> None:
+    """No script errors, nothing fetched from outside (icons, fonts and tiles all local), then close."""
+    assert not page.errors, page.errors
+    assert not page.outside, sorted(set(page.outside))[:10]
+    page.close()
 
 
 def search(page, text: str) -> None:
@@ -78,6 +89,13 @@ def _photo(live: Live, photo_id: int):
         return photo_rows.get(conn, photo_id)
 
 
+def _by_path(live: Live, path: str):
+    from engine.db import photos as photo_rows
+
+    with live.engine.db.connection() as conn:
+        return photo_rows.get_by_path(conn, path)
+
+
 def grid_ids(page) -> list[int]:
     return [int(x) for x in cells(page).evaluate_all("els => els.map(e => e.dataset.id)")]
 
@@ -108,8 +126,7 @@ def test_search_by_text_and_open_lightbox(live: Live, browser) -> None:
     shot(page, "lightbox-desktop")
     page.keyboard.press("Escape")
     page.locator(".lightbox").wait_for(state="hidden", timeout=10_000)
-    assert not page.errors, page.errors
-    page.close()
+    finish(page)
 
 
 def test_lightbox_faces_assign_new_person_and_rotate(live: Live, browser) -> None:
@@ -117,10 +134,7 @@ def test_lightbox_faces_assign_new_person_and_rotate(live: Live, browser) -> Non
     search(page, "anna")  # any query: then open a photo with two faces by id order
     page.locator(".grid .cell").first.wait_for(timeout=20_000)
     ids = grid_ids(page)
-    with live.engine.db.connection() as conn:
-        from engine.db import photos as photo_rows
-
-        target = photo_rows.get_by_path(conn, "people/both.png")
+    target = _by_path(live, "people/both.png")
     assert target.id in ids, "the two-face photo should be among the results"
     page.locator(f".grid .cell[data-id='{target.id}']").click()
     page.locator(".lightbox .frame img").wait_for(timeout=15_000)
@@ -161,8 +175,7 @@ def test_lightbox_faces_assign_new_person_and_rotate(live: Live, browser) -> Non
     page.keyboard.press("Escape")  # leaves the face popup
     page.keyboard.press("Escape")  # closes the lightbox
     page.locator(".lightbox").wait_for(state="hidden", timeout=10_000)
-    assert not page.errors, page.errors
-    page.close()
+    finish(page)
 
 
 def test_search_by_uploaded_image(live: Live, browser) -> None:
@@ -172,7 +185,7 @@ def test_search_by_uploaded_image(live: Live, browser) -> None:
     first = _photo(live, grid_ids(page)[0])
     assert first.path == "2024/paris/green.jpg", first.path
     assert "like green.jpg" in text(page)
-    page.close()
+    finish(page)
 
 
 def test_phone_layout(live: Live, browser) -> None:
@@ -200,12 +213,16 @@ def test_phone_layout(live: Live, browser) -> None:
     page.wait_for_timeout(500)
     shot(page, "lightbox-phone")
     page.keyboard.press("Escape")
+    tab(page, "Assistant")
+    ask(page, "red photos in Australia")
+    wait_text(page, "2 photos")
+    wait_images(page, 2)
+    shot(page, "assistant-phone")
     for name in ("Persons", "Map", "Duplicates", "Albums", "Admin"):
         tab(page, name)
         page.wait_for_timeout(1200)
         shot(page, f"{name.lower()}-phone")
-    assert not page.errors, page.errors
-    page.close()
+    finish(page)
 
 
 def test_select_and_delete_to_trash(live: Live, browser) -> None:
@@ -230,15 +247,69 @@ def test_select_and_delete_to_trash(live: Live, browser) -> None:
     trashed, total = live.engine.library.trash.list()
     assert {t.photo_id for t in trashed} >= set(victims)
     assert not (live.library / "misc" / "blue_0.jpg").exists()
-    page.close()
+    finish(page)
+
+
+def ask(page, question: str) -> None:
+    box = page.locator(".ask input")
+    box.fill(question)
+    box.press("Enter")
+
+
+def test_assistant_chat_and_open_in_search(live: Live, browser) -> None:
+    page = open_page(browser, live)
+    tab(page, "Assistant")
+    wait_text(page, "The offline parser understands the requests")
+    ask(page, "red photos in Australia")
+    wait_text(page, "2 photos · ranked by")
+    assert "place Australia" in text(page, ".answer")
+    wait_images(page, 2)
+    sydney = {_photo(live, i).path for i in grid_ids(page)}
+    assert sydney == {"2023/sydney/red.jpg", "2023/sydney/red_copy.jpg"}, sydney
+    ask(page, "blue pictures from 2022")
+    wait_text(page, "1 photo · ranked by")
+    assert "taken 2022-01-01 – 2022-12-31" in text(page, ".answer")
+    shot(page, "assistant-desktop")
+
+    page.get_by_role("button", name="Open in Search").first.click()
+    wait_text(page, "2 photos for “red photos in Australia” (assistant)")
+    assert {_photo(live, i).path for i in grid_ids(page)} == sydney
+    cells(page).first.click()
+    page.locator(".lightbox .frame img").wait_for(timeout=15_000)
+    page.keyboard.press("Escape")
+    finish(page)
+
+
+MAP_MARKERS = """() => {
+  const views = [...window.Bokeh.index.all_views()];
+  const plot = views.find(v => v.model.type === 'Figure');
+  const glyph = views.find(v => v.model.type === 'GlyphRenderer');
+  const rect = plot.canvas_view.el.getBoundingClientRect(), data = glyph.model.data_source.data;
+  return data.x.map((x, i) => [rect.left + plot.frame.x_scale.compute(x),
+                               rect.top + plot.frame.y_scale.compute(data.y[i]), data.label[i]]); }"""
+"""Where the map draws each marker, in page pixels, with its label."""
 
 
 def test_map_persons_duplicates_albums(live: Live, browser) -> None:
+    both = live.engine.faces.of_photo(_by_path(live, "people/both.png").id)
+    live.engine.faces.persons.assign(both[0].id, None, new_name="Tanya")
     page = open_page(browser, live)
     tab(page, "Map")
     page.locator(".bk-Canvas, canvas").first.wait_for(timeout=20_000)
     wait_text(page, "4 photos with GPS")
+    deadline = time.time() + 20
+    while not live.tiles.requests and time.time() < deadline:
+        page.wait_for_timeout(200)
+    assert live.tiles.requests, "the map fetched no tiles from MAP_TILES_URL"
     shot(page, "map-desktop")
+    markers = {label: (x, y) for x, y, label in page.evaluate(MAP_MARKERS)}
+    assert set(markers) == {"2022/nyc/blue.jpg", "2024/paris/green.jpg", "2 photos"}, markers  # Sydney: one spot
+    page.mouse.click(*markers["2 photos"])
+    page.locator(".lightbox .frame img").wait_for(timeout=15_000)
+    wait_text(page, " 1/2")
+    assert "2023/sydney/red" in text(page, ".lightbox")
+    page.keyboard.press("Escape")
+    page.locator(".lightbox").wait_for(state="hidden", timeout=10_000)
 
     tab(page, "Persons")
     wait_text(page, "Tanya")
@@ -264,8 +335,7 @@ def test_map_persons_duplicates_albums(live: Live, browser) -> None:
     wait_text(page, "Holidays · 5 photos")
     wait_images(page, 3)
     shot(page, "albums-desktop")
-    assert not page.errors, page.errors
-    page.close()
+    finish(page)
 
 
 def _all_photos(live: Live):
@@ -294,5 +364,4 @@ def test_admin_job_progress_moves(live: Live, browser) -> None:
     final = seen[-1]
     assert "failed:" not in final.split(" | ")[0] and "100%" in final, final
     shot(page, "admin-desktop")
-    assert not page.errors, page.errors
-    page.close()
+    finish(page)
