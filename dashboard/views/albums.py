@@ -127,18 +127,18 @@ class AlbumsView(pn.viewable.Viewer):
 
     def __panel__(self) -> pn.viewable.Viewable:
         self.refresh()
-        new = pn.widgets.TextInput.from_param(self.param.new_name, name="", placeholder="New album name",
+        new = pn.widgets.TextInput.from_param(self.param.new_name, label="", placeholder="New album name",
                                               sizing_mode="stretch_width")
-        create = pn.widgets.Button(name="Create album", icon=icon("plus"), button_type="primary")
+        create = pn.widgets.Button(label="Create album", icon=icon("plus"), color="primary")
         create.on_click(lambda e: self.create())
-        rename = pn.widgets.TextInput.from_param(self.param.rename_to, name="", sizing_mode="stretch_width")
-        save = pn.widgets.Button(name="Rename", icon=icon("pencil"), button_type="light")
+        rename = pn.widgets.TextInput.from_param(self.param.rename_to, label="", sizing_mode="stretch_width")
+        save = pn.widgets.Button(label="Rename", icon=icon("pencil"), color="light")
         save.on_click(lambda e: self.rename())
-        select = pn.widgets.Toggle(name="Select", icon=icon("checkbox"), button_type="light")
+        select = pn.widgets.Toggle(label="Select", icon=icon("checkbox"), color="light")
         select.param.watch(lambda e: self.set_select_mode(e.new), "value")
-        remove = pn.widgets.Button(name="Remove from album", icon=icon("minus"), button_type="warning")
+        remove = pn.widgets.Button(label="Remove from album", icon=icon("minus"), color="warning")
         remove.on_click(lambda e: self.remove_selected())
-        delete = pn.widgets.Button(name="Delete album", icon=icon("trash"), button_type="danger")
+        delete = pn.widgets.Button(label="Delete album", icon=icon("trash"), color="danger")
         delete.on_click(lambda e: self.delete())
         tools = pn.Row(rename, save, select, remove, delete, visible=self.param.album_id.rx.is_not(None),
                        styles={"flex-wrap": "wrap"}, sizing_mode="stretch_width")

@@ -147,7 +147,7 @@ class AssistantView(pn.viewable.Viewer):
                 grid = PhotoGrid(items=grid_items(self.ctx, turn.tiles), cell_size=110)
                 ids = [t.id for t in turn.tiles]
                 grid.on_open(lambda pid: self.opener(ids, ids.index(pid)) if self.opener and pid in ids else None)
-                to_search = pn.widgets.Button(name="Open in Search", icon=icon("arrow-right"), button_type="light")
+                to_search = pn.widgets.Button(label="Open in Search", icon=icon("arrow-right"), color="light")
                 to_search.on_click(lambda e: self.open_in_search(turn))
                 reply += [grid, to_search]
         answer = pn.Column(*reply, sizing_mode="stretch_width", css_classes=["answer"], stylesheets=[ANSWER_CSS])
@@ -178,16 +178,16 @@ class AssistantView(pn.viewable.Viewer):
                                    sizing_mode="stretch_width", css_classes=["ask"])
         box.param.watch(lambda e: run(e.new) if e.new.strip() else None, "value")
         self.param.watch(lambda e: box.param.update(value="") if e.new else None, "thinking")
-        send = pn.widgets.Button(name="Ask", icon=icon("send"), button_type="primary", width=90)
+        send = pn.widgets.Button(label="Ask", icon=icon("send"), color="primary", width=90)
         send.on_click(lambda e: run(box.value_input or box.value))
-        clear = pn.widgets.Button(name="Clear the chat", icon=icon("x"), button_type="light", margin=(4, 3))
+        clear = pn.widgets.Button(label="Clear the chat", icon=icon("x"), color="light", margin=(4, 3))
         clear.on_click(lambda e: self.clear())
         examples = pn.Row(pn.pane.Markdown("Try:", margin=(8, 4, 0, 10)), styles={"flex-wrap": "wrap"})
         for text in EXAMPLES:
-            chip = pn.widgets.Button(name=text, button_type="light", button_style="outline", margin=(4, 3))
+            chip = pn.widgets.Button(label=text, color="light", variant="outline", margin=(4, 3))
             chip.on_click(lambda e, t=text: run(t))
             examples.append(chip)
-        gemini = pn.widgets.Checkbox.from_param(self.param.use_gemini, name="Ask Gemini",
+        gemini = pn.widgets.Checkbox.from_param(self.param.use_gemini, label="Ask Gemini",
                                                 visible=self.engine.assistant.gemini_enabled)
         thinking = pn.pane.Markdown("*Thinking…*", visible=self.param.thinking, margin=(0, 10))
         status = pn.pane.Markdown(self.gemini_status, styles={"color": "#6c757d", "font-size": "12px"}, margin=(0, 10))

@@ -74,8 +74,8 @@ class DuplicatesView(pn.viewable.Viewer):
                 "tag": "keep" if p.id == g.keep.id else ""} for p in g.photos])
             ids = [p.id for p in g.photos]
             grid.on_open(lambda pid, ids=ids: self.opener(ids, ids.index(pid)) if self.opener else None)
-            button = pn.widgets.Button(name=f"Delete {len(g.extras)} extras", icon=icon("trash"), button_type="danger",
-                                       button_style="outline")
+            button = pn.widgets.Button(label=f"Delete {len(g.extras)} extras", icon=icon("trash"), color="danger",
+                                       variant="outline")
             button.on_click(lambda e, i=i: self.delete_group(i))
             head = pn.Row(pn.pane.Markdown(f"**Group {i + 1}** · closeness {g.closeness:.3f} · keep "
                                            f"`{g.keep.path}`", sizing_mode="stretch_width"), button,
@@ -84,16 +84,16 @@ class DuplicatesView(pn.viewable.Viewer):
         self._body.objects = rows
 
     def __panel__(self) -> pn.viewable.Viewable:
-        method = pn.widgets.RadioButtonGroup.from_param(self.param.method, button_type="light")
-        distance = pn.widgets.IntInput.from_param(self.param.max_distance, name="max bits", width=90)
-        threshold = pn.widgets.FloatInput.from_param(self.param.threshold, name="min similarity", width=110)
-        find = pn.widgets.Button(name="Find duplicates", icon=icon("copy"), button_type="primary")
+        method = pn.widgets.RadioButtonGroup.from_param(self.param.method, color="light")
+        distance = pn.widgets.IntInput.from_param(self.param.max_distance, label="max bits", width=90)
+        threshold = pn.widgets.FloatInput.from_param(self.param.threshold, label="min similarity", width=110)
+        find = pn.widgets.Button(label="Find duplicates", icon=icon("copy"), color="primary")
         find.on_click(lambda e: self.find())
-        ask = pn.widgets.Button(name="Delete all extras", icon=icon("trash"), button_type="danger")
+        ask = pn.widgets.Button(label="Delete all extras", icon=icon("trash"), color="danger")
         ask.on_click(lambda e: setattr(self, "confirm", True))
-        sure = pn.widgets.Button(name="Yes, move every extra copy to the trash", button_type="danger")
+        sure = pn.widgets.Button(label="Yes, move every extra copy to the trash", color="danger")
         sure.on_click(lambda e: self.delete_all())
-        cancel = pn.widgets.Button(name="Cancel", button_type="light")
+        cancel = pn.widgets.Button(label="Cancel", color="light")
         cancel.on_click(lambda e: setattr(self, "confirm", False))
         return pn.Column(
             pn.Row(method, distance, threshold, find, ask, styles={"flex-wrap": "wrap"}, sizing_mode="stretch_width"),

@@ -239,15 +239,15 @@ class Lightbox(pn.viewable.Viewer):
 
     # --- widgets ------------------------------------------------------------------------------
     def _face_panel(self) -> pn.viewable.Viewable:
-        names = pn.widgets.AutocompleteInput(name="Assign to", placeholder="Start typing a name…", min_characters=1,
+        names = pn.widgets.AutocompleteInput(label="Assign to", placeholder="Start typing a name…", min_characters=1,
                                              search_strategy="includes", case_sensitive=False,
                                              sizing_mode="stretch_width", restrict=False)
-        assign = pn.widgets.Button(name="Assign", button_type="primary", icon=icon("user-check"))
-        new_name = pn.widgets.TextInput.from_param(self.param.new_person_name, name="New person",
+        assign = pn.widgets.Button(label="Assign", color="primary", icon=icon("user-check"))
+        new_name = pn.widgets.TextInput.from_param(self.param.new_person_name, label="New person",
                                                    placeholder="Name", sizing_mode="stretch_width")
-        create = pn.widgets.Button(name="Create person", button_type="success", icon=icon("user-plus"))
-        unassign = pn.widgets.Button(name="Unassign", icon=icon("user-minus"), button_type="light")
-        elsewhere = pn.widgets.Button(name="Find this face elsewhere", icon=icon("search"), button_type="light")
+        create = pn.widgets.Button(label="Create person", color="success", icon=icon("user-plus"))
+        unassign = pn.widgets.Button(label="Unassign", icon=icon("user-minus"), color="light")
+        elsewhere = pn.widgets.Button(label="Find this face elsewhere", icon=icon("search"), color="light")
 
         def refresh_names(*_: Any) -> None:
             try:
@@ -268,17 +268,17 @@ class Lightbox(pn.viewable.Viewer):
 
     def __panel__(self) -> pn.viewable.Viewable:
         def button(label: str, title: str, action: Any, **kw: Any) -> pn.widgets.Button:
-            b = pn.widgets.Button(name=label, description=title, button_type="light", width=42, margin=(5, 3), **kw)
+            b = pn.widgets.Button(label=label, description=title, color="light", width=42, margin=(5, 3), **kw)
             b.on_click(lambda e: action())
             return b
 
-        faces = pn.widgets.Toggle(name="Faces", value=self.show_faces, button_type="light", width=72, margin=(5, 3))
+        faces = pn.widgets.Toggle(label="Faces", value=self.show_faces, color="light", width=72, margin=(5, 3))
         faces.param.watch(lambda e: self.toggle_faces() if e.new != self.show_faces else None, "value")
         self.param.watch(lambda e: setattr(faces, "value", e.new), "show_faces")
-        threshold = pn.widgets.FloatInput.from_param(self.param.det_threshold, name="", width=70, step=0.05,
+        threshold = pn.widgets.FloatInput.from_param(self.param.det_threshold, label="", width=70, step=0.05,
                                                      description="Detection threshold", margin=(5, 3))
-        hd = pn.widgets.Checkbox.from_param(self.param.hd, name="HD", width=45, margin=(12, 4))
-        redetect = pn.widgets.Button(name="Re-detect", icon=icon("refresh"), button_type="light", width=110, margin=(5, 3))
+        hd = pn.widgets.Checkbox.from_param(self.param.hd, label="HD", width=45, margin=(12, 4))
+        redetect = pn.widgets.Button(label="Re-detect", icon=icon("refresh"), color="light", width=110, margin=(5, 3))
         redetect.on_click(lambda e: self.redetect())
         detect = pn.Row(pn.pane.Markdown("Threshold", margin=(12, 2, 0, 12)), threshold, hd, redetect,
                         visible=self.param.show_faces, stylesheets=[DETECT_CSS])

@@ -142,9 +142,9 @@ class MapView(pn.viewable.Viewer):
 
     def __panel__(self) -> pn.viewable.Viewable:
         self.refresh()
-        follow = pn.widgets.Checkbox.from_param(self.param.follow_search, name="Follow the search results")
+        follow = pn.widgets.Checkbox.from_param(self.param.follow_search, label="Follow the search results")
         self.param.watch(lambda e: self.refresh(), "follow_search")
-        reload = pn.widgets.Button(name="Refresh", icon=icon("refresh"), button_type="light")
+        reload = pn.widgets.Button(label="Refresh", icon=icon("refresh"), color="light")
         reload.on_click(lambda e: self.refresh())
         return pn.Column(pn.Row(follow, reload, pn.pane.Markdown(self.param.message, margin=(4, 10))),
                          pn.pane.Bokeh(self.figure(), sizing_mode="stretch_width", height=560),

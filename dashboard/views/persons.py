@@ -168,17 +168,17 @@ class PersonsView(pn.viewable.Viewer):
 
     def __panel__(self) -> pn.viewable.Viewable:
         self.refresh()
-        search = pn.widgets.TextInput.from_param(self.param.search, name="", placeholder="Find a person…",
+        search = pn.widgets.TextInput.from_param(self.param.search, label="", placeholder="Find a person…",
                                                  sizing_mode="stretch_width")
         self.param.watch(lambda e: self.refresh(), "search")
-        rename = pn.widgets.TextInput.from_param(self.param.rename_to, name="Name", sizing_mode="stretch_width")
-        save = pn.widgets.Button(name="Rename", icon=icon("pencil"), button_type="primary")
+        rename = pn.widgets.TextInput.from_param(self.param.rename_to, label="Name", sizing_mode="stretch_width")
+        save = pn.widgets.Button(label="Rename", icon=icon("pencil"), color="primary")
         save.on_click(lambda e: self.rename())
-        merge_pick = pn.widgets.Select(name="Merge into", sizing_mode="stretch_width")
+        merge_pick = pn.widgets.Select(label="Merge into", sizing_mode="stretch_width")
         merge_pick.param.watch(lambda e: setattr(self, "merge_into", e.new), "value")
-        merge = pn.widgets.Button(name="Merge", icon=icon("git-merge"), button_type="light")
+        merge = pn.widgets.Button(label="Merge", icon=icon("git-merge"), color="light")
         merge.on_click(lambda e: self.merge())
-        delete = pn.widgets.Button(name="Delete person", icon=icon("trash"), button_type="danger")
+        delete = pn.widgets.Button(label="Delete person", icon=icon("trash"), color="danger")
         delete.on_click(lambda e: self.delete())
 
         def merge_options(*_: Any) -> None:
@@ -186,11 +186,11 @@ class PersonsView(pn.viewable.Viewer):
 
         self.param.watch(merge_options, ["persons", "person_id"])
         merge_options()
-        name_it = pn.widgets.Button(name="Name", icon=icon("user-plus"), button_type="primary")
+        name_it = pn.widgets.Button(label="Name", icon=icon("user-plus"), color="primary")
         name_it.on_click(lambda e: self.name_suggestion())
-        dismiss = pn.widgets.Button(name="Dismiss", icon=icon("x"), button_type="light")
+        dismiss = pn.widgets.Button(label="Dismiss", icon=icon("x"), color="light")
         dismiss.on_click(lambda e: self.dismiss_suggestion())
-        regroup = pn.widgets.Button(name="Update suggestions", icon=icon("refresh"), button_type="light")
+        regroup = pn.widgets.Button(label="Update suggestions", icon=icon("refresh"), color="light")
         regroup.on_click(lambda e: self.update_suggestions())
 
         title = pn.pane.Markdown(pn.bind(lambda pid, sid, n: (
@@ -199,7 +199,7 @@ class PersonsView(pn.viewable.Viewer):
             self.param.photos_total), margin=(0, 10))
         person_tools = pn.Row(rename, save, merge_pick, merge, delete, visible=self.param.person_id.rx.is_not(None),
                               styles={"flex-wrap": "wrap"}, sizing_mode="stretch_width")
-        new_name = pn.widgets.TextInput.from_param(self.param.rename_to, name="Who is it?", placeholder="Name",
+        new_name = pn.widgets.TextInput.from_param(self.param.rename_to, label="Who is it?", placeholder="Name",
                                                    sizing_mode="stretch_width")
         suggestion_tools = pn.Row(new_name, name_it, dismiss, visible=self.param.suggestion_id.rx.is_not(None),
                                   sizing_mode="stretch_width")

@@ -258,23 +258,23 @@ class SearchView(pn.viewable.Viewer):
 
     def filters(self) -> pn.Column:
         """The filter panel (the template's sidebar: a drawer on a phone)."""
-        query = pn.widgets.TextInput.from_param(self.param.query, name="Search", placeholder="sunset over the sea…",
+        query = pn.widgets.TextInput.from_param(self.param.query, label="Search", placeholder="sunset over the sea…",
                                                 sizing_mode="stretch_width")
-        go = pn.widgets.Button(name="Search", button_type="primary", icon=icon("search"), sizing_mode="stretch_width")
-        upload = pn.widgets.FileInput(accept="image/*", sizing_mode="stretch_width", name="Search by picture",
+        go = pn.widgets.Button(label="Search", color="primary", icon=icon("search"), sizing_mode="stretch_width")
+        upload = pn.widgets.FileInput(accept="image/*", sizing_mode="stretch_width", label="Search by picture",
                                       css_classes=["upload"])
-        person = pn.widgets.Select(name="Person", options=self.person_options(), value=-1, sizing_mode="stretch_width")
+        person = pn.widgets.Select(label="Person", options=self.person_options(), value=-1, sizing_mode="stretch_width")
         self._person_select = person
-        formats = pn.widgets.CheckButtonGroup.from_param(self.param.formats, name="Formats", button_type="light",
-                                                         button_style="outline", sizing_mode="stretch_width")
-        threshold = pn.widgets.IntSlider(name="Min similarity, %", start=0, end=50, value=int(self.threshold),
+        formats = pn.widgets.CheckButtonGroup.from_param(self.param.formats, label="Formats", color="light",
+                                                         variant="outline", sizing_mode="stretch_width")
+        threshold = pn.widgets.IntSlider(label="Min similarity, %", start=0, end=50, value=int(self.threshold),
                                          sizing_mode="stretch_width")
-        top_k = pn.widgets.RadioButtonGroup.from_param(self.param.top_k, name="Top", button_type="light",
+        top_k = pn.widgets.RadioButtonGroup.from_param(self.param.top_k, label="Top", color="light",
                                                        sizing_mode="stretch_width")
-        dates = pn.widgets.DateRangePicker(name="Taken between", sizing_mode="stretch_width")
-        translate = pn.widgets.Checkbox.from_param(self.param.translate, name="Translate the query to English")
-        multi = pn.widgets.Checkbox.from_param(self.param.multi_model, name="Multi-model fusion (RRF)")
-        clear = pn.widgets.Button(name="Clear", icon=icon("x"), button_type="light", sizing_mode="stretch_width")
+        dates = pn.widgets.DateRangePicker(label="Taken between", sizing_mode="stretch_width")
+        translate = pn.widgets.Checkbox.from_param(self.param.translate, label="Translate the query to English")
+        multi = pn.widgets.Checkbox.from_param(self.param.multi_model, label="Multi-model fusion (RRF)")
+        clear = pn.widgets.Button(label="Clear", icon=icon("x"), color="light", sizing_mode="stretch_width")
 
         def run(*_: Any) -> None:
             pn.state.execute(self.search_async) if pn.state.curdoc else self.search()
@@ -328,20 +328,20 @@ class SearchView(pn.viewable.Viewer):
         album.param.watch(lambda e: setattr(self, "album_choice", None if e.new in (None, -1) else e.new), "value")
         self._album_select = album
         icon_css = [BAR_CSS]
-        to_album = pn.widgets.Button(name="Add to album", description="Add to album", icon=icon("folder-plus"),
+        to_album = pn.widgets.Button(label="Add to album", description="Add to album", icon=icon("folder-plus"),
                                      stylesheets=icon_css)
-        similar = pn.widgets.Button(name="Find similar", description="Find similar", icon=icon("photo-search"),
+        similar = pn.widgets.Button(label="Find similar", description="Find similar", icon=icon("photo-search"),
                                     stylesheets=icon_css)
-        delete = pn.widgets.Button(name="Delete", description="Delete (to the trash)", icon=icon("trash"),
-                                   button_type="danger", stylesheets=icon_css)
-        done = pn.widgets.Button(name="Done", description="Leave selection mode (Esc)", icon=icon("x"),
-                                 button_type="light", stylesheets=icon_css)
+        delete = pn.widgets.Button(label="Delete", description="Delete (to the trash)", icon=icon("trash"),
+                                   color="danger", stylesheets=icon_css)
+        done = pn.widgets.Button(label="Done", description="Leave selection mode (Esc)", icon=icon("x"),
+                                 color="light", stylesheets=icon_css)
         to_album.on_click(lambda e: self.add_selected_to_album())
         similar.on_click(lambda e: self.find_similar_to_selected())
         delete.on_click(lambda e: self.ask_delete())
         done.on_click(lambda e: self.leave_select_mode())
-        confirm = pn.widgets.Button(name="Move to trash", button_type="danger", icon=icon("check"))
-        cancel = pn.widgets.Button(name="Cancel", button_type="light")
+        confirm = pn.widgets.Button(label="Move to trash", color="danger", icon=icon("check"))
+        cancel = pn.widgets.Button(label="Cancel", color="light")
         confirm.on_click(lambda e: self.delete_selected())
         cancel.on_click(lambda e: setattr(self, "confirm_delete", False))
         asking = pn.Row(pn.pane.Markdown(pn.bind(lambda s: f"Move **{count(len(s), 'photo')}** to the trash?",
@@ -358,8 +358,8 @@ class SearchView(pn.viewable.Viewer):
             select.options = self.album_options()
 
     def __panel__(self) -> pn.viewable.Viewable:
-        select = pn.widgets.Toggle(name="Select", icon=icon("checkbox"), value=self.select_mode, width=110,
-                                   button_type="light")
+        select = pn.widgets.Toggle(label="Select", icon=icon("checkbox"), value=self.select_mode, width=110,
+                                   color="light")
         select.param.watch(lambda e: self.toggle_select_mode() if e.new != self.select_mode else None, "value")
         self.param.watch(lambda e: setattr(select, "value", e.new), "select_mode")
         header = pn.Row(pn.pane.Markdown(self.param.message, sizing_mode="stretch_width", margin=(8, 10)), select,
