@@ -1,6 +1,7 @@
 """The dashboard's view models without a browser: set params, call actions, read params."""
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -8,7 +9,7 @@ import pytest
 
 from dashboard.app import Dashboard
 from dashboard.views.admin import AdminView, fill_color, jobs_html
-from dashboard.views.assistant import AssistantView
+from dashboard.views.assistant import AssistantView, describe_parsed
 from dashboard.views.albums import AlbumsView
 from dashboard.views.common import Context, Tile, human_seconds, in_date_range
 from dashboard.views.duplicates import DuplicatesView
@@ -304,3 +305,27 @@ def test_helpers() -> None:
 
     face = Face(1, 2, "p", (10, 20, 30, 60), [], (10, 20, 30, 60), 100, 200, 0, 0.9, 30, "F", None, None, None, None, "m")
     assert face_box(face) == {"id": 1, "x": 0.1, "y": 0.1, "w": 0.2, "h": 0.2, "assigned": False, "label": "? · 30"}
+
+
+def test_user_text_is_shown_as_typed_never_as_html(ctx: Context) -> None:
+    """Queries, names and paths go into Markdown panes, which pass raw HTML through: they are escaped."""
+    import html
+
+    import panel as pn
+
+    def inner_html(markdown: str) -> str:  # what the browser puts into the page
+        return html.unescape(pn.pane.Markdown(markdown)._transform_object(markdown)["object"])
+
+    sneaky = '<img src=x onerror="alert(1)"> *bold*'
+    view = SearchView(ctx)
+    view.param.update(query=sneaky)
+    view.search()
+    shown = inner_html(view.message)
+    assert "<img" not in shown and "&lt;img" in shown and "<em>" not in shown and "*bold*" in shown
+
+    person = ctx.engine.faces.persons.create(sneaky)
+    parsed = ctx.engine.assistant.understand(f"{sneaky} photos", use_gemini=False)
+    from engine.assistant.parser import Named
+
+    shown = inner_html(describe_parsed(replace(parsed, persons=(Named(person.id, person.name),))))
+    assert "<img" not in shown and "&lt;img" in shown

@@ -8,7 +8,7 @@ import param
 
 from dashboard.components import PhotoGrid
 from dashboard.icons import icon
-from dashboard.views.common import Context, Tile, count, error_text, grid_items
+from dashboard.views.common import Context, Tile, count, error_text, grid_items, literal
 from engine.library.albums import Album
 
 PAGE = 200
@@ -62,7 +62,7 @@ class AlbumsView(pn.viewable.Viewer):
         except Exception as exc:
             self.message = f"⚠ {error_text(exc)}"
             return None
-        self.param.update(new_name="", message=f"Created “{album.name}”")
+        self.param.update(new_name="", message=f"Created “{literal(album.name)}”")
         self.refresh()
         self.ctx.emit("albums-changed", "albums")
         return album
@@ -96,7 +96,7 @@ class AlbumsView(pn.viewable.Viewer):
         if self.album_id is None or not self.rename_to.strip():
             return
         self.engine.library.albums.update(self.album_id, name=self.rename_to.strip())
-        self.message = f"Renamed to “{self.rename_to.strip()}”"
+        self.message = f"Renamed to “{literal(self.rename_to.strip())}”"
         self.refresh()
         self.ctx.emit("albums-changed", "albums")
 
@@ -142,7 +142,7 @@ class AlbumsView(pn.viewable.Viewer):
         delete.on_click(lambda e: self.delete())
         tools = pn.Row(rename, save, select, remove, delete, visible=self.param.album_id.rx.is_not(None),
                        styles={"flex-wrap": "wrap"}, sizing_mode="stretch_width")
-        title = pn.pane.Markdown(pn.bind(lambda _a, _p: f"### {self.album.name} · {count(self.album.photo_count, 'photo')}"
+        title = pn.pane.Markdown(pn.bind(lambda _a, _p: f"### {literal(self.album.name)} · {count(self.album.photo_count, 'photo')}"
                                          if self.album else "", self.param.album_id, self.param.photos),
                                  margin=(0, 10))
         return pn.Column(pn.Row(new, create, sizing_mode="stretch_width"),

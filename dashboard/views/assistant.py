@@ -16,7 +16,7 @@ import param
 
 from dashboard.components import PhotoGrid
 from dashboard.icons import icon
-from dashboard.views.common import Context, Tile, count, error_text, grid_items
+from dashboard.views.common import Context, Tile, count, error_text, grid_items, literal
 from engine.assistant.parser import ParsedQuery
 
 EXAMPLES = ("sunset on the beach", "photos from last summer", "кот на диване зимой")
@@ -38,21 +38,21 @@ def describe_parsed(parsed: ParsedQuery) -> str:
     """What the assistant took from a request, as one line of Markdown."""
     bits = []
     if parsed.persons:
-        bits.append("person " + ", ".join(f"**{p.name}**" for p in parsed.persons))
+        bits.append("person " + ", ".join(f"**{literal(p.name)}**" for p in parsed.persons))
     if parsed.places:
-        bits.append("place " + ", ".join(f"**{p}**" for p in parsed.places))
+        bits.append("place " + ", ".join(f"**{literal(p)}**" for p in parsed.places))
     if parsed.date_from or parsed.date_to:
         start = parsed.date_from.isoformat() if parsed.date_from else "…"
         end = parsed.date_to.isoformat() if parsed.date_to else "…"
         bits.append(f"taken **{start} – {end}**")
     if parsed.albums:
-        bits.append("album " + ", ".join(f"**{a.name}**" for a in parsed.albums))
+        bits.append("album " + ", ".join(f"**{literal(a.name)}**" for a in parsed.albums))
     if parsed.formats:
         bits.append("format " + ", ".join(parsed.formats))
     if parsed.cameras:
-        bits.append("camera " + ", ".join(parsed.cameras))
+        bits.append("camera " + ", ".join(literal(c) for c in parsed.cameras))
     if parsed.query:
-        bits.append(f"looking for “**{parsed.query}**”")
+        bits.append(f"looking for “**{literal(parsed.query)}**”")
     who = "Gemini" if parsed.source == "gemini" else "the offline parser"
     return f"Understood by {who}: " + (" · ".join(bits) or "nothing to filter by")
 
@@ -136,11 +136,11 @@ class AssistantView(pn.viewable.Viewer):
 
     # --- widgets ---------------------------------------------------------------------------
     def _bubble(self, turn: ChatTurn) -> pn.viewable.Viewable:
-        question = pn.pane.Markdown(turn.question, css_classes=["question"], stylesheets=[QUESTION_CSS])
+        question = pn.pane.Markdown(literal(turn.question), css_classes=["question"], stylesheets=[QUESTION_CSS])
         if turn.error:
             reply: list[Any] = [pn.pane.Markdown(f"⚠ {turn.error}")]
         else:
-            notes = "".join(f"\n- {n}" for n in turn.notes)
+            notes = "".join(f"\n- {literal(n)}" for n in turn.notes)
             reply = [pn.pane.Markdown(f"{turn.understood}\n\n**{turn.summary}**{notes}", sizing_mode="stretch_width",
                                       css_classes=["understood"])]
             if turn.tiles:

@@ -1,6 +1,8 @@
 """What every view shares: the engine, photo versions for cache-busting, and small formatters."""
 from __future__ import annotations
 
+import html
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -77,6 +79,15 @@ def grid_items(ctx: Context, tiles: Sequence[Tile]) -> list[dict[str, Any]]:
     return items
 
 
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]#|~])")
+
+
+def literal(text: object) -> str:
+    """User text (a query, a name, a path, an error) for a Markdown pane: shown as typed, never as
+    HTML or formatting (Panel's Markdown passes raw HTML through)."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", html.escape(str(text), quote=False))
+
+
 def count(n: int, noun: str) -> str:
     """ "1 photo", "2 photos"."""
     return f"{n} {noun}" + ("" if n == 1 else "s")
@@ -113,5 +124,6 @@ def in_date_range(taken: datetime | None, start: date | None, end: date | None) 
 
 
 def error_text(exc: BaseException) -> str:
+    """An exception as one short line of Markdown-safe text."""
     text = str(exc) or exc.__class__.__name__
-    return text if len(text) < 400 else text[:400] + "…"
+    return literal(text if len(text) < 400 else text[:400] + "…")

@@ -8,7 +8,7 @@ import param
 
 from dashboard.components import PhotoGrid
 from dashboard.icons import icon
-from dashboard.views.common import Context, Tile, error_text, human_bytes
+from dashboard.views.common import Context, Tile, error_text, human_bytes, literal
 from engine.library.duplicates import DuplicateGroup
 
 PAGE = 20
@@ -78,7 +78,7 @@ class DuplicatesView(pn.viewable.Viewer):
                                        variant="outline")
             button.on_click(lambda e, i=i: self.delete_group(i))
             head = pn.Row(pn.pane.Markdown(f"**Group {i + 1}** · closeness {g.closeness:.3f} · keep "
-                                           f"`{g.keep.path}`", sizing_mode="stretch_width"), button,
+                                           f"**{literal(g.keep.path)}**", sizing_mode="stretch_width"), button,
                           sizing_mode="stretch_width")
             rows.append(pn.Column(head, grid, sizing_mode="stretch_width", styles={"border-bottom": "1px solid #ddd"}))
         self._body.objects = rows

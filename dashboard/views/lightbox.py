@@ -8,7 +8,7 @@ import param
 
 from dashboard.components import PhotoStage
 from dashboard.icons import icon
-from dashboard.views.common import Context, Tile, error_text
+from dashboard.views.common import Context, Tile, error_text, literal
 from engine.faces.records import Face
 
 
@@ -89,13 +89,13 @@ class Lightbox(pn.viewable.Viewer):
             self.message = f"Photo {pid} is gone"
             return
         self.rotation = photo.rotation
-        bits = [f"**{photo.path}**", photo.format.upper()]
+        bits = [f"**{literal(photo.path)}**", photo.format.upper()]
         if photo.width and photo.height:
             bits.append(f"{photo.width}×{photo.height}")
         if photo.taken_at:
             bits.append(photo.taken_at.strftime("%Y-%m-%d %H:%M"))
         if photo.camera:
-            bits.append(photo.camera)
+            bits.append(literal(photo.camera))
         if photo.latitude is not None and photo.longitude is not None:
             bits.append(f"GPS {photo.latitude:.4f}, {photo.longitude:.4f}")
         self.info = " · ".join(bits) + f" · {self.index + 1}/{len(self.photo_ids)}"
@@ -146,7 +146,7 @@ class Lightbox(pn.viewable.Viewer):
         if f is None:
             return ""
         gender = {"M": "male", "F": "female"}.get(f.gender or "", f.gender or "—")
-        person = f"**{f.person_name}**" + (f" ({f.assigned_by})" if f.assigned_by else "") if f.person_name else "*unassigned*"
+        person = f"**{literal(f.person_name)}**" + (f" ({f.assigned_by})" if f.assigned_by else "") if f.person_name else "*unassigned*"
         return f"Face #{f.id} · age {f.age if f.age is not None else '—'} · {gender} · {person} · score {f.det_score:.2f}"
 
     def person_names(self) -> dict[str, int]:
@@ -173,7 +173,7 @@ class Lightbox(pn.viewable.Viewer):
         except Exception as exc:
             self.message = f"⚠ {error_text(exc)}"
             return None
-        self.message = f"Face #{face.id} is now {updated.person_name}"
+        self.message = f"Face #{face.id} is now {literal(updated.person_name)}"
         self._load_faces()
         self.select_face(face.id)
         self.ctx.emit("persons-changed")
@@ -192,7 +192,7 @@ class Lightbox(pn.viewable.Viewer):
         except Exception as exc:
             self.message = f"⚠ {error_text(exc)}"
             return None
-        self.message = f"Created {updated.person_name}"
+        self.message = f"Created {literal(updated.person_name)}"
         self._load_faces()
         self.select_face(face.id)
         self.ctx.emit("persons-changed")

@@ -8,7 +8,7 @@ import param
 
 from dashboard.components import PhotoGrid
 from dashboard.icons import icon
-from dashboard.views.common import Context, Tile, count, error_text, grid_items
+from dashboard.views.common import Context, Tile, count, error_text, grid_items, literal
 from engine.faces.clustering import Suggestion
 from engine.faces.records import Person
 
@@ -95,7 +95,7 @@ class PersonsView(pn.viewable.Viewer):
             return
         try:
             self.engine.faces.persons.update(self.person_id, name=name)
-            self.message = f"Renamed to {name}"
+            self.message = f"Renamed to {literal(name)}"
         except Exception as exc:
             self.message = f"⚠ {error_text(exc)}"
         self.refresh()
@@ -111,7 +111,7 @@ class PersonsView(pn.viewable.Viewer):
         except Exception as exc:
             self.message = f"⚠ {error_text(exc)}"
             return
-        self.message = f"Merged into {merged.name}"
+        self.message = f"Merged into {literal(merged.name)}"
         self.refresh()
         self.open_person(merged.id)
         self.ctx.emit("persons-changed", "persons")
@@ -143,7 +143,7 @@ class PersonsView(pn.viewable.Viewer):
         except Exception as exc:
             self.message = f"⚠ {error_text(exc)}"
             return None
-        self.message = f"Named {person.name}"
+        self.message = f"Named {literal(person.name)}"
         self.suggestion_id = None
         self.refresh()
         self.open_person(person.id)
@@ -194,7 +194,7 @@ class PersonsView(pn.viewable.Viewer):
         regroup.on_click(lambda e: self.update_suggestions())
 
         title = pn.pane.Markdown(pn.bind(lambda pid, sid, n: (
-            f"### {self.person.name} · {count(n, 'photo')}" if self.person else
+            f"### {literal(self.person.name)} · {count(n, 'photo')}" if self.person else
             "### Suggested person" if sid is not None else ""), self.param.person_id, self.param.suggestion_id,
             self.param.photos_total), margin=(0, 10))
         person_tools = pn.Row(rename, save, merge_pick, merge, delete, visible=self.param.person_id.rx.is_not(None),

@@ -9,7 +9,7 @@ import param
 
 from dashboard.components import PhotoGrid
 from dashboard.icons import icon
-from dashboard.views.common import Context, Tile, count, error_text, grid_items, in_date_range
+from dashboard.views.common import Context, Tile, count, error_text, grid_items, in_date_range, literal
 from engine.media.formats import expand_format_filter
 from engine.search.filters import SearchFilters
 
@@ -79,7 +79,7 @@ class SearchView(pn.viewable.Viewer):
         if mode == "image":
             result = engine.search.image(model=model, image_bytes=self.upload, top_k=want, threshold=threshold,
                                          formats=formats)
-            tiles, what = [Tile.of(h) for h in result.hits], f"like {self.upload_name or 'the uploaded picture'}"
+            tiles, what = [Tile.of(h) for h in result.hits], f"like {literal(self.upload_name or 'the uploaded picture')}"
         elif mode == "similar":
             result = engine.search.image(model=model, photo_id=self.similar_to, top_k=want, threshold=threshold,
                                          formats=formats)
@@ -87,10 +87,10 @@ class SearchView(pn.viewable.Viewer):
         elif mode == "person+text":
             result = engine.faces.search.person_text([self.person_id], self.query, model=model, top_k=want,
                                                      threshold=threshold)
-            tiles, what = [Tile.of(h) for h in result.hits], f"of {self._person_name()} for “{self.query}”"
+            tiles, what = [Tile.of(h) for h in result.hits], f"of {literal(self._person_name())} for “{literal(self.query)}”"
         elif mode == "person":
             photos, _total = engine.faces.search.photos_with([self.person_id], limit=want)
-            tiles, what = [Tile.of(p) for p in photos], f"of {self._person_name()}"
+            tiles, what = [Tile.of(p) for p in photos], f"of {literal(self._person_name())}"
         else:
             result = engine.search.query(
                 self.query, model=model, multi_model=self.multi_model, translate=self.translate, top_k=want,
@@ -98,7 +98,7 @@ class SearchView(pn.viewable.Viewer):
                 filters=SearchFilters.of(date_from=self.date_from, date_to=self.date_to),
             )
             notes.extend(result.notes)
-            tiles, what = [Tile.of(h) for h in result.hits], f"for “{self.query}”"
+            tiles, what = [Tile.of(h) for h in result.hits], f"for “{literal(self.query)}”"
             translated = getattr(result, "translated_query", None)
             if translated and translated != self.query:
                 notes.append(f"translated: “{translated}”")
@@ -108,7 +108,7 @@ class SearchView(pn.viewable.Viewer):
             tiles = [t for t in tiles if t.format in allowed]
         tiles = [t for t in tiles if in_date_range(t.taken_at, self.date_from, self.date_to)][:limit]
         model_name = getattr(result, "model", model) if mode != "person" else "faces"
-        text = f"{count(len(tiles), 'photo')} {what} · {model_name}" + "".join(f" · {n}" for n in notes)
+        text = f"{count(len(tiles), 'photo')} {what} · {model_name}" + "".join(f" · {literal(n)}" for n in notes)
         return tiles, returned, text
 
     def search(self) -> None:
@@ -154,7 +154,7 @@ class SearchView(pn.viewable.Viewer):
     def show_external(self, title: str, tiles: list[Tile]) -> None:
         """Results computed elsewhere (e.g. "find this face elsewhere" in the lightbox)."""
         self._external = title
-        self.results, self.has_more, self.message = tiles, False, f"{count(len(tiles), 'photo')} {title}"
+        self.results, self.has_more, self.message = tiles, False, f"{count(len(tiles), 'photo')} {literal(title)}"
         self._sync_grid()
 
     def clear(self) -> None:
@@ -204,7 +204,7 @@ class SearchView(pn.viewable.Viewer):
             return
         added = self.engine.library.albums.add(album_id, self.selected)
         album = self.engine.library.albums.get(album_id)
-        self.message = f"Added {count(added, 'photo')} to “{album.name}” ({album.photo_count} in it now)"
+        self.message = f"Added {count(added, 'photo')} to “{literal(album.name)}” ({album.photo_count} in it now)"
         self.ctx.emit("albums-changed")
 
     def find_similar_to_selected(self) -> None:

@@ -12,9 +12,7 @@ from __future__ import annotations
 import itertools
 import os
 import shutil
-import socket
 import tempfile
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -84,12 +82,6 @@ class Pristine:
     files: dict[str, Path]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _create_database(pg_server: str, name: str, template: str | None = None) -> str:
     with psycopg.connect(pg_server, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
@@ -143,33 +135,21 @@ _copies = itertools.count()
 def live(pristine: Pristine, tiles: tuple[str, FakeTiles], tmp_path: Path, pg_server: str, color_model_dir: Path,
          tiny_face_pack: Path, dask_cluster: ClusterHandle) -> Iterator[Live]:
     """A real server on a free 127.0.0.1 port over a fresh copy of the pristine library and database."""
-    import uvicorn
-
     from dashboard.server import create_app
 
     library = tmp_path / "library"
     shutil.copytree(pristine.library, library)
     database = _create_database(pg_server, f"{pristine.database}_{next(_copies)}", template=pristine.database)
     tiles_url, fake_tiles = tiles
+    fake_tiles.requests.clear()
     settings = face_settings(tmp_path, database, library, color_model_dir, tiny_face_pack, host="127.0.0.1",
                              map_tiles_url=tiles_url + "/{Z}/{X}/{Y}.png", map_tiles_attribution="test tiles")
     engine = PhotoIndex(settings, open_database(settings), cluster=dask_cluster)
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(engine=engine), host="127.0.0.1", port=port, log_level="warning",
-                                           ws_max_size=64 * 1024 * 1024))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.time() + 60
-    while not server.started:
-        if time.time() > deadline or not thread.is_alive():
-            raise RuntimeError("the test server did not start")
-        time.sleep(0.05)
     files = {key: library / path.relative_to(pristine.library) for key, path in pristine.files.items()}
     try:
-        yield Live(f"http://127.0.0.1:{port}", engine, library, files, fake_tiles)
+        with serve(create_app(engine=engine)) as url:
+            yield Live(url, engine, library, files, fake_tiles)
     finally:
-        server.should_exit = True
-        thread.join(timeout=10)
         engine.close()
 
 
