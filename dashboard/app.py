@@ -52,6 +52,8 @@ class Dashboard(pn.viewable.Viewer):
         for view in (self.search, self.assistant, self.persons, self.map, self.duplicates, self.albums):
             view.opener = self.lightbox.show
         self.ctx.listen(self._on_event)
+        self.search.param.watch(lambda e: self.map.refresh() if self.tab == "Map" else None,
+                                ["results", "formats", "date_from", "date_to", "person_id"])
 
     def _on_event(self, event: str, payload: Any) -> None:
         if event == "show-results":

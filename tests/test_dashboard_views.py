@@ -236,6 +236,14 @@ def test_persons_albums_duplicates_map(ctx: Context) -> None:
     assert geo.message.startswith("3 photos with GPS of the")
     geo.open_marker(0)
     assert opened and ctx.photo(opened[0][0]).latitude is not None
+    search.clear()  # no results: the map follows the sidebar's filters instead
+    search.param.update(date_from=date(2024, 1, 1), date_to=date(2024, 12, 31))
+    geo.refresh()
+    assert [path_of(ctx, i) for m in geo.markers for i in m["ids"]] == ["2024/paris/green.jpg"]
+    assert geo.message.startswith("1 photo with GPS passing the filters")
+    search.param.update(date_from=None, date_to=None, formats=["PNG"])
+    geo.refresh()
+    assert geo.markers == [] and geo.message.startswith("0 photos with GPS passing the filters")
 
 
 def test_assistant_chat_understands_searches_and_hands_over(ctx: Context) -> None:

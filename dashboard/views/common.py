@@ -89,8 +89,10 @@ def literal(text: object) -> str:
 
 
 def count(n: int, noun: str) -> str:
-    """ "1 photo", "2 photos"."""
-    return f"{n} {noun}" + ("" if n == 1 else "s")
+    """ "1 photo", "2 photos"; "1 extra copy", "2 extra copies"."""
+    if n == 1:
+        return f"{n} {noun}"
+    return f"{n} {noun[:-1]}ies" if noun.endswith("y") and noun[-2:-1] not in "aeiou" else f"{n} {noun}s"
 
 
 def human_bytes(n: float | None) -> str:

@@ -8,7 +8,7 @@ import param
 
 from dashboard.components import PhotoGrid
 from dashboard.icons import icon
-from dashboard.views.common import Context, Tile, error_text, human_bytes, literal
+from dashboard.views.common import Context, Tile, count, error_text, human_bytes, literal
 from engine.library.duplicates import DuplicateGroup
 
 PAGE = 20
@@ -41,9 +41,9 @@ class DuplicatesView(pn.viewable.Viewer):
         else:
             extras = sum(len(g.extras) for g in report.groups)
             self.param.update(groups=report.groups, total_groups=report.total_groups, confirm=False,
-                              message=f"{report.total_groups} groups" + (f" · showing {len(report.groups)}"
+                              message=f"{count(report.total_groups, 'group')}" + (f" · showing {len(report.groups)}"
                                                                          if report.total_groups > len(report.groups)
-                                                                         else "") + f" · {extras} extra copies shown"
+                                                                         else "") + f" · {count(extras, 'extra copy')} shown"
                               if report.total_groups else "No duplicates found" + (
                                   " — has the pHash stage run? (Admin → pHash)" if self.method == "phash" else ""))
         self._render()
@@ -52,7 +52,7 @@ class DuplicatesView(pn.viewable.Viewer):
         group = self.groups[index]
         ids = [p.id for p in group.extras]
         report = self.engine.library.trash.move_to_trash(ids, reason=f"duplicate ({self.method})")
-        self.message = f"Moved {len(report.trashed) + len(report.missing_files)} extra copies to the trash"
+        self.message = f"Moved {count(len(report.trashed) + len(report.missing_files), 'extra copy')} to the trash"
         self.ctx.emit("photos-deleted", ids)
         self.find()
         return len(ids)
@@ -62,7 +62,7 @@ class DuplicatesView(pn.viewable.Viewer):
         moved = len(trash.trashed) + len(trash.missing_files) if trash else 0
         self.ctx.emit("photos-deleted", [t.photo_id for t in trash.trashed] if trash else [])
         self.find()
-        self.message = f"Moved {moved} extra copies to the trash · " + self.message
+        self.message = f"Moved {count(moved, 'extra copy')} to the trash · " + self.message
         return moved
 
     def _render(self) -> None:
@@ -74,10 +74,12 @@ class DuplicatesView(pn.viewable.Viewer):
                 "tag": "keep" if p.id == g.keep.id else ""} for p in g.photos])
             ids = [p.id for p in g.photos]
             grid.on_open(lambda pid, ids=ids: self.opener(ids, ids.index(pid)) if self.opener else None)
-            button = pn.widgets.Button(label=f"Delete {len(g.extras)} extras", icon=icon("trash"), color="danger",
-                                       variant="outline")
+            button = pn.widgets.Button(label=f"Delete {count(len(g.extras), 'extra')}", icon=icon("trash"),
+                                       color="danger", variant="outline")
             button.on_click(lambda e, i=i: self.delete_group(i))
-            head = pn.Row(pn.pane.Markdown(f"**Group {i + 1}** · closeness {g.closeness:.3f} · keep "
+            closeness = (f"at most {count(int(g.closeness), 'bit')} apart" if self.method == "phash"
+                         else f"similarity ≥ {g.closeness:.3f}")
+            head = pn.Row(pn.pane.Markdown(f"**Group {i + 1}** · {closeness} · keep "
                                            f"**{literal(g.keep.path)}**", sizing_mode="stretch_width"), button,
                           sizing_mode="stretch_width")
             rows.append(pn.Column(head, grid, sizing_mode="stretch_width", styles={"border-bottom": "1px solid #ddd"}))

@@ -17,6 +17,7 @@ from bokeh.plotting import figure
 
 from dashboard.icons import icon
 from dashboard.views.common import Context, count
+from engine.search.filters import SearchFilters
 
 EARTH = 6378137.0
 CLUSTER_ABOVE = 300
@@ -32,9 +33,10 @@ class GeoPhoto:
     taken_at: datetime | None
 
 
-def gps_photos(engine: Any, ids: list[int] | None = None, limit: int = 100_000) -> list[GeoPhoto]:
-    """Photos with coordinates (all, or those of `ids`)."""
-    rows = engine.library.geotagged(ids, limit)
+def gps_photos(engine: Any, ids: list[int] | None = None, limit: int = 100_000,
+               filters: SearchFilters | None = None) -> list[GeoPhoto]:
+    """Photos with coordinates (all, those of `ids`, those passing `filters`)."""
+    rows = engine.library.geotagged(ids, limit, filters)
     return [GeoPhoto(r["id"], r["path"], float(r["latitude"]), float(r["longitude"]), r["taken_at"]) for r in rows]
 
 
@@ -71,7 +73,7 @@ def cluster(points: list[GeoPhoto], cells: int = 40) -> list[dict[str, Any]]:
 
 
 class MapView(pn.viewable.Viewer):
-    follow_search = param.Boolean(default=True, doc="Show only the current search results when there are any.")
+    follow_search = param.Boolean(default=True, doc="Show the current search results, or the photos passing the filters.")
     markers = param.List(default=[])
     message = param.String(default="")
 
@@ -86,10 +88,14 @@ class MapView(pn.viewable.Viewer):
         self._figure = None
 
     def refresh(self) -> None:
-        ids = None
-        if self.follow_search and self.search is not None and self.search.results:
-            ids = [t.id for t in self.search.results]
-        points = gps_photos(self.engine, ids)
+        """The search's results when there are any, else the photos passing the sidebar's filters."""
+        ids, filters = None, None
+        if self.follow_search and self.search is not None:
+            if self.search.results:
+                ids = [t.id for t in self.search.results]
+            else:
+                filters = self.search.sidebar_filters()
+        points = gps_photos(self.engine, ids, filters=filters)
         self.markers = cluster(points)
         self.source.data = {
             "x": [m["x"] for m in self.markers], "y": [m["y"] for m in self.markers],
@@ -97,7 +103,10 @@ class MapView(pn.viewable.Viewer):
             "label": [m["label"] for m in self.markers], "count": [m["count"] for m in self.markers],
             "thumb": [self.ctx.thumb_url(m["ids"][0]) for m in self.markers],
         }
-        scope = f"of the {len(ids)} search results" if ids is not None else "in the library"
+        if ids is not None:
+            scope = f"of the {len(ids)} search results"
+        else:
+            scope = "passing the filters" if filters else "in the library"
         self.message = f"{count(len(points), 'photo')} with GPS {scope}" + (
             f", at {count(len(self.markers), 'place')}" if len(self.markers) < len(points) else "")
         if self._figure is not None and self.markers:
@@ -142,10 +151,11 @@ class MapView(pn.viewable.Viewer):
 
     def __panel__(self) -> pn.viewable.Viewable:
         self.refresh()
-        follow = pn.widgets.Checkbox.from_param(self.param.follow_search, label="Follow the search results")
+        follow = pn.widgets.Checkbox.from_param(self.param.follow_search, label="Follow the search and filters")
         self.param.watch(lambda e: self.refresh(), "follow_search")
         reload = pn.widgets.Button(label="Refresh", icon=icon("refresh"), color="light")
         reload.on_click(lambda e: self.refresh())
-        return pn.Column(pn.Row(follow, reload, pn.pane.Markdown(self.param.message, margin=(4, 10))),
+        return pn.Column(pn.Row(follow, reload, pn.pane.Markdown(self.param.message, margin=(4, 10)),
+                                styles={"flex-wrap": "wrap"}),
                          pn.pane.Bokeh(self.figure(), sizing_mode="stretch_width", height=560),
                          sizing_mode="stretch_width")

@@ -111,6 +111,12 @@ class SearchView(pn.viewable.Viewer):
         text = f"{count(len(tiles), 'photo')} {what} · {model_name}" + "".join(f" · {literal(n)}" for n in notes)
         return tiles, returned, text
 
+    def sidebar_filters(self) -> SearchFilters | None:
+        """The filters set in the sidebar (dates, formats, person), for views that list photos without a query."""
+        filters = SearchFilters.of(date_from=self.date_from, date_to=self.date_to, formats=list(self.formats),
+                                   person_ids=[self.person_id] if self.person_id is not None else None)
+        return None if filters.empty else filters
+
     def search(self) -> None:
         """Run the current search from the first page (synchronously)."""
         self._external = None

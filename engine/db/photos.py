@@ -191,12 +191,15 @@ def stats(conn: psycopg.Connection) -> dict[str, Any]:
     return {**row, "formats": {r["format"]: r["n"] for r in formats}}
 
 
-def geotagged(conn: psycopg.Connection, ids: Sequence[int] | None = None, limit: int = 100_000) -> list[dict[str, Any]]:
-    """Photos with coordinates (all, or those of `ids`), oldest first: id, path, latitude, longitude, taken_at."""
-    sql = ("SELECT id, path, latitude, longitude, taken_at FROM photos"
-           " WHERE latitude IS NOT NULL AND longitude IS NOT NULL AND NOT index_failed")
-    args: tuple = ()
+def geotagged(conn: psycopg.Connection, ids: Sequence[int] | None = None, limit: int = 100_000,
+              where: tuple[Sequence[str], Sequence[Any]] = ((), ())) -> list[dict[str, Any]]:
+    """Photos with coordinates (all, those of `ids`, and those passing `where`: SQL conditions on
+    alias `p` with their parameters), oldest first: id, path, latitude, longitude, taken_at."""
+    conditions = ["p.latitude IS NOT NULL", "p.longitude IS NOT NULL", "NOT p.index_failed", *where[0]]
+    args: list[Any] = list(where[1])
     if ids is not None:
-        sql += " AND id = ANY(%s)"
-        args = (list(ids),)
-    return conn.execute(sql + " ORDER BY taken_at NULLS LAST, id LIMIT %s", (*args, limit)).fetchall()
+        conditions.append("p.id = ANY(%s)")
+        args.append(list(ids))
+    return conn.execute(
+        "SELECT p.id, p.path, p.latitude, p.longitude, p.taken_at FROM photos p WHERE " + " AND ".join(conditions)
+        + " ORDER BY p.taken_at NULLS LAST, p.id LIMIT %s", (*args, limit)).fetchall()

@@ -20,6 +20,7 @@ from engine.library.duplicates import DuplicateReport, Method, find_duplicates
 from engine.library.phash import PhashIndexer, PhashReport
 from engine.library.trash import Trash, TrashReport
 from engine.media.thumbcache import LayeredThumbnailCache, WarmReport, warm_cache
+from engine.search.filters import SearchFilters
 
 PHASH_JOB = "phash"
 WARM_JOB = "cache-warm"
@@ -37,10 +38,11 @@ class Library:
                                   max_pixels=settings.max_image_pixels)
 
     # --- rotation
-    def geotagged(self, ids: list[int] | None = None, limit: int = 100_000) -> list[dict[str, Any]]:
-        """Photos with GPS, for the map: id, path, latitude, longitude, taken_at."""
+    def geotagged(self, ids: list[int] | None = None, limit: int = 100_000,
+                  filters: SearchFilters | None = None) -> list[dict[str, Any]]:
+        """Photos with GPS, for the map (of `ids`, passing `filters`): id, path, latitude, longitude, taken_at."""
         with self.db.connection() as conn:
-            return photo_rows.geotagged(conn, ids, limit)
+            return photo_rows.geotagged(conn, ids, limit, filters.where("p") if filters else ((), ()))
 
     def rotate(self, photo_id: int, degrees: int, *, relative: bool = True) -> int:
         with self.db.connection() as conn:
