@@ -77,6 +77,7 @@ def _mount_dashboard(app: FastAPI) -> None:
     from dashboard.app import create_dashboard
 
     _serve_panel_assets_locally()
+
     def page():
         return create_dashboard(app.state.engine)
 

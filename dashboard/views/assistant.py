@@ -80,7 +80,8 @@ class AssistantView(pn.viewable.Viewer):
     def gemini_status(self) -> str:
         assistant = self.engine.assistant
         if assistant.gemini_enabled:
-            return f"Gemini ({self.engine.settings.gemini_model}) understands the requests; the offline parser steps in if it fails."
+            return (f"Gemini ({self.engine.settings.gemini_model}) understands the requests;"
+                    " the offline parser steps in if it fails.")
         return "The offline parser understands the requests (set GEMINI_API_KEY to ask Gemini)."
 
     def _options(self) -> dict[str, Any]:

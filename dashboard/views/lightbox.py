@@ -146,7 +146,10 @@ class Lightbox(pn.viewable.Viewer):
         if f is None:
             return ""
         gender = {"M": "male", "F": "female"}.get(f.gender or "", f.gender or "—")
-        person = f"**{literal(f.person_name)}**" + (f" ({f.assigned_by})" if f.assigned_by else "") if f.person_name else "*unassigned*"
+        if f.person_name:
+            person = f"**{literal(f.person_name)}**" + (f" ({f.assigned_by})" if f.assigned_by else "")
+        else:
+            person = "*unassigned*"
         return f"Face #{f.id} · age {f.age if f.age is not None else '—'} · {gender} · {person} · score {f.det_score:.2f}"
 
     def person_names(self) -> dict[str, int]:

@@ -73,7 +73,8 @@ def cluster(points: list[GeoPhoto], cells: int = 40) -> list[dict[str, Any]]:
 
 
 class MapView(pn.viewable.Viewer):
-    follow_search = param.Boolean(default=True, doc="Show the current search results, or the photos passing the filters.")
+    follow_search = param.Boolean(default=True,
+                                  doc="Show the current search results, or the photos passing the filters.")
     markers = param.List(default=[])
     message = param.String(default="")
 

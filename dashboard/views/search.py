@@ -79,7 +79,8 @@ class SearchView(pn.viewable.Viewer):
         if mode == "image":
             result = engine.search.image(model=model, image_bytes=self.upload, top_k=want, threshold=threshold,
                                          formats=formats)
-            tiles, what = [Tile.of(h) for h in result.hits], f"like {literal(self.upload_name or 'the uploaded picture')}"
+            tiles = [Tile.of(h) for h in result.hits]
+            what = f"like {literal(self.upload_name or 'the uploaded picture')}"
         elif mode == "similar":
             result = engine.search.image(model=model, photo_id=self.similar_to, top_k=want, threshold=threshold,
                                          formats=formats)
@@ -87,7 +88,8 @@ class SearchView(pn.viewable.Viewer):
         elif mode == "person+text":
             result = engine.faces.search.person_text([self.person_id], self.query, model=model, top_k=want,
                                                      threshold=threshold)
-            tiles, what = [Tile.of(h) for h in result.hits], f"of {literal(self._person_name())} for “{literal(self.query)}”"
+            tiles = [Tile.of(h) for h in result.hits]
+            what = f"of {literal(self._person_name())} for “{literal(self.query)}”"
         elif mode == "person":
             photos, _total = engine.faces.search.photos_with([self.person_id], limit=want)
             tiles, what = [Tile.of(p) for p in photos], f"of {literal(self._person_name())}"
