@@ -105,6 +105,20 @@ class PhotoIndex:
 
         return self.jobs.submit(f"index:{name}", job)
 
+    def photo(self, photo_id: int) -> photo_rows.Photo | None:
+        with self.db.connection() as conn:
+            return photo_rows.get(conn, photo_id)
+
+    def failed_files(self, limit: int = 100, offset: int = 0) -> list[photo_rows.Photo]:
+        """Files indexing could not read, with `fail_reason`, oldest first."""
+        with self.db.connection() as conn:
+            return photo_rows.failed(conn, limit=limit, offset=offset)
+
+    def reset_failed(self, ids: list[int] | None = None) -> int:
+        """Clear the failed flag (of every file, or of `ids`) so the next indexing run retries them."""
+        with self.db.connection() as conn:
+            return photo_rows.reset_failed(conn, ids)
+
     def stats(self) -> dict[str, Any]:
         with self.db.connection() as conn:
             result = photo_rows.stats(conn)

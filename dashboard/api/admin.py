@@ -16,7 +16,6 @@ from dashboard.api.library_schemas import (CacheClearResponse, CacheStatsOut, Ca
                                            ShutdownFlagRequest)
 from dashboard.api.schemas import JobOut
 from engine.admin.gpu import gpu_stats
-from engine.db import photos as photo_rows
 from engine.models.registry import get_spec
 
 router = APIRouter(prefix="/admin", tags=["admin"], route_class=LibraryRoute)
@@ -57,9 +56,8 @@ def models_unload(body: ModelRequest, engine: Engine) -> ModelsStatusOut:
 @router.get("/failed-files", response_model=FailedFilesOut)
 def failed_files(engine: Engine, limit: Annotated[int, Query(ge=1, le=10_000)] = 100,
                  offset: Annotated[int, Query(ge=0)] = 0) -> FailedFilesOut:
-    with engine.db.connection() as conn:
-        rows = photo_rows.failed(conn, limit=limit, offset=offset)
-        total = photo_rows.stats(conn)["failed_count"]
+    rows = engine.failed_files(limit=limit, offset=offset)
+    total = engine.stats()["failed_count"]
     return FailedFilesOut(total=total, files=[FailedFileOut(id=p.id, path=p.path, format=p.format, size=p.size,
                                                             reason=p.fail_reason) for p in rows])
 
@@ -67,9 +65,7 @@ def failed_files(engine: Engine, limit: Annotated[int, Query(ge=1, le=10_000)] =
 @router.post("/failed-files/reset", response_model=ResetFailedResponse)
 def reset_failed(engine: Engine, body: ResetFailedRequest | None = None) -> ResetFailedResponse:
     """Clear the index_failed flag of every failed file, or of `image_ids`; the next run retries them."""
-    with engine.db.connection() as conn:
-        count = photo_rows.reset_failed(conn, body.image_ids if body else None)
-    return ResetFailedResponse(reset=count)
+    return ResetFailedResponse(reset=engine.reset_failed(body.image_ids if body else None))
 
 
 @router.post("/index-all", response_model=IndexAllResponse, status_code=202)

@@ -72,10 +72,7 @@ async def photo_faces_reindex(photo_id: int, engine: Engine, body: PhotoFacesRei
 
 
 def _rotation(engine: Engine, photo_id: int) -> int:
-    from engine.db import photos as photo_rows
-
-    with engine.db.connection() as conn:
-        photo = photo_rows.get(conn, photo_id)
+    photo = engine.photo(photo_id)
     return photo.rotation if photo else 0
 
 

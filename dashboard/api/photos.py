@@ -18,8 +18,7 @@ router = APIRouter(tags=["photos"])
 
 
 def _photo_or_404(engine: Engine, photo_id: int) -> photo_rows.Photo:
-    with engine.db.connection() as conn:
-        photo = photo_rows.get(conn, photo_id)
+    photo = engine.photo(photo_id)
     if photo is None:
         raise HTTPException(404, f"no photo with id {photo_id}")
     return photo

@@ -9,7 +9,6 @@ from starlette.concurrency import run_in_threadpool
 
 from dashboard.api.deps import Engine
 from dashboard.api.photos import library_file, photo_version
-from engine.db import photos as photo_rows
 
 router = APIRouter(prefix="/ui", tags=["dashboard"], include_in_schema=False)
 
@@ -36,8 +35,7 @@ async def face_crop(face_id: int, request: Request, engine: Engine) -> Response:
     face = engine.faces.get(face_id)
     if face is None:
         raise HTTPException(404, f"no face with id {face_id}")
-    with engine.db.connection() as conn:
-        photo = photo_rows.get(conn, face.photo_id)
+    photo = engine.photo(face.photo_id)
     if photo is None:
         raise HTTPException(404, f"no photo with id {face.photo_id}")
     version = photo_version(photo)

@@ -10,7 +10,6 @@ import param
 from dashboard.icons import icon
 from dashboard.views.common import Context, error_text, human_bytes, human_seconds
 from engine.admin.gpu import gpu_stats
-from engine.db import photos as photo_rows
 from engine.jobs.runner import JobStatus
 
 STAGES = ["phash", "faces"]
@@ -111,9 +110,8 @@ class AdminView(pn.viewable.Viewer):
         self.refresh_jobs()
         self.models = self.engine.models.status()
         self.gpu = gpu_stats()
-        with self.engine.db.connection() as conn:
-            rows = photo_rows.failed(conn, limit=200)
-        self.failed = [{"id": p.id, "path": p.path, "reason": p.fail_reason or ""} for p in rows]
+        self.failed = [{"id": p.id, "path": p.path, "reason": p.fail_reason or ""}
+                       for p in self.engine.failed_files(limit=200)]
         stats = self.engine.stats()
         self.failed_total = int(stats.get("failed_count", 0))
         try:
@@ -181,8 +179,7 @@ class AdminView(pn.viewable.Viewer):
         self.models = self.engine.models.status()
 
     def reset_failed(self) -> int:
-        with self.engine.db.connection() as conn:
-            count = photo_rows.reset_failed(conn, None)
+        count = self.engine.reset_failed()
         self.message = f"{count} files will be retried by the next indexing run"
         self.refresh()
         return count

@@ -54,8 +54,7 @@ class Context:
         return f"/image/{photo_id}/full" + (f"?v={v}" if v else "")
 
     def photo(self, photo_id: int) -> photo_rows.Photo | None:
-        with self.engine.db.connection() as conn:
-            return photo_rows.get(conn, photo_id)
+        return self.engine.photo(photo_id)
 
     # a tiny bus: views tell each other that photos changed or results should be shown
     def listen(self, callback: Callable[[str, Any], None]) -> None:

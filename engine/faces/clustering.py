@@ -108,7 +108,7 @@ class FaceClusters:
             conn.execute("UPDATE faces SET person_id = %s, assigned_by = 'suggestion' WHERE cluster_id = %s"
                          " AND person_id IS NULL", (person_id, cluster_id))
             conn.execute("DELETE FROM face_clusters WHERE id = %s", (cluster_id,))
-            return Person.from_row(person_rows.get(conn, person_id))
+            return person_rows.get(conn, person_id)
 
     def dismiss(self, cluster_id: int) -> None:
         with self.db.connection() as conn:

@@ -43,19 +43,18 @@ class PersonService:
     def create(self, name: str, description: str | None = None) -> Person:
         with self.db.connection() as conn:
             person_id = person_rows.create(conn, _clean_name(name), description)
-            return Person.from_row(person_rows.get(conn, person_id))
+            return person_rows.get(conn, person_id)
 
     def get(self, person_id: int) -> Person:
         with self.db.connection() as conn:
             row = person_rows.get(conn, person_id)
         if row is None:
             raise PersonNotFound(f"no person with id {person_id}")
-        return Person.from_row(row)
+        return row
 
     def list(self, search: str | None = None, limit: int = 50, offset: int = 0) -> tuple[list[Person], int]:
         with self.db.connection() as conn:
-            rows, total = person_rows.search(conn, (search or "").strip() or None, limit, offset)
-        return [Person.from_row(r) for r in rows], total
+            return person_rows.search(conn, (search or "").strip() or None, limit, offset)
 
     def update(self, person_id: int, *, name: str | None = None, description: object = _UNSET,
                cover_face_id: object = _UNSET) -> Person:
@@ -74,7 +73,7 @@ class PersonService:
                 fields["cover_face_id"] = cover_face_id
             if not person_rows.update(conn, person_id, fields):
                 raise PersonNotFound(f"no person with id {person_id}")
-            return Person.from_row(person_rows.get(conn, person_id))
+            return person_rows.get(conn, person_id)
 
     def delete(self, person_id: int) -> None:
         """The person goes; their faces stay, unassigned."""
@@ -95,7 +94,7 @@ class PersonService:
             if not target.description and source.description:
                 person_rows.update(conn, target_id, {"description": source.description})
             person_rows.delete(conn, source_id)
-            return Person.from_row(person_rows.get(conn, target_id))
+            return person_rows.get(conn, target_id)
 
     def faces(self, person_id: int, limit: int = 100, offset: int = 0) -> list[Face]:
         self.get(person_id)

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 
 from engine.db.faces import FaceRow
 from engine.db.persons import PersonRow
@@ -52,17 +51,5 @@ class Face:
         )
 
 
-@dataclass(frozen=True)
-class Person:
-    id: int
-    name: str
-    description: str | None
-    cover_face_id: int | None
-    face_count: int
-    photo_count: int
-    created_at: datetime
-    updated_at: datetime
-
-    @classmethod
-    def from_row(cls, r: PersonRow) -> "Person":
-        return cls(r.id, r.name, r.description, r.cover_face_id, r.face_count, r.photo_count, r.created_at, r.updated_at)
+Person = PersonRow
+"""A person as stored (the row already is what callers need: name, cover face, counts)."""
