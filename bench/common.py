@@ -96,14 +96,14 @@ def machine() -> str:
 
 
 def revision() -> str:
-    """The engine's commit, and whether engine/ or sql/ differ from it in the working tree."""
+    """The engine's commit, and whether engine/ differs from it in the working tree."""
     git = ["git", "-C", str(REPO)]
     try:
         sha = subprocess.run([*git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True).stdout.strip()
-        dirty = subprocess.run([*git, "status", "--porcelain", "engine", "sql"], capture_output=True, text=True).stdout.strip()
+        dirty = subprocess.run([*git, "status", "--porcelain", "engine"], capture_output=True, text=True).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return "unknown (no git)"
-    return f"{sha}{' + uncommitted changes in engine/ or sql/' if dirty else ''}"
+    return f"{sha}{' + uncommitted changes in engine/' if dirty else ''}"
 
 
 def command() -> str:
@@ -112,7 +112,6 @@ def command() -> str:
 
 
 def stop_embedded(settings: Settings) -> None:
-    from pgserver._commands import pg_ctl
+    from engine.db.embedded import stop_embedded_server
 
-    pg_ctl(["-w", "-m", "fast", "stop"], pgdata=settings.embedded_db_dir.resolve(),
-           user="pgserver" if os.geteuid() == 0 else None)
+    stop_embedded_server(settings.embedded_db_dir)

@@ -6,6 +6,7 @@ Thumbnails are plain `<img loading="lazy">` in one custom grid component, served
 """
 from __future__ import annotations
 
+import html
 from typing import Any
 
 import panel as pn
@@ -134,10 +135,14 @@ class PhoneStart(JSComponent):
 
 def create_dashboard(engine: PhotoIndex) -> pn.template.BaseTemplate:
     dash = Dashboard(engine)
+    main: list[Any] = [dash, PhoneStart(width=0, height=0, margin=0)]
+    if not engine.db.vector_check.ok:
+        main.insert(0, pn.pane.Alert(html.escape(engine.db.vector_check.message or ""), alert_type="danger",
+                                     sizing_mode="stretch_width"))
     template = pn.template.BootstrapTemplate(
         title="Photo search", sidebar=[dash.search.filters(), pn.pane.Markdown(status_markdown(engine),
                                                                                styles={"font-size": "12px"})],
-        main=[dash, PhoneStart(width=0, height=0, margin=0)], sidebar_width=300, header_background="#1f2d3d", raw_css=[APP_CSS],
+        main=main, sidebar_width=300, header_background="#1f2d3d", raw_css=[APP_CSS],
     )
     if pn.state.curdoc is not None:
         pn.state.add_periodic_callback(dash.tick, period=1000)

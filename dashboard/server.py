@@ -28,7 +28,7 @@ def create_app(settings: Settings | None = None, engine: PhotoIndex | None = Non
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owned = engine is None
         app.state.engine = engine or PhotoIndex.open(settings)
-        if settings.index_on_start:
+        if settings.index_on_start and app.state.engine.db.vector_check.ok:
             app.state.engine.start_index_job()
         try:
             yield

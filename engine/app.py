@@ -82,6 +82,7 @@ class PhotoIndex:
         Without the image-text model the photos are still scanned and their metadata read (the
         map, albums and duplicates by hash keep working); the report says what is missing.
         """
+        self.db.require_vectors()
         name = get_spec(model or self.settings.clip_model).name
         try:
             self.models.get(name)
@@ -94,6 +95,7 @@ class PhotoIndex:
         return report
 
     def start_index_job(self, model: str | None = None) -> JobStatus:
+        self.db.require_vectors()
         name = get_spec(model or self.settings.clip_model).name
 
         def job(ctx: JobContext) -> dict[str, Any]:
@@ -125,4 +127,5 @@ class PhotoIndex:
             result["embeddings"] = {name: embedding_rows.count(conn, spec.table) for name, spec in MODELS.items()}
         result["library"] = str(self.settings.photos_dir)
         result["database"] = "embedded" if self.db.is_embedded else "external"
+        result["database_problem"] = self.db.vector_check.message
         return result

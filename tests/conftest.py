@@ -32,10 +32,11 @@ def pg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if external:
         yield external
         return
-    import pgserver
+    from engine.db.embedded import start_embedded_server, stop_embedded_server
 
-    server = pgserver.get_server(tmp_path_factory.mktemp("pgdata"), cleanup_mode="stop")
-    yield server.get_uri()  # stopped at exit by pgserver
+    server = start_embedded_server(tmp_path_factory.mktemp("pgdata"))
+    yield server.uri
+    stop_embedded_server(server.data_dir)
 
 
 def _with_database(uri: str, name: str) -> str:

