@@ -10,21 +10,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from engine.config import get_settings
-
-
-
-def _expected_errors() -> tuple[type[Exception], ...]:
-    from engine.indexing.pipeline import EmbeddingSizeMismatch
-    from engine.indexing.scan import LibraryUnavailable
-    from engine.media.decode import DecodeError
-    from engine.models.errors import ModelNotAvailable
-    from engine.models.registry import UnknownModel
-    from engine.search.service import NotIndexed, PhotoNotFound
-
-    from engine.faces.errors import FaceError
-
-    return (ModelNotAvailable, UnknownModel, LibraryUnavailable, EmbeddingSizeMismatch, DecodeError,
-            PhotoNotFound, NotIndexed, FaceError)
+from engine.errors import PhotoIndexError
 
 
 def cmd_index(args: argparse.Namespace) -> int:
@@ -228,6 +214,6 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         return args.func(args)
-    except _expected_errors() as exc:
+    except PhotoIndexError as exc:
         print(f"photoindex: {exc}", file=sys.stderr)
         return 2

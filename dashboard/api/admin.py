@@ -3,12 +3,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, Query
 from starlette.concurrency import run_in_threadpool
 
 from dashboard.api.deps import Engine
 from dashboard.api.indexing import job_out
-from dashboard.api.library_errors import LibraryRoute
 from dashboard.api.library_schemas import (CacheClearResponse, CacheStatsOut, CacheWarmRequest, CancelResponse,
                                            FailedFileOut, FailedFilesOut, GpuStatsOut, IndexAllRequest,
                                            IndexAllResponse, IndexAllStatus, ModelRequest, ModelsStatusOut,
@@ -18,7 +17,7 @@ from dashboard.api.schemas import JobOut
 from engine.admin.gpu import gpu_stats
 from engine.models.registry import get_spec
 
-router = APIRouter(prefix="/admin", tags=["admin"], route_class=LibraryRoute)
+router = APIRouter(prefix="/admin", tags=["admin"])
 
 
 def _models(engine: Engine) -> ModelsStatusOut:
@@ -103,8 +102,6 @@ def jobs(engine: Engine) -> list[JobOut]:
 
 @router.post("/jobs/{job_id}/cancel", response_model=CancelResponse)
 def cancel_job(job_id: int, engine: Engine) -> CancelResponse:
-    if engine.jobs.get(job_id) is None:
-        raise HTTPException(404, f"no job {job_id}")
     return CancelResponse(cancelled=engine.queue.cancel(job_id))
 
 

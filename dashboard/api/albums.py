@@ -6,12 +6,11 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 
 from dashboard.api.deps import Engine
-from dashboard.api.library_errors import LibraryRoute
 from dashboard.api.library_schemas import (AlbumCreate, AlbumDetailOut, AlbumOut, AlbumPhotoOut, AlbumPhotosRequest,
                                            AlbumPhotosResponse, AlbumUpdate)
 from engine.library.albums import Album
 
-router = APIRouter(prefix="/albums", tags=["albums"], route_class=LibraryRoute)
+router = APIRouter(prefix="/albums", tags=["albums"])
 
 
 def album_out(a: Album) -> AlbumOut:

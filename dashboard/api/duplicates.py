@@ -6,12 +6,11 @@ from starlette.concurrency import run_in_threadpool
 
 from dashboard.api.deps import Engine
 from dashboard.api.library import trashed_out
-from dashboard.api.library_errors import LibraryRoute
 from dashboard.api.library_schemas import (DeleteDuplicatesRequest, DeleteDuplicatesResponse, DuplicateGroupOut,
                                            DuplicatePhotoOut, DuplicatesRequest, DuplicatesResponse)
 from engine.library.duplicates import DuplicateReport
 
-router = APIRouter(tags=["duplicates"], route_class=LibraryRoute)
+router = APIRouter(tags=["duplicates"])
 
 
 def _params(body: DuplicatesRequest) -> dict:

@@ -4,24 +4,23 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, HTTPException, Query, UploadFile
+from fastapi import APIRouter, File, Form, Query, UploadFile
 from starlette.concurrency import run_in_threadpool
 
-from dashboard.api.deps import Engine
-from dashboard.api.face_errors import FaceRoute
+from dashboard.api.deps import Engine, read_upload
 from dashboard.api.face_schemas import (AssignRequest, FaceHitOut, FaceOut, FaceReindexRequest, FaceSearchOut,
                                         FaceStatsOut, PersonClipRequest, PersonOut, PhotoFacesOut,
                                         PhotoFacesReindexRequest, QueryFaceOut, SuggestionNameRequest,
                                         SuggestionOut, SuggestionReportOut, SuggestionUpdateRequest)
 from dashboard.api.indexing import job_out
 from dashboard.api.schemas import JobOut, ReindexStatus, SearchResponse
-from dashboard.api.search import MAX_UPLOAD_BYTES, to_response
+from dashboard.api.search import to_response
 from engine.faces.errors import FaceNotFound
 from engine.faces.records import Face
 from engine.faces.search import FaceSearchResult
 from engine.faces.service import JOB_KIND
 
-router = APIRouter(tags=["faces"], route_class=FaceRoute)
+router = APIRouter(tags=["faces"])
 
 
 def _photo_faces(photo_id: int, faces: list[Face], rotation: int) -> PhotoFacesOut:
@@ -97,11 +96,7 @@ async def search_face(
     threshold: Annotated[float | None, Form(ge=-1.0, le=1.0, description="Minimum cosine similarity.")] = None,
 ) -> FaceSearchOut:
     """Photos with the person whose face is in the uploaded picture (best face per photo)."""
-    data = await file.read(MAX_UPLOAD_BYTES + 1)
-    if len(data) > MAX_UPLOAD_BYTES:
-        raise HTTPException(413, f"upload larger than {MAX_UPLOAD_BYTES} bytes")
-    if not data:
-        raise HTTPException(422, "the uploaded file is empty")
+    data = await read_upload(file)
     result = await run_in_threadpool(engine.faces.search.by_picture, data, face_index=face_index, top_k=top_k,
                                      threshold=threshold)
     return _search_out(result)
@@ -122,8 +117,6 @@ def search_face_by_id(
 async def search_person_clip(body: PersonClipRequest, engine: Engine) -> SearchResponse:
     """Photos containing the person (all `person_ids`), ranked by the image-text query."""
     ids = list(body.person_ids or []) + ([body.person_id] if body.person_id is not None else [])
-    if not ids:
-        raise HTTPException(422, "give person_id or person_ids")
     result = await run_in_threadpool(engine.faces.search.person_text, ids, body.query,
                                      model=body.model or engine.settings.clip_model, top_k=body.top_k,
                                      threshold=body.threshold)

@@ -7,12 +7,11 @@ from fastapi import APIRouter, Query
 from starlette.concurrency import run_in_threadpool
 
 from dashboard.api.deps import Engine
-from dashboard.api.library_errors import LibraryRoute
 from dashboard.api.library_schemas import (DeleteRequest, DeleteResponse, PurgeRequest, PurgeResponse, RestoreRequest,
                                            RestoreResponse, RotateRequest, RotateResponse, TrashedOut, TrashListOut)
 from engine.library.trash import TrashedPhoto
 
-router = APIRouter(tags=["library"], route_class=LibraryRoute)
+router = APIRouter(tags=["library"])
 
 
 def trashed_out(t: TrashedPhoto) -> TrashedOut:

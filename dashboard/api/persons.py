@@ -7,13 +7,12 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 
 from dashboard.api.deps import Engine
-from dashboard.api.face_errors import FaceRoute
 from dashboard.api.face_schemas import (AutoAssignCandidateOut, AutoAssignOut, AutoAssignRequest, FaceOut,
                                         PersonCreate, PersonDetailOut, PersonListOut, PersonOut, PersonPhotoOut,
                                         PersonPhotosOut, PersonUpdate)
 from engine.faces.records import Person
 
-router = APIRouter(prefix="/persons", tags=["persons"], route_class=FaceRoute)
+router = APIRouter(prefix="/persons", tags=["persons"])
 
 
 def _out(p: Person) -> PersonOut:

@@ -4,29 +4,30 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from fastapi import APIRouter, HTTPException, Request, Response
+from fastapi import APIRouter, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from dashboard.api.deps import Engine
 from dashboard.api.schemas import PhotoOut
 from engine.db import embeddings as embedding_rows
 from engine.db import photos as photo_rows
-from engine.library.paths import OutsideLibrary, resolve_inside
+from engine.library.paths import FileMissing, resolve_inside
 from engine.models.registry import MODELS
+from engine.search.service import PhotoNotFound
 
 router = APIRouter(tags=["photos"])
 
 
-def _photo_or_404(engine: Engine, photo_id: int) -> photo_rows.Photo:
+def require_photo(engine: Engine, photo_id: int) -> photo_rows.Photo:
     photo = engine.photo(photo_id)
     if photo is None:
-        raise HTTPException(404, f"no photo with id {photo_id}")
+        raise PhotoNotFound(f"no photo with id {photo_id}")
     return photo
 
 
 @router.get("/photo/{photo_id}", response_model=PhotoOut)
 def photo(photo_id: int, engine: Engine) -> PhotoOut:
-    p = _photo_or_404(engine, photo_id)
+    p = require_photo(engine, photo_id)
     with engine.db.connection() as conn:
         indexed = [name for name, spec in MODELS.items() if embedding_rows.vector_of(conn, spec.table, p.id) is not None]
     return PhotoOut(
@@ -44,18 +45,15 @@ def photo_version(p: photo_rows.Photo) -> str:
 
 
 def library_file(engine: Engine, p: photo_rows.Photo) -> Path:
-    """The photo's file, refused (403) outside the library and 404 when it is gone."""
-    try:
-        source = resolve_inside(engine.settings.photos_dir, p.path)
-    except OutsideLibrary as exc:
-        raise HTTPException(403, str(exc)) from exc
+    """The photo's file; `OutsideLibrary` outside the library, `FileMissing` when it is gone."""
+    source = resolve_inside(engine.settings.photos_dir, p.path)
     if not source.is_file():
-        raise HTTPException(404, f"the file of photo {p.id} is gone from the library")
+        raise FileMissing(f"the file of photo {p.id} is gone from the library")
     return source
 
 
 async def _image(photo_id: int, kind: Literal["thumb", "full"], request: Request, engine: Engine) -> Response:
-    p = _photo_or_404(engine, photo_id)
+    p = require_photo(engine, photo_id)
     version = photo_version(p)
     etag = f'"{p.id}-{kind}-{p.rotation}-{version}"'
     headers = {"ETag": etag, "Cache-Control": "private, max-age=86400"}

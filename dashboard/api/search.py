@@ -7,16 +7,13 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, HTTPException, UploadFile
 from starlette.concurrency import run_in_threadpool
 
-from dashboard.api.deps import Engine
+from dashboard.api.deps import Engine, read_upload
 from dashboard.api.schemas import DetectedPersonOut, SearchHitOut, SearchResponse, TextSearchRequest
-from engine.library.paths import OutsideLibrary, resolve_inside
+from engine.library.paths import FileMissing, resolve_inside
 from engine.search.filters import SearchFilters
 from engine.search.service import FUSED, SearchResult
 
 router = APIRouter(prefix="/search", tags=["search"])
-
-MAX_UPLOAD_BYTES = 64 * 1024 * 1024
-
 
 def to_response(result: SearchResult) -> SearchResponse:
     hits = [
@@ -81,19 +78,11 @@ async def search_image(
         raise HTTPException(422, "give exactly one of: file, photo_id, path")
     kwargs: dict = {}
     if file is not None:
-        data = await file.read(MAX_UPLOAD_BYTES + 1)
-        if len(data) > MAX_UPLOAD_BYTES:
-            raise HTTPException(413, f"upload larger than {MAX_UPLOAD_BYTES} bytes")
-        if not data:
-            raise HTTPException(422, "the uploaded file is empty")
-        kwargs["image_bytes"] = data
+        kwargs["image_bytes"] = await read_upload(file)
     elif path is not None:
-        try:
-            kwargs["image_path"] = resolve_inside(engine.settings.photos_dir, path)
-        except OutsideLibrary as exc:
-            raise HTTPException(403, str(exc)) from exc
+        kwargs["image_path"] = resolve_inside(engine.settings.photos_dir, path)
         if not kwargs["image_path"].is_file():
-            raise HTTPException(404, f"no file {path!r} in the library")
+            raise FileMissing(f"no file {path!r} in the library")
     else:
         kwargs["photo_id"] = photo_id
     filters = SearchFilters.of(date_from=date_from, date_to=date_to, cameras=_csv(cameras), places=_csv(places),

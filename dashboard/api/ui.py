@@ -3,12 +3,13 @@ from __future__ import annotations
 
 import io
 
-from fastapi import APIRouter, HTTPException, Request, Response
+from fastapi import APIRouter, Request, Response
 from PIL import Image
 from starlette.concurrency import run_in_threadpool
 
 from dashboard.api.deps import Engine
-from dashboard.api.photos import library_file, photo_version
+from dashboard.api.photos import require_photo, library_file, photo_version
+from engine.faces.errors import FaceNotFound
 
 router = APIRouter(prefix="/ui", tags=["dashboard"], include_in_schema=False)
 
@@ -34,10 +35,8 @@ def _crop(full: bytes, bbox: tuple[float, float, float, float], shown_w: int, ma
 async def face_crop(face_id: int, request: Request, engine: Engine) -> Response:
     face = engine.faces.get(face_id)
     if face is None:
-        raise HTTPException(404, f"no face with id {face_id}")
-    photo = engine.photo(face.photo_id)
-    if photo is None:
-        raise HTTPException(404, f"no photo with id {face.photo_id}")
+        raise FaceNotFound(f"no face with id {face_id}")
+    photo = require_photo(engine, face.photo_id)
     version = photo_version(photo)
     etag = f'"face-{face.id}-{photo.rotation}-{version}-{",".join(map(str, face.bbox))}"'
     headers = {"ETag": etag, "Cache-Control": "private, max-age=3600"}

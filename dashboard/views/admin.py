@@ -10,6 +10,7 @@ import param
 from dashboard.icons import icon
 from dashboard.views.common import Context, error_text, human_bytes, human_seconds
 from engine.admin.gpu import gpu_stats
+from engine.errors import PhotoIndexError
 from engine.jobs.runner import JobStatus
 
 STAGES = ["phash", "faces"]
@@ -116,7 +117,7 @@ class AdminView(pn.viewable.Viewer):
         self.failed_total = int(stats.get("failed_count", 0))
         try:
             stats["faces"] = self.engine.faces.stats()
-        except Exception as exc:
+        except PhotoIndexError as exc:
             stats["faces"] = {"error": error_text(exc)}
         self.stats = stats
         self.cache = self.engine.thumbnails.stats()
@@ -131,7 +132,7 @@ class AdminView(pn.viewable.Viewer):
             for name in names:
                 self.engine.models.get(name)
             queued, skipped = self.engine.queue.index_all(names, stages)
-        except Exception as exc:
+        except PhotoIndexError as exc:
             self.message = f"⚠ {error_text(exc)}"
             return []
         self.message = f"Queued {len(queued)} jobs" + "".join(f" · {k} skipped: {v}" for k, v in skipped.items())
@@ -143,7 +144,7 @@ class AdminView(pn.viewable.Viewer):
             self.engine.models.get(name)
             self.engine.start_index_job(name)
             self.message = f"Indexing with {name} queued"
-        except Exception as exc:
+        except PhotoIndexError as exc:
             self.message = f"⚠ {error_text(exc)}"
         self.refresh_jobs()
 
@@ -151,7 +152,7 @@ class AdminView(pn.viewable.Viewer):
         try:
             self.engine.faces.start_index_job(self.engine.jobs)
             self.message = "Face indexing queued"
-        except Exception as exc:
+        except PhotoIndexError as exc:
             self.message = f"⚠ {error_text(exc)}"
         self.refresh_jobs()
 
@@ -169,7 +170,7 @@ class AdminView(pn.viewable.Viewer):
         try:
             self.engine.models.warm(name)
             self.message = f"{name} loaded"
-        except Exception as exc:
+        except PhotoIndexError as exc:
             self.message = f"⚠ {error_text(exc)}"
         self.models = self.engine.models.status()
 

@@ -15,13 +15,17 @@ from engine.config import Settings
 from engine.db.embedded import EmbeddedServer, start_embedded_server, stop_embedded_server
 from engine.db.migrations import apply_migrations, update_vector_extension
 from engine.db.selfcheck import DatabaseUnusable, VectorCheck, check_vector_operations
-from engine.errors import Unavailable
+from engine.errors import Invalid, Unavailable
 
 log = logging.getLogger(__name__)
 
 
 class DatabaseUnavailable(Unavailable):
     """The database cannot be reached or started."""
+
+
+class UnstorableInput(Invalid):
+    """Input the database cannot hold (a NUL character, a number out of range)."""
 
 
 class Database:
@@ -43,7 +47,15 @@ class Database:
     def connection(self) -> Iterator[psycopg.Connection]:
         """A pooled connection; the block is one transaction (commit on success)."""
         with self.pool.connection() as conn:
-            yield conn
+            try:
+                yield conn
+            except psycopg.DataError as exc:
+                raise UnstorableInput(str(exc)) from exc
+
+    def ping(self) -> None:
+        """Raise when the server does not answer a trivial query."""
+        with self.connection() as conn:
+            conn.execute("SELECT 1")
 
     def close(self) -> None:
         """Close the pool; an embedded server this process started stops unless others still use it."""

@@ -4,12 +4,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from engine.errors import Invalid, NotFound, PhotoIndexError, Unavailable
 
-class FaceError(Exception):
+
+class FaceError(PhotoIndexError):
     """Base class: every face/person error a client can cause or needs to see."""
 
 
-class FaceModelNotAvailable(FaceError, RuntimeError):
+class FaceModelNotAvailable(FaceError, Unavailable):
     """No usable face model pack: says where we looked and which setting provides one."""
 
     def __init__(self, name: str, looked_at: Sequence[Path | str], detail: str = "") -> None:
@@ -24,21 +26,21 @@ class FaceModelNotAvailable(FaceError, RuntimeError):
         )
 
 
-class FaceNotFound(FaceError, LookupError):
+class FaceNotFound(FaceError, NotFound):
     pass
 
 
-class PersonNotFound(FaceError, LookupError):
+class PersonNotFound(FaceError, NotFound):
     pass
 
 
-class SuggestionNotFound(FaceError, LookupError):
+class SuggestionNotFound(FaceError, NotFound):
     pass
 
 
-class NoFaceFound(FaceError, ValueError):
+class NoFaceFound(FaceError, Invalid):
     """A picture given to search by has no face (or not the one asked for)."""
 
 
-class InvalidRequest(FaceError, ValueError):
+class InvalidRequest(FaceError, Invalid):
     pass

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.config import Settings
+from engine.errors import PhotoIndexError
 from engine.db import faces as face_rows
 from engine.db import photos as photo_rows
 from engine.db.database import Database
@@ -100,7 +101,7 @@ class Faces:
         try:
             pack = self.pack_dir()
             result.update(model=pack.name, model_dir=str(pack), model_available=True, model_error=None)
-        except Exception as exc:  # the stats page must load without a model
+        except PhotoIndexError as exc:  # the stats page must load without a model
             result.update(model=self.settings.face_model, model_dir=None, model_available=False, model_error=str(exc))
         result["model_loaded"] = self._analyzer is not None and self._analyzer.loaded
         return result

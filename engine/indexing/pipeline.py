@@ -20,6 +20,7 @@ from engine.config import Settings
 from engine.db import embeddings as embedding_rows
 from engine.db import photos as photo_rows
 from engine.db.database import Database
+from engine.errors import Unavailable
 from engine.indexing.cluster import ClusterHandle
 from engine.indexing.scan import ScanReport, scan_library
 from engine.indexing.stream import BatchStream
@@ -31,8 +32,8 @@ from engine.models.registry import get_spec
 log = logging.getLogger(__name__)
 
 
-class EmbeddingSizeMismatch(RuntimeError):
-    pass
+class EmbeddingSizeMismatch(Unavailable):
+    """The weights folder of a model gives vectors of another size than its table holds."""
 
 
 @dataclass

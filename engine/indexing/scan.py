@@ -14,6 +14,7 @@ from pathlib import Path, PurePosixPath
 
 from engine.db.database import Database
 from engine.db import photos as photo_rows
+from engine.errors import Unavailable
 from engine.media.formats import format_of
 
 log = logging.getLogger(__name__)
@@ -21,7 +22,7 @@ log = logging.getLogger(__name__)
 _SKIPPED_DIRS = {"@eaDir", "#recycle", "$RECYCLE.BIN", "System Volume Information", "__MACOSX"}
 
 
-class LibraryUnavailable(RuntimeError):
+class LibraryUnavailable(Unavailable):
     """The library root is missing or empty while the index holds photos: nothing is deleted."""
 
 

@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from engine.errors import Conflict, NotFound, PhotoIndexError, UnknownName
 from engine.jobs.runner import JobRunner, JobStatus
 
 log = logging.getLogger(__name__)
@@ -23,12 +24,16 @@ log = logging.getLogger(__name__)
 StageStarter = Callable[[], JobStatus]
 
 
-class StageUnavailable(RuntimeError):
-    pass
+class StageUnavailable(UnknownName):
+    """Index-All was asked for a stage it does not have."""
 
 
-class NoQueueCommand(RuntimeError):
+class NoQueueCommand(Conflict):
     """The flag cannot be set: QUEUE_EMPTY_COMMAND is not configured."""
+
+
+class JobNotFound(NotFound):
+    pass
 
 
 @dataclass
@@ -111,7 +116,7 @@ class IndexQueue:
         for name in names:
             try:
                 queued.append(self.stages[name]())
-            except Exception as exc:  # a missing optional model skips its stage, not the queue
+            except PhotoIndexError as exc:  # a missing optional model skips its stage, not the queue
                 skipped[name] = str(exc)
         self._batch = [s.id for s in queued]
         return queued, skipped
@@ -133,4 +138,6 @@ class IndexQueue:
     def cancel(self, job_id: int | None = None) -> list[int]:
         if job_id is None:
             return self.jobs.cancel_all()
+        if self.jobs.get(job_id) is None:
+            raise JobNotFound(f"no job {job_id}")
         return [job_id] if self.jobs.cancel(job_id) else []

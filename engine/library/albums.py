@@ -11,10 +11,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from engine.db.database import Database
+from engine.errors import Invalid, NotFound
 from engine.search.service import PhotoNotFound
 
 
-class AlbumNotFound(LookupError):
+class AlbumNotFound(NotFound):
     pass
 
 
@@ -52,7 +53,7 @@ _ALBUM_SELECT = (
 def _clean_name(name: str) -> str:
     name = name.strip()
     if not name:
-        raise ValueError("an album needs a non-empty name")
+        raise Invalid("an album needs a non-empty name")
     return name
 
 

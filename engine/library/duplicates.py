@@ -17,6 +17,7 @@ from typing import Literal
 
 import psycopg
 
+from engine.errors import Invalid
 from engine.models.registry import get_spec
 
 Method = Literal["phash", "clip"]
@@ -147,19 +148,19 @@ def find_duplicates(
     """
     if method == "phash":
         if not 0 <= max_distance <= 256:
-            raise ValueError("max_distance must be between 0 and 256")
+            raise Invalid("max_distance must be between 0 and 256")
         pairs = _phash_pairs(conn, max_distance, neighbours)
         table_model = None
     elif method == "clip":
         if not -1.0 <= threshold <= 1.0:
-            raise ValueError("threshold must be a cosine similarity between -1 and 1")
+            raise Invalid("threshold must be a cosine similarity between -1 and 1")
         if model is None:
-            raise ValueError("the clip method needs a model name")
+            raise Invalid("the clip method needs a model name")
         spec = get_spec(model)
         pairs = _embedding_pairs(conn, spec.table, threshold, neighbours)
         table_model = spec.name
     else:
-        raise ValueError(f"unknown duplicate method {method!r}; use phash or clip")
+        raise Invalid(f"unknown duplicate method {method!r}; use phash or clip")
 
     uf = _UnionFind()
     for a, b, _ in pairs:

@@ -13,6 +13,7 @@ from engine.db import photos as photo_rows
 from engine.db.database import Database
 from engine.indexing.cluster import ClusterHandle
 from engine.indexing.pipeline import IndexProgress
+from engine.jobs.queue import StageUnavailable
 from engine.jobs.runner import JobContext, JobRunner, JobStatus
 from engine.library import rotation
 from engine.library.albums import Albums
@@ -112,7 +113,7 @@ def wire_stages(engine: Any) -> None:
     def faces() -> JobStatus:
         service = getattr(engine, "faces", None)
         if service is None or not hasattr(service, "start_index_job"):
-            raise RuntimeError("no face indexing in this engine")
+            raise StageUnavailable("no face indexing in this engine")
         return service.start_index_job(engine.jobs)
 
     engine.queue.register_stage("faces", faces)

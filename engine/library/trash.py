@@ -31,20 +31,21 @@ from psycopg.types.json import Jsonb
 
 from engine.db.database import Database
 from engine.db.photos import EMBEDDING_TABLES
+from engine.errors import Conflict, NotFound, Unavailable
 from engine.library.paths import OutsideLibrary, resolve_inside
 
 log = logging.getLogger(__name__)
 
 
-class TrashError(RuntimeError):
-    pass
+class TrashError(Conflict):
+    """A move that would overwrite or lose a file; nothing was moved."""
 
 
-class PhotosNotFound(LookupError):
+class PhotosNotFound(NotFound):
     """Some requested photos are not in the index; nothing was moved."""
 
 
-class TrashItemNotFound(LookupError):
+class TrashItemNotFound(NotFound):
     pass
 
 
@@ -52,7 +53,7 @@ class RestoreConflict(TrashError):
     """The original path is taken again (a new file or a new index row); nothing was moved."""
 
 
-class TrashUnavailable(TrashError):
+class TrashUnavailable(Unavailable):
     """TRASH_DIR is unusable (inside the library, or the library inside it)."""
 
 

@@ -5,8 +5,10 @@ import json
 from collections.abc import Sequence
 from pathlib import Path
 
+from engine.errors import Unavailable
 
-class ModelNotAvailable(RuntimeError):
+
+class ModelNotAvailable(Unavailable):
     """No usable weights folder for a model: says where we looked and how to provide one."""
 
     def __init__(self, name: str, hf_id: str, looked_at: Sequence[Path | str], suggested_dir: Path | str) -> None:

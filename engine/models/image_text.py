@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
+from engine.errors import Unavailable
 from engine.media.preprocess import Preprocessor
 from engine.models.registry import ModelSpec
 
@@ -35,7 +36,7 @@ def resolve_device(device: str = "auto") -> str:
     if device == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
     if device.startswith("cuda") and not torch.cuda.is_available():
-        raise RuntimeError(f"CLIP_DEVICE={device!r} but no CUDA device is available; use 'auto' or 'cpu'.")
+        raise Unavailable(f"CLIP_DEVICE={device!r} but no CUDA device is available; use 'auto' or 'cpu'.")
     return device
 
 
@@ -150,7 +151,7 @@ class ImageTextModel:
 
             model_type = self.config.get("model_type")
             if model_type not in _MODEL_TYPES[self.spec.family]:
-                raise ValueError(
+                raise Unavailable(
                     f"{self.model_dir} holds a {model_type!r} model; {self.spec.name} expects "
                     f"{' or '.join(sorted(_MODEL_TYPES[self.spec.family]))}."
                 )

@@ -10,6 +10,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
+from engine.errors import UnknownName
+
 Family = Literal["siglip", "clip"]
 
 
@@ -30,7 +32,7 @@ class ModelSpec:
         return self.hf_id.replace("/", "--")
 
 
-class UnknownModel(ValueError):
+class UnknownModel(UnknownName):
     pass
 
 

@@ -16,6 +16,7 @@ import numpy as np
 from engine.db import embeddings as embedding_rows
 from engine.db import photos as photo_rows
 from engine.db.database import Database
+from engine.errors import Conflict, Invalid, NotFound
 from engine.media.decode import load_image
 from engine.media.formats import format_of
 from engine.models.errors import ModelNotAvailable
@@ -32,15 +33,15 @@ __all__ = ["NotIndexed", "PhotoNotFound", "SearchHit", "SearchResult", "SearchSe
 FUSED = "rrf"
 
 
-class PhotoNotFound(LookupError):
+class PhotoNotFound(NotFound):
     pass
 
 
-class NotIndexed(LookupError):
+class NotIndexed(Conflict):
     """The photo exists but has no vector for the requested model yet."""
 
 
-class NoModelIndexed(LookupError):
+class NoModelIndexed(Conflict):
     """A fused search found no model with both embeddings and weights to rank with."""
 
 
@@ -246,7 +247,7 @@ class SearchService:
         if image_path is not None:
             return image_path.read_bytes(), format_of(image_path.name) or "jpg"
         if image_bytes is None:
-            raise ValueError("give image bytes, an image path or a photo id")
+            raise Invalid("give image bytes, an image path or a photo id")
         return image_bytes, "jpg"
 
     def _check_photo(self, photo_id: int) -> None:
