@@ -25,6 +25,7 @@ from engine.app import PhotoIndex  # noqa: E402
 from engine.config import Settings  # noqa: E402
 from engine.db.database import open_database  # noqa: E402
 from engine.indexing.cluster import DECODE, ClusterHandle  # noqa: E402
+from engine.db.embeddings import table_name  # noqa: E402
 from engine.indexing.tasks import DecodeItem, decode_batch  # noqa: E402
 from engine.media.formats import format_of  # noqa: E402
 from engine.models.image_text import ImageTextModel  # noqa: E402
@@ -188,7 +189,7 @@ def main() -> None:
     rows.append(model_stage(model, arrays, settings.clip_batch_size))
     del arrays
     log("(c) end to end")
-    rows += end_to_end(settings, args.files, spec.table)
+    rows += end_to_end(settings, args.files, table_name(spec.name))
     shutil.rmtree(run_dir, ignore_errors=True)
     peer = None
     if args.peer:

@@ -19,7 +19,7 @@ from engine.library.service import Library, wire_stages
 from engine.media.thumbcache import LayeredThumbnailCache
 from engine.models.errors import ModelNotAvailable
 from engine.models.manager import ModelManager
-from engine.models.registry import MODELS, get_spec
+from engine.models.registry import get_spec
 from engine.search.service import SearchService
 from engine.search.translate import Translator
 from engine.assistant.service import Assistant
@@ -121,10 +121,15 @@ class PhotoIndex:
         with self.db.connection() as conn:
             return photo_rows.reset_failed(conn, ids)
 
+    def indexed_models(self, photo_id: int) -> list[str]:
+        """The image-text models that hold a vector of the photo."""
+        with self.db.connection() as conn:
+            return embedding_rows.indexed_models(conn, photo_id)
+
     def stats(self) -> dict[str, Any]:
         with self.db.connection() as conn:
             result = photo_rows.stats(conn)
-            result["embeddings"] = {name: embedding_rows.count(conn, spec.table) for name, spec in MODELS.items()}
+            result["embeddings"] = embedding_rows.counts(conn)
         result["library"] = str(self.settings.photos_dir)
         result["database"] = "embedded" if self.db.is_embedded else "external"
         result["database_problem"] = self.db.vector_check.message

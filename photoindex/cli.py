@@ -78,6 +78,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_db(args: argparse.Namespace) -> int:
+    from engine.db import migrations
     from engine.db.database import open_database
 
     db = open_database(get_settings())
@@ -86,10 +87,10 @@ def cmd_db(args: argparse.Namespace) -> int:
             print(db.url)
         else:
             with db.connection() as conn:
-                rows = conn.execute("SELECT version, name, applied_at FROM schema_migrations ORDER BY version").fetchall()
+                rows = migrations.applied(conn)
             print(f"database: {'embedded' if db.is_embedded else 'external'} {db.url}")
             for r in rows:
-                print(f"  migration {r['version']:03d} {r['name']} applied {r['applied_at']:%Y-%m-%d %H:%M}")
+                print(f"  migration {r.version:03d} {r.name} applied {r.applied_at:%Y-%m-%d %H:%M}")
     finally:
         db.close()
     return 0

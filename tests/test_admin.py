@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 
 from dashboard.server import create_app
 from engine.app import PhotoIndex
+from engine.db import photos as photo_rows
 from engine.db.database import open_database
 from engine.indexing.cluster import ClusterHandle
 from engine.indexing.scan import scan_library
@@ -204,7 +205,7 @@ def test_warm_renders_heavy_formats_first(engine: PhotoIndex, files: dict[str, P
             return self.client.submit(fn, items, *args, **kwargs)
 
     with engine.db.connection() as conn:
-        photos = conn.execute("SELECT id, path, format, exif_data, content_hash, size, mtime FROM photos").fetchall()
+        photos = photo_rows.readable(conn)
     recorder = Recording(dask_cluster.client())
     report = warm_cache(engine.thumbnails, recorder, photos, library.resolve(), batch_size=1)
     assert report.rendered == len(files) and report.failed == 0

@@ -336,6 +336,6 @@ def test_trash_and_restore_keep_faces_persons_and_vectors(face_engine: PhotoInde
     (back,) = face_engine.faces.of_photo(pid)
     assert (back.id, back.person_name, back.bbox) == (anna.id, "Anna", anna.bbox)
     with face_engine.db.connection() as conn:
-        assert photo_rows.count_pending(conn, ["embeddings_vit_b32"]) == 0  # nothing to index again
+        assert photo_rows.count_pending(conn, ["ViT-B/32"]) == 0  # nothing to index again
     hit = face_engine.search.image(model="ViT-B/32", image_bytes=(library / "t.png").read_bytes(), top_k=1).hits[0]
     assert hit.id == pid

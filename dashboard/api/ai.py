@@ -109,6 +109,6 @@ async def map_assistant(body: AssistantRequest, engine: Engine) -> MapAssistantO
     answer = await run_in_threadpool(engine.assistant.map_filters, body.query, today=body.today,
                                      use_gemini=body.use_gemini)
     points = [MapPointOut(id=p.id, latitude=p.latitude, longitude=p.longitude, taken_at=p.taken_at, place=p.place,
-                          thumbnail_url=p.thumbnail_url) for p in answer.points]
+                          thumbnail_url=f"/image/{p.id}/thumb") for p in answer.points]
     return MapAssistantOut(parsed=ParsedOut.of(answer.parsed), filters=answer.parsed.filters().describe(),
                            total=answer.total, points=points)

@@ -1,4 +1,4 @@
-"""Duplicates: POST /duplicates lists groups, DELETE /duplicates moves the extras to the trash."""
+"""Duplicates: /duplicates lists groups (post) and moves every group's extras to the trash (delete)."""
 from __future__ import annotations
 
 from fastapi import APIRouter

@@ -1,4 +1,4 @@
-"""Persons: /persons (GET/POST), /persons/{id} (GET/PUT/DELETE), /persons/{id}/merge/{target},
+"""Persons: /persons (get, post), /persons/{id} (get, put, delete), /persons/{id}/merge/{target},
 /persons/{id}/photos, /persons/{id}/auto-assign, /persons/together."""
 from __future__ import annotations
 

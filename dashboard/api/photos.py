@@ -9,10 +9,8 @@ from starlette.concurrency import run_in_threadpool
 
 from dashboard.api.deps import Engine
 from dashboard.api.schemas import PhotoOut
-from engine.db import embeddings as embedding_rows
 from engine.db import photos as photo_rows
 from engine.library.paths import FileMissing, resolve_inside
-from engine.models.registry import MODELS
 from engine.search.service import PhotoNotFound
 
 router = APIRouter(tags=["photos"])
@@ -28,8 +26,7 @@ def require_photo(engine: Engine, photo_id: int) -> photo_rows.Photo:
 @router.get("/photo/{photo_id}", response_model=PhotoOut)
 def photo(photo_id: int, engine: Engine) -> PhotoOut:
     p = require_photo(engine, photo_id)
-    with engine.db.connection() as conn:
-        indexed = [name for name, spec in MODELS.items() if embedding_rows.vector_of(conn, spec.table, p.id) is not None]
+    indexed = engine.indexed_models(p.id)
     return PhotoOut(
         id=p.id, path=p.path, format=p.format, size=p.size, content_hash=p.content_hash, width=p.width,
         height=p.height, taken_at=p.taken_at, camera=p.camera, lens=p.lens, latitude=p.latitude,
@@ -37,11 +34,6 @@ def photo(photo_id: int, engine: Engine) -> PhotoOut:
         index_failed=p.index_failed, fail_reason=p.fail_reason, faces_indexed=p.faces_indexed,
         indexed_models=indexed, thumbnail_url=f"/image/{p.id}/thumb", full_url=f"/image/{p.id}/full",
     )
-
-
-def photo_version(p: photo_rows.Photo) -> str:
-    """What identifies the file's bytes, for cache keys and ETags."""
-    return p.content_hash or f"{p.size}-{p.mtime}"
 
 
 def library_file(engine: Engine, p: photo_rows.Photo) -> Path:
@@ -54,7 +46,7 @@ def library_file(engine: Engine, p: photo_rows.Photo) -> Path:
 
 async def _image(photo_id: int, kind: Literal["thumb", "full"], request: Request, engine: Engine) -> Response:
     p = require_photo(engine, photo_id)
-    version = photo_version(p)
+    version = p.version
     etag = f'"{p.id}-{kind}-{p.rotation}-{version}"'
     headers = {"ETag": etag, "Cache-Control": "private, max-age=86400"}
     if request.headers.get("if-none-match") == etag:

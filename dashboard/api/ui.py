@@ -8,7 +8,7 @@ from PIL import Image
 from starlette.concurrency import run_in_threadpool
 
 from dashboard.api.deps import Engine
-from dashboard.api.photos import require_photo, library_file, photo_version
+from dashboard.api.photos import library_file, require_photo
 from engine.faces.errors import FaceNotFound
 
 router = APIRouter(prefix="/ui", tags=["dashboard"], include_in_schema=False)
@@ -37,7 +37,7 @@ async def face_crop(face_id: int, request: Request, engine: Engine) -> Response:
     if face is None:
         raise FaceNotFound(f"no face with id {face_id}")
     photo = require_photo(engine, face.photo_id)
-    version = photo_version(photo)
+    version = photo.version
     etag = f'"face-{face.id}-{photo.rotation}-{version}-{",".join(map(str, face.bbox))}"'
     headers = {"ETag": etag, "Cache-Control": "private, max-age=3600"}
     if request.headers.get("if-none-match") == etag:

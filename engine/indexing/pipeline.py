@@ -13,8 +13,6 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
-
 
 from engine.config import Settings
 from engine.db import embeddings as embedding_rows
@@ -92,15 +90,15 @@ class Indexer:
         scan_report = scan_library(self.db, self.settings.photos_dir) if scan else None
 
         refs, geometries = self._model_refs(model_names)
-        tables = [get_spec(r.name).table for r in refs]
+        names = [r.name for r in refs]
         with self.db.connection() as conn:
-            state.total = photo_rows.count_pending(conn, tables)
+            state.total = photo_rows.count_pending(conn, names)
         state.stage = "indexing"
         state.started_at = time.time()
         notify(state)
 
         cancelled = False
-        batches = self._batches(refs, geometries).run(self._pending(tables), cancel) if state.total else ()
+        batches = self._batches(refs, geometries).run(self._pending(names), cancel) if state.total else ()
         for group, batch in batches:
             self._write(batch, group, refs)
             state.done += len(batch)
@@ -148,18 +146,18 @@ class Indexer:
             decode_timeout_s=self.settings.decode_timeout_s,
         )
 
-    def _pending(self, tables: list[str]) -> Iterator[list[photo_rows.PendingPhoto]]:
+    def _pending(self, names: list[str]) -> Iterator[list[photo_rows.PendingPhoto]]:
         after = 0
         while True:
             with self.db.connection() as conn:
-                chunk = photo_rows.pending(conn, tables, after_id=after)
+                chunk = photo_rows.pending(conn, names, after_id=after)
             if not chunk:
                 return
             yield chunk
             after = chunk[-1].id
 
     def _write(self, batch: list[DecodedPhoto], group: dict[int, photo_rows.PendingPhoto], refs: list[ModelRef]) -> None:
-        by_table: dict[str, list] = {get_spec(r.name).table: [] for r in refs}
+        by_model: dict[str, list] = {r.name: [] for r in refs}
         with self.db.connection() as conn:
             for d in batch:
                 photo = group[d.photo_id]
@@ -170,7 +168,7 @@ class Indexer:
                 if not photo_rows.apply_update(conn, photo, d.content_hash, d.metadata):
                     continue  # the file changed while it was decoded; the next scan picks it up
                 for ref in refs:
-                    by_table[get_spec(ref.name).table].append((d.photo_id, d.vectors[ref.name]))
-            for table, rows in by_table.items():
-                embedding_rows.upsert(conn, table, rows)
+                    by_model[ref.name].append((d.photo_id, d.vectors[ref.name]))
+            for name, rows in by_model.items():
+                embedding_rows.upsert(conn, name, rows)
 

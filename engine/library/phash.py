@@ -15,10 +15,11 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import psycopg
 from distributed import as_completed
 
+from engine.db import phash as phash_rows
 from engine.db.database import Database
+from engine.db.photos import PendingPhoto
 from engine.indexing.cluster import DECODE, ClusterHandle
 from engine.indexing.pipeline import IndexProgress
 
@@ -86,32 +87,6 @@ def phash_batch(items: list[PhashItem], max_pixels: int) -> list[PhashResult]:
     return out
 
 
-def count_pending(conn: psycopg.Connection) -> int:
-    return conn.execute("SELECT count(*) AS n FROM photos WHERE NOT phash_indexed").fetchone()["n"]
-
-
-def pending(conn: psycopg.Connection, after_id: int, limit: int) -> list[dict]:
-    return conn.execute(
-        "SELECT id, path, format, size, mtime FROM photos WHERE NOT phash_indexed AND id > %s ORDER BY id LIMIT %s",
-        (after_id, limit),
-    ).fetchall()
-
-
-def store(conn: psycopg.Connection, item: PhashItem, result: PhashResult) -> None:
-    """Write one hash unless the file changed since it was read (size/mtime guard)."""
-    conn.execute(
-        "UPDATE photos SET phash = %s::bit(256), phash_indexed = TRUE WHERE id = %s AND size = %s AND mtime = %s",
-        (result.bits, item.photo_id, item.size, item.mtime),
-    )
-
-
-def reset(conn: psycopg.Connection, ids: list[int] | None = None) -> int:
-    """Forget hashes (all, or of some photos) so the next stage run computes them again."""
-    if ids is None:
-        return conn.execute("UPDATE photos SET phash = NULL, phash_indexed = FALSE WHERE phash_indexed").rowcount
-    return conn.execute("UPDATE photos SET phash = NULL, phash_indexed = FALSE WHERE id = ANY(%s)", (ids,)).rowcount
-
-
 class PhashIndexer:
     """Computes missing perceptual hashes on the cluster with a bounded window of batches."""
 
@@ -128,7 +103,7 @@ class PhashIndexer:
         started = time.time()
         notify = progress or (lambda _p: None)
         with self.db.connection() as conn:
-            state = IndexProgress(stage="phash", total=count_pending(conn))
+            state = IndexProgress(stage="phash", total=phash_rows.count_pending(conn))
         notify(state)
         if state.total == 0:
             return PhashReport(0, 0, time.time() - started)
@@ -155,7 +130,8 @@ class PhashIndexer:
             by_id = {i.photo_id: i for i in items}
             with self.db.connection() as conn:
                 for r in results:
-                    store(conn, by_id[r.photo_id], r)
+                    item = by_id[r.photo_id]
+                    phash_rows.store(conn, PendingPhoto(item.photo_id, "", item.format, item.size, item.mtime), r.bits)
             hashed += sum(r.bits is not None for r in results)
             failed += sum(r.bits is None for r in results)
             state.done += len(results)
@@ -166,11 +142,11 @@ class PhashIndexer:
         after = 0
         while not (cancel is not None and cancel.is_set()):
             with self.db.connection() as conn:
-                rows = pending(conn, after, self.batch_size * window)
+                rows = phash_rows.pending(conn, after, self.batch_size * window)
             if not rows:
                 break
-            after = rows[-1]["id"]
-            items = [PhashItem(r["id"], root / r["path"], r["format"], r["size"], r["mtime"]) for r in rows]
+            after = rows[-1].id
+            items = [PhashItem(r.id, root / r.path, r.format, r.size, r.mtime) for r in rows]
             for start in range(0, len(items), self.batch_size):
                 if cancel is not None and cancel.is_set():
                     break

@@ -9,19 +9,21 @@ from dataclasses import asdict
 from typing import Any
 
 from engine.config import Settings
+from engine.db import filters as filter_sql
 from engine.db import photos as photo_rows
 from engine.db.database import Database
 from engine.indexing.cluster import ClusterHandle
 from engine.indexing.pipeline import IndexProgress
 from engine.jobs.queue import StageUnavailable
 from engine.jobs.runner import JobContext, JobRunner, JobStatus
-from engine.library import rotation
 from engine.library.albums import Albums
 from engine.library.duplicates import DuplicateReport, Method, find_duplicates
 from engine.library.phash import PhashIndexer, PhashReport
 from engine.library.trash import Trash, TrashReport
 from engine.media.thumbcache import LayeredThumbnailCache, WarmReport, warm_cache
+from engine.media.thumbnails import normalize_rotation
 from engine.search.filters import SearchFilters
+from engine.search.service import PhotoNotFound
 
 PHASH_JOB = "phash"
 WARM_JOB = "cache-warm"
@@ -38,16 +40,25 @@ class Library:
         self.phash = PhashIndexer(db, cluster, settings.photos_dir, batch_size=settings.decode_batch_size,
                                   max_pixels=settings.max_image_pixels)
 
-    # --- rotation
     def geotagged(self, ids: list[int] | None = None, limit: int = 100_000,
-                  filters: SearchFilters | None = None) -> list[dict[str, Any]]:
-        """Photos with GPS, for the map (of `ids`, passing `filters`): id, path, latitude, longitude, taken_at."""
+                  filters: SearchFilters | None = None) -> list[photo_rows.GeoPhoto]:
+        """Photos with GPS, for the map (of `ids`, passing `filters`), oldest first."""
         with self.db.connection() as conn:
-            return photo_rows.geotagged(conn, ids, limit, filters.where("p") if filters else ((), ()))
+            return photo_rows.geotagged(conn, filter_sql.where(filters), ids, limit)[0]
 
+    # --- rotation
     def rotate(self, photo_id: int, degrees: int, *, relative: bool = True) -> int:
+        """Non-destructive rotation: the angle lives in `exif_data["UserRotation"]`, the file is never written.
+
+        Angles are clockwise, 0/90/180/270. `relative=True` adds to the current angle (the lightbox's
+        ↻ = +90, ↺ = -90); `relative=False` sets it. Thumbnails and full views are rendered with it
+        (their cache key carries the angle), and re-reading a file's EXIF keeps it. Returns the new angle.
+        """
+        step = normalize_rotation(degrees)
         with self.db.connection() as conn:
-            angle = rotation.rotate(conn, photo_id, degrees, relative=relative)
+            angle = photo_rows.rotate(conn, photo_id, step, relative=relative)
+        if angle is None:
+            raise PhotoNotFound(f"no photo with id {photo_id}")
         self.thumbnails.invalidate(photo_id)
         return angle
 
@@ -83,9 +94,7 @@ class Library:
     def warm_thumbnails(self, *, kinds: tuple[str, ...] = ("thumb",), progress=None,
                         cancel: threading.Event | None = None) -> WarmReport:
         with self.db.connection() as conn:
-            photos = conn.execute(
-                "SELECT id, path, format, exif_data, content_hash, size, mtime FROM photos WHERE NOT index_failed"
-            ).fetchall()
+            photos = photo_rows.readable(conn)
         return warm_cache(self.thumbnails, self.cluster.client(), photos, self.settings.photos_dir.resolve(),
                           kinds=kinds, batch_size=self.settings.decode_batch_size, progress=progress,  # type: ignore[arg-type]
                           cancel=cancel)

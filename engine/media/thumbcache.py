@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from engine.db.photos import Photo
 from engine.media.decode import DEFAULT_MAX_PIXELS
 from engine.media.formats import RAW_FORMATS
 from engine.media.thumbnails import ThumbKind, ThumbnailCache, normalize_rotation, render_view
@@ -156,7 +157,7 @@ class WarmReport:
 def warm_cache(
     cache: LayeredThumbnailCache,
     client,
-    photos: list[dict[str, Any]],
+    photos: list[Photo],
     root: Path,
     *,
     kinds: tuple[ThumbKind, ...] = ("thumb",),
@@ -164,8 +165,7 @@ def warm_cache(
     progress: Callable[[int, int, int, str | None], None] | None = None,
     cancel: threading.Event | None = None,
 ) -> WarmReport:
-    """Render every missing rendition of `photos` (rows with id, path, format, exif_data,
-    content_hash, size, mtime) on the cluster, heavy formats first, and store them on disk."""
+    """Render every missing rendition of `photos` on the cluster, heavy formats first, and store them on disk."""
     from distributed import as_completed
 
     from engine.indexing.cluster import DECODE
@@ -175,18 +175,18 @@ def warm_cache(
     notify = progress or (lambda *_: None)
     todo: list[tuple[str, WarmItem]] = []
     cached = 0
-    for p in sorted(photos, key=lambda p: (warm_order(p["format"]), p["id"])):
-        rotation = normalize_rotation(int((p.get("exif_data") or {}).get("UserRotation", 0) or 0))
-        version = p["content_hash"] or f"{p['size']}-{p['mtime']}"
+    for p in sorted(photos, key=lambda p: (warm_order(p.format), p.id)):
+        rotation = normalize_rotation(p.rotation)
+        version = p.version
         try:
-            source = resolve_inside(root, p["path"])
+            source = resolve_inside(root, p.path)
         except OutsideLibrary:
             continue
         for kind in kinds:
-            if cache.path_for(p["id"], kind, rotation, version).is_file():
+            if cache.path_for(p.id, kind, rotation, version).is_file():
                 cached += 1
             else:
-                todo.append((kind, WarmItem(p["id"], source, p["format"], rotation, version)))
+                todo.append((kind, WarmItem(p.id, source, p.format, rotation, version)))
     total = len(todo)
     done = failed = 0
     notify(done, total, failed, None)
