@@ -14,6 +14,7 @@ from engine.config import get_settings
 
 
 def _expected_errors() -> tuple[type[Exception], ...]:
+    from engine.errors import PhotoIndexError
     from engine.indexing.pipeline import EmbeddingSizeMismatch
     from engine.indexing.scan import LibraryUnavailable
     from engine.media.decode import DecodeError
@@ -23,26 +24,55 @@ def _expected_errors() -> tuple[type[Exception], ...]:
 
     from engine.faces.errors import FaceError
 
-    return (ModelNotAvailable, UnknownModel, LibraryUnavailable, EmbeddingSizeMismatch, DecodeError,
-            PhotoNotFound, NotIndexed, FaceError)
+    return (PhotoIndexError, ModelNotAvailable, UnknownModel, LibraryUnavailable, EmbeddingSizeMismatch,
+            DecodeError, PhotoNotFound, NotIndexed, FaceError)
+
+
+def _database_error_sentence(exc: Exception) -> str:
+    import psycopg
+
+    reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    if isinstance(exc, psycopg.OperationalError):
+        return (f"The database connection was lost ({reason}); check that the database is running "
+                "(DATABASE_URL, or the embedded server's log in DATA_DIR/pgdata/log) and run the command again: "
+                "finished work is kept.")
+    return f"The database refused the request ({reason})."
+
+
+class ProgressBar:
+    """A tqdm bar fed by the engine's progress callbacks (`stage`, `done`, `total`, `failed`); it
+    appears with the first report and is closed on the way out, so a message never shares its line."""
+
+    def __init__(self, desc: str) -> None:
+        self.desc = desc
+        self.bar: tqdm | None = None
+
+    def __call__(self, p) -> None:
+        if self.bar is None:
+            self.bar = tqdm(total=p.total, unit="img", desc=self.desc, dynamic_ncols=True)
+        if self.bar.total != p.total:
+            self.bar.reset(total=p.total)
+        if getattr(p, "stage", None):
+            self.bar.set_description(p.stage)
+        self.bar.n = p.done
+        self.bar.set_postfix(failed=p.failed, refresh=False)
+        self.bar.refresh()
+
+    def __enter__(self) -> "ProgressBar":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.close()
 
 
 def cmd_index(args: argparse.Namespace) -> int:
     from engine.app import PhotoIndex
 
     with PhotoIndex.open() as engine:
-        bar = tqdm(total=0, unit="img", desc="scanning", dynamic_ncols=True)
-
-        def progress(p) -> None:
-            if bar.total != p.total:
-                bar.reset(total=p.total)
-            bar.set_description(p.stage)
-            bar.n = p.done
-            bar.set_postfix(failed=p.failed, refresh=False)
-            bar.refresh()
-
-        report = engine.index(args.model, scan=not args.no_scan, progress=progress)
-        bar.close()
+        engine.db.require_vectors()
+        with ProgressBar("scanning") as progress:
+            report = engine.index(args.model, scan=not args.no_scan, progress=progress)
     scan = report.scan
     if scan:
         print(f"scan: {scan.files} files, {scan.new} new, {scan.changed} changed, {scan.deleted} deleted")
@@ -59,9 +89,13 @@ def cmd_search(args: argparse.Namespace) -> int:
 
     settings = get_settings()
     with PhotoIndex.open(settings) as engine:
+        engine.db.require_vectors()
         model = args.model or settings.clip_model
         formats = args.formats.split(",") if args.formats else None
         if args.image:
+            if not Path(args.image).expanduser().is_file():
+                print(f"photoindex: {args.image} is not a readable file.", file=sys.stderr)
+                return 2
             result = engine.search.image(model=model, image_path=Path(args.image), top_k=args.top_k,
                                          threshold=args.threshold, formats=formats)
         elif args.photo_id is not None:
@@ -77,22 +111,43 @@ def cmd_search(args: argparse.Namespace) -> int:
     return 0
 
 
+def _port_taken(host: str, port: int) -> bool:
+    import socket
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, port))
+        except OSError:
+            return True
+    return False
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
+    """The engine (and the embedded database) opens before the server and closes after it, so a
+    database that cannot start is one sentence, and Ctrl+C stops the embedded PostgreSQL too."""
     import uvicorn
 
     from dashboard.server import create_app
+    from engine.app import PhotoIndex
 
     settings = get_settings()
     if args.no_index:
         settings.index_on_start = False
     host = settings.host = args.host or settings.host  # the access rule depends on where it listens
-    port = args.port or settings.port
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+    port = settings.port = args.port or settings.port
+    if _port_taken(host, port):
+        print(f"photoindex: port {port} on {host} is already in use (another photoindex serve?); "
+              "choose another with --port or PORT.", file=sys.stderr)
+        return 2
+    with PhotoIndex.open(settings) as engine:
+        uvicorn.run(create_app(settings, engine=engine), host=host, port=port, log_level="info")
     return 0
 
 
 def cmd_db(args: argparse.Namespace) -> int:
-    from engine.db.database import open_database
+    from engine.db.database import open_database, redacted
 
     db = open_database(get_settings())
     try:
@@ -101,7 +156,8 @@ def cmd_db(args: argparse.Namespace) -> int:
         else:
             with db.connection() as conn:
                 rows = conn.execute("SELECT version, name, applied_at FROM schema_migrations ORDER BY version").fetchall()
-            print(f"database: {'embedded' if db.is_embedded else 'external'} {db.url}")
+            print(f"database: {'embedded' if db.is_embedded else 'external'} {redacted(db.url)}")
+            print(f"pgvector: {'works on this machine' if db.vector_check.ok else db.vector_check.message}")
             for r in rows:
                 print(f"  migration {r['version']:03d} {r['name']} applied {r['applied_at']:%Y-%m-%d %H:%M}")
     finally:
@@ -148,20 +204,12 @@ def cmd_faces(args: argparse.Namespace) -> int:
     from engine.indexing.scan import scan_library
 
     with PhotoIndex.open() as engine:
+        engine.db.require_vectors()
         engine.faces.pack_dir()  # a missing model is one clear sentence before any work
         if not args.no_scan:
             scan_library(engine.db, engine.settings.photos_dir)
-        bar = tqdm(total=0, unit="img", desc="faces", dynamic_ncols=True)
-
-        def progress(p) -> None:
-            if bar.total != p.total:
-                bar.reset(total=p.total)
-            bar.n = p.done
-            bar.set_postfix(failed=p.failed, refresh=False)
-            bar.refresh()
-
-        report = engine.faces.index(skip_indexed=not args.all, batch_size=args.batch_size, progress=progress)
-        bar.close()
+        with ProgressBar("faces") as progress:
+            report = engine.faces.index(skip_indexed=not args.all, batch_size=args.batch_size, progress=progress)
         print(f"{report.model}: {report.faces} faces in {report.photos} photos, {report.failed} failed"
               f" in {report.seconds:.1f} s")
         if not args.no_suggest:
@@ -222,12 +270,28 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.ERROR, format="%(levelname)s %(name)s: %(message)s")
+    if args.verbose:
+        for noisy in ("distributed", "asyncio", "tornado", "urllib3", "httpx", "PIL"):
+            logging.getLogger(noisy).setLevel(logging.INFO)
     if args.command == "search" and not (args.query or args.image or args.photo_id is not None):
         print("photoindex search: give a query, --image or --photo-id", file=sys.stderr)
         return 2
+    import psycopg
+
     try:
         return args.func(args)
     except _expected_errors() as exc:
         print(f"photoindex: {exc}", file=sys.stderr)
         return 2
+    except psycopg.Error as exc:
+        print(f"photoindex: {_database_error_sentence(exc)}", file=sys.stderr)
+        return 3
+    except KeyboardInterrupt:
+        print("photoindex: interrupted; finished work is kept and the next run resumes.", file=sys.stderr)
+        return 130
+    except Exception as exc:  # never a traceback for a user; -v shows it
+        logging.getLogger("photoindex").debug("unexpected error", exc_info=True)
+        print(f"photoindex: unexpected error ({type(exc).__name__}: {exc}); run with -v for details.",
+              file=sys.stderr)
+        return 1

@@ -5,6 +5,17 @@ import json
 from collections.abc import Sequence
 from pathlib import Path
 
+from engine.errors import Unavailable
+
+
+class DeviceUnavailable(Unavailable):
+    """CLIP_DEVICE / FACE_DEVICE names an accelerator this machine does not have."""
+
+    def __init__(self, setting: str, device: str, reason: str) -> None:
+        self.setting = setting
+        self.device = device
+        super().__init__(f"{setting}={device} but {reason}; set {setting}=auto (the GPU when there is one) or cpu.")
+
 
 class ModelNotAvailable(RuntimeError):
     """No usable weights folder for a model: says where we looked and how to provide one."""
