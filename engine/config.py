@@ -16,7 +16,8 @@ SAMPLE_PHOTOS_DIR = PACKAGE_DIR / "sample"
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+    # An empty value (`DASK_DECODE_WORKERS=`, `TRASH_DIR=` in a copied .env.example) means the default.
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore", env_ignore_empty=True)
 
     data_dir: Path = Field(Path("data"), description="Root for the embedded database, caches and models.")
     database_url: str | None = Field(None, description="External PostgreSQL 15+ with pgvector; empty = embedded server.")
@@ -53,7 +54,7 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     index_on_start: bool = True
-    api_token: str | None = Field(None, description="Required (Bearer / X-API-Token) for data and images; must be set when HOST is not loopback.")
+    api_token: str | None = Field(None, description="Required (Bearer / X-API-Token) for data and images. Empty with a HOST off loopback: `photoindex serve` makes one in DATA_DIR/api_token.")
     thumb_memory_cache_mb: int = Field(128, description="Memory LRU of rendered thumbnails, in front of THUMB_CACHE_DIR.")
     map_tiles_url: str = Field(
         "https://tile.openstreetmap.org/{Z}/{X}/{Y}.png",
@@ -93,6 +94,11 @@ class Settings(BaseSettings):
     @property
     def embedded_db_dir(self) -> Path:
         return self.data_dir / "pgdata"
+
+    @property
+    def api_token_file(self) -> Path:
+        """Where `serve` keeps the token it generated for a server reachable from the network."""
+        return self.data_dir / "api_token"
 
 
 @lru_cache(maxsize=1)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -124,6 +125,44 @@ def _port_taken(host: str, port: int) -> bool:
     return False
 
 
+def _network_token(settings) -> tuple[str, bool]:
+    """The token of a server reachable from the network without API_TOKEN: made once, kept in
+    DATA_DIR/api_token (readable by its owner only; docker compose hands it to the bot)."""
+    import secrets
+
+    path = settings.api_token_file
+    if path.is_file() and path.read_text(encoding="utf-8").strip():
+        return path.read_text(encoding="utf-8").strip(), False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    token = secrets.token_urlsafe(24)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(token + "\n")
+    return token, True
+
+
+def _dashboard_link(settings, token: str | None) -> str:
+    import socket
+
+    host = settings.host
+    if host in ("0.0.0.0", "::", ""):
+        host = socket.gethostname()
+    return f"http://{host}:{settings.port}/" + (f"?token={token}" if token else "")
+
+
+def cmd_token(_args: argparse.Namespace) -> int:
+    from dashboard.api.access import access_mode
+
+    settings = get_settings()
+    if settings.api_token:
+        print(_dashboard_link(settings, settings.api_token.strip()))
+    elif access_mode(settings) == "open":
+        print(f"{_dashboard_link(settings, None)}  (open: HOST is loopback and API_TOKEN is empty)")
+    else:
+        print(_dashboard_link(settings, _network_token(settings)[0]))
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     """The engine (and the embedded database) opens before the server and closes after it, so a
     database that cannot start is one sentence, and Ctrl+C stops the embedded PostgreSQL too."""
@@ -141,6 +180,17 @@ def cmd_serve(args: argparse.Namespace) -> int:
         print(f"photoindex: port {port} on {host} is already in use (another photoindex serve?); "
               "choose another with --port or PORT.", file=sys.stderr)
         return 2
+    from dashboard.api.access import access_mode
+
+    if access_mode(settings) == "locked":
+        settings.api_token, made = _network_token(settings)
+        if made:
+            print(f"photoindex: this server is reachable from the network, so it needs a token; open "
+                  f"{_dashboard_link(settings, settings.api_token)} (kept in {settings.api_token_file}; "
+                  "`photoindex token` prints the link again).", file=sys.stderr, flush=True)
+        else:
+            print(f"photoindex: access token in {settings.api_token_file}; `photoindex token` prints the link.",
+                  file=sys.stderr, flush=True)
     with PhotoIndex.open(settings) as engine:
         uvicorn.run(create_app(settings, engine=engine), host=host, port=port, log_level="info")
     return 0
@@ -243,6 +293,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int)
     p.add_argument("--no-index", action="store_true", help="do not index at start")
     p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("token", help="the dashboard's link with its access token")
+    p.set_defaults(func=cmd_token)
 
     p = sub.add_parser("db", help="database location and schema version")
     p.add_argument("action", choices=["status", "url"], nargs="?", default="status")
