@@ -107,6 +107,24 @@ class PhotoIndex:
 
         return self.jobs.submit(f"index:{name}", job)
 
+    def start_model_download_job(self, name: str) -> JobStatus:
+        """Download an image-text model or a face pack in the background (progress in bytes or files);
+        the default image-text model is indexed with right after."""
+        from engine.models.download import FACE_PACKS, download
+
+        image_text = None if name in FACE_PACKS else get_spec(name).name  # an unknown name fails here, at once
+
+        def job(ctx: JobContext) -> dict[str, Any]:
+            def on_progress(p) -> None:
+                ctx.report(stage=f"downloading {p.current or p.name}", done=p.done, total=p.total)
+
+            folder = download(name, self.settings, progress=on_progress)
+            if image_text is not None and image_text == get_spec(self.settings.clip_model).name:
+                self.start_index_job(image_text)
+            return {"folder": str(folder)}
+
+        return self.jobs.submit(f"download:{name}", job)
+
     def photo(self, photo_id: int) -> photo_rows.Photo | None:
         with self.db.connection() as conn:
             return photo_rows.get(conn, photo_id)

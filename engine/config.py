@@ -40,7 +40,10 @@ class Settings(BaseSettings):
 
     face_model: str = Field("buffalo_l", description="InsightFace model pack name (buffalo_l, buffalo_s, ...).")
     face_model_dir: Path | None = Field(None, description="A folder holding the pack's ONNX files; overrides FACE_MODEL.")
-    face_model_download: bool = Field(True, description="Let insightface download FACE_MODEL when it is nowhere on disk.")
+    face_model_download: bool = Field(True, description="Download FACE_MODEL when it is nowhere on disk (tried at most once a day).")
+    face_model_url: str = Field(
+        "https://github.com/deepinsight/insightface/releases/download/model-zoo/{name}.zip",
+        description="Where face packs are downloaded from; {name} is the pack.")
     face_device: str = Field("auto", description="auto | cpu | cuda | cuda:N (onnxruntime execution provider)")
     face_det_size: int = Field(640, description="Detector input side; HD mode uses face_det_size_hd.")
     face_det_size_hd: int = 1280

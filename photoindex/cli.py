@@ -215,12 +215,38 @@ def cmd_db(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_models(_args: argparse.Namespace) -> int:
+def cmd_models(args: argparse.Namespace) -> int:
     from engine.models.manager import ModelManager
 
+    if args.action == "download":
+        return cmd_models_download(args)
     for m in ModelManager(get_settings()).status():
         where = m.get("path") or m.get("reason") or ""
         print(f"{m['name']:<10} {m['dim']:>5}  {'available' if m['available'] else 'missing':<9}  {where}")
+    return 0
+
+
+def cmd_models_download(args: argparse.Namespace) -> int:
+    from engine.models.download import DownloadProgress, download, known_model_names
+
+    if not args.name:
+        print(f"photoindex models download: name a model: {', '.join(known_model_names())}", file=sys.stderr)
+        return 2
+    bars: dict[str, tqdm] = {}
+
+    def progress(p: DownloadProgress) -> None:  # huggingface_hub draws its own byte bars per file
+        bar = bars.get(p.unit) or bars.setdefault(p.unit, tqdm(total=p.total, desc=p.name, unit="B" if p.unit == "bytes" else " files",
+                                                              unit_scale=p.unit == "bytes", dynamic_ncols=True))
+        bar.total = p.total
+        bar.n = p.done
+        bar.refresh()
+
+    try:
+        folder = download(args.name, get_settings(), progress=progress)
+    finally:
+        for bar in bars.values():
+            bar.close()
+    print(f"{args.name}: ready in {folder}")
     return 0
 
 
@@ -301,7 +327,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("action", choices=["status", "url"], nargs="?", default="status")
     p.set_defaults(func=cmd_db)
 
-    p = sub.add_parser("models", help="which image-text models are available")
+    p = sub.add_parser("models", help="which models are available; `models download NAME` fetches one")
+    p.add_argument("action", choices=["list", "download"], nargs="?", default="list")
+    p.add_argument("name", nargs="?", help="with download: a registry name (SigLIP, ViT-B/32, ...) or a face pack (buffalo_l)")
     p.set_defaults(func=cmd_models)
 
     p = sub.add_parser("stats", help="index statistics")

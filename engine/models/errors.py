@@ -29,6 +29,6 @@ class ModelNotAvailable(RuntimeError):
         super().__init__(
             f"Image-text model {name!r} ({hf_id}) is not available: none of "
             f"{', '.join(self.looked_at)} holds config.json with weights (*.safetensors or pytorch_model.bin); "
-            f"set MODEL_PATHS='{example}' or MODELS_DIR to a folder that does, "
-            f"e.g. after `huggingface-cli download {hf_id} --local-dir {self.suggested_dir}`."
+            f"run `photoindex models download {name}` (into {self.suggested_dir}), "
+            f"or set MODEL_PATHS='{example}' or MODELS_DIR to a folder that holds it."
         )
