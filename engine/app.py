@@ -9,6 +9,7 @@ from typing import Any
 from engine.config import Settings, get_settings
 from engine.db import embeddings as embedding_rows
 from engine.db import photos as photo_rows
+from engine.db import unsupported as unsupported_rows
 from engine.db.database import Database, open_database
 from engine.faces.service import Faces
 from engine.indexing.cluster import ClusterHandle
@@ -134,6 +135,11 @@ class PhotoIndex:
         with self.db.connection() as conn:
             return photo_rows.failed(conn, limit=limit, offset=offset)
 
+    def unsupported_files(self, limit: int = 100, offset: int = 0) -> list[unsupported_rows.UnsupportedFile]:
+        """Files the scan found but does not index (videos, Photoshop documents, ...), with the reason."""
+        with self.db.connection() as conn:
+            return unsupported_rows.listed(conn, limit=limit, offset=offset)
+
     def reset_failed(self, ids: list[int] | None = None) -> int:
         """Clear the failed flag (of every file, or of `ids`) so the next indexing run retries them."""
         with self.db.connection() as conn:
@@ -143,6 +149,8 @@ class PhotoIndex:
         with self.db.connection() as conn:
             result = photo_rows.stats(conn)
             result["embeddings"] = {name: embedding_rows.count(conn, spec.table) for name, spec in MODELS.items()}
+            result["unsupported_by_type"] = unsupported_rows.count_by_extension(conn)
+        result["unsupported_count"] = sum(result["unsupported_by_type"].values())
         result["library"] = str(self.settings.photos_dir)
         result["database"] = "embedded" if self.db.is_embedded else "external"
         result["database_problem"] = self.db.vector_check.message

@@ -76,7 +76,9 @@ def cmd_index(args: argparse.Namespace) -> int:
             report = engine.index(args.model, scan=not args.no_scan, progress=progress)
     scan = report.scan
     if scan:
-        print(f"scan: {scan.files} files, {scan.new} new, {scan.changed} changed, {scan.deleted} deleted")
+        print(f"scan: {scan.files} files, {scan.new} new, {scan.changed} changed, {scan.deleted} deleted"
+              + (f", {scan.unsupported} not indexed (unsupported type: photoindex failed --unsupported)"
+                 if scan.unsupported else ""))
     rate = report.indexed / report.seconds if report.seconds else 0
     what = ", ".join(report.models) or "metadata only"
     print(f"{what}: {report.indexed} indexed, {report.failed} failed in {report.seconds:.1f} s ({rate:.1f} img/s)")
@@ -259,19 +261,22 @@ def cmd_stats(_args: argparse.Namespace) -> int:
 
 
 def cmd_failed(args: argparse.Namespace) -> int:
-    from engine.db import photos as photo_rows
-    from engine.db.database import open_database
+    from engine.app import PhotoIndex
 
-    db = open_database(get_settings())
-    try:
-        with db.connection() as conn:
-            if args.reset:
-                print(f"reset {photo_rows.reset_failed(conn)} files; the next index run retries them")
-                return 0
-            for p in photo_rows.failed(conn, limit=args.limit):
-                print(f"{p.id:>7}  {p.path}: {p.fail_reason}")
-    finally:
-        db.close()
+    with PhotoIndex.open() as engine:
+        if args.reset:
+            print(f"reset {engine.reset_failed()} files; the next index run retries them")
+            return 0
+        if args.unsupported:
+            for f in engine.unsupported_files(limit=args.limit):
+                print(f"{f.path}: {f.reason}")
+            return 0
+        for p in engine.failed_files(limit=args.limit):
+            print(f"{p.id:>7}  {p.path}: {p.fail_reason}")
+        by_type = engine.stats()["unsupported_by_type"]
+    if by_type:
+        kinds = ", ".join(f"{ext} {n}" for ext, n in by_type.items())
+        print(f"not indexed, unsupported type: {sum(by_type.values())} files ({kinds}); --unsupported lists them")
     return 0
 
 
@@ -338,6 +343,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("failed", help="files that could not be indexed, and why")
     p.add_argument("--limit", type=int, default=100)
     p.add_argument("--reset", action="store_true", help="clear the flags so the next run retries them")
+    p.add_argument("--unsupported", action="store_true", help="list the files of types the index does not take")
     p.set_defaults(func=cmd_failed)
 
     p = sub.add_parser("faces", help="find and recognise faces in photos not yet done (resumable)")
