@@ -24,6 +24,16 @@ class DatabaseUnavailable(Unavailable):
     """The database cannot be reached or started."""
 
 
+class ConnectionLost(DatabaseUnavailable):
+    """The server went away in the middle of the work (a restart, a crash, the network)."""
+
+    def __init__(self, cause: psycopg.OperationalError) -> None:
+        reason = (str(cause).strip().splitlines() or ["connection lost"])[0]
+        super().__init__(f"The database connection was lost ({reason}); check that the database is running "
+                         "(DATABASE_URL, or the embedded server's log in DATA_DIR/pgdata/log) and try again: "
+                         "finished work is kept.")
+
+
 class UnstorableInput(Invalid):
     """Input the database cannot hold (a NUL character, a number out of range)."""
 
@@ -45,12 +55,16 @@ class Database:
 
     @contextmanager
     def connection(self) -> Iterator[psycopg.Connection]:
-        """A pooled connection; the block is one transaction (commit on success)."""
-        with self.pool.connection() as conn:
-            try:
-                yield conn
-            except psycopg.DataError as exc:
-                raise UnstorableInput(str(exc)) from exc
+        """A pooled connection; the block is one transaction (commit on success). A connection lost
+        on the way is `ConnectionLost`, input the server cannot hold `UnstorableInput`."""
+        try:
+            with self.pool.connection() as conn:
+                try:
+                    yield conn
+                except psycopg.DataError as exc:
+                    raise UnstorableInput(str(exc)) from exc
+        except psycopg.OperationalError as exc:
+            raise ConnectionLost(exc) from exc
 
     def ping(self) -> None:
         """Raise when the server does not answer a trivial query."""
@@ -100,7 +114,7 @@ def _other_clients(url: str) -> bool:
 
 def redacted(url: str) -> str:
     """The URL (or key=value conninfo) without its password, for messages and logs."""
-    url = re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", url)
+    url = re.sub(r"(://[^:/@]*:)[^@]+@", r"\1***@", url)
     return re.sub(r"(password\s*=\s*)('[^']*'|\S+)", r"\1***", url)
 
 
@@ -117,7 +131,7 @@ def open_database(settings: Settings, *, max_size: int = 10) -> Database:
             url = embedded.uri
         check = check_vector_operations(url, server_log=embedded.log_file if embedded else None)
         if not check.ok:
-            log.error("%s", check.message)
+            log.warning("%s", check.message)
         try:
             with psycopg.connect(url) as conn:
                 applied = apply_migrations(conn)
