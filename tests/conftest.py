@@ -19,7 +19,7 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 from engine.app import PhotoIndex  # noqa: E402
 from engine.config import Settings  # noqa: E402
 from engine.db.database import open_database  # noqa: E402
-from engine.indexing.cluster import ClusterHandle  # noqa: E402
+from engine.runtime.cluster import ClusterHandle  # noqa: E402
 
 TEST_MODEL = "ViT-B/32"
 _db_numbers = itertools.count()

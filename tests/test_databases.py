@@ -18,7 +18,7 @@ from engine.config import Settings
 from engine.db.database import open_database
 from engine.db.embedded import server_bin_dir
 from engine.db.migrations import available_migrations
-from engine.indexing.cluster import ClusterHandle
+from engine.runtime.cluster import ClusterHandle
 from tests.conftest import TEST_MODEL, make_settings
 from tests.fixtures import make_library
 

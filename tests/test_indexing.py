@@ -10,7 +10,7 @@ from PIL import Image
 
 from engine.app import PhotoIndex
 from engine.db.database import open_database
-from engine.indexing.cluster import ClusterHandle
+from engine.runtime.cluster import ClusterHandle
 from engine.db import photos as photo_rows
 from engine.db.embeddings import table_name
 from engine.indexing.scan import LibraryUnavailable

@@ -9,7 +9,7 @@ import pytest
 from engine.app import PhotoIndex
 from engine.config import Settings
 from engine.db.database import open_database
-from engine.indexing.cluster import ClusterHandle
+from engine.runtime.cluster import ClusterHandle
 from engine.search.service import NotIndexed, PhotoNotFound
 from tests.conftest import TEST_MODEL, make_settings
 from tests.fixtures import make_jpeg, make_library, make_noisy

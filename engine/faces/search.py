@@ -14,7 +14,7 @@ from engine.db.database import Database
 from engine.faces.errors import FaceNotFound, InvalidRequest, NoFaceFound, PersonNotFound
 from engine.faces.model import DetectedFace, FaceAnalyzer
 from engine.faces.records import Face
-from engine.faces.tasks import decode_side, to_face_array
+from engine.faces.stage import decode_side, to_face_array
 from engine.media.decode import load_image
 from engine.models.registry import get_spec
 from engine.search.filters import SearchFilters

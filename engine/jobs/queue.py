@@ -1,9 +1,8 @@
 """The Index-All queue on top of the job runner: image-text indexing per model, faces, pHash,
 in that order, one job at a time, with progress; and the command run when the queue empties.
 
-Stages are named callables that queue one job on the runner and return its status, so an
-engine part adds itself with `register_stage` (faces does, when `engine.faces` offers
-`start_index_job`). The queue-empty command is an argv list from the settings
+Stages are named callables that queue one job on the runner and return its status; the engine
+(`engine.app.PhotoIndex`) hands them over when it builds the queue. The queue-empty command is an argv list from the settings
 (`QUEUE_EMPTY_COMMAND`), run without a shell; the API can only switch the one-shot flag.
 """
 from __future__ import annotations
@@ -12,7 +11,7 @@ import logging
 import subprocess
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -88,25 +87,21 @@ class QueueEmptyHook:
 
 
 class IndexQueue:
-    def __init__(self, jobs: JobRunner, queue_empty_command: Sequence[str] | None = None) -> None:
+    def __init__(self, jobs: JobRunner, model_stage: Callable[[str], JobStatus], stages: Mapping[str, StageStarter],
+                 queue_empty_command: Sequence[str] | None = None) -> None:
+        """`model_stage(model)` queues image-text indexing with one model; `stages` run after it, in order."""
         self.jobs = jobs
-        self.stages: dict[str, StageStarter] = {}
-        self.model_stage: Callable[[str], JobStatus] | None = None
+        self.model_stage = model_stage
+        self.stages = dict(stages)
         self.hook = QueueEmptyHook(queue_empty_command)
         jobs.on_idle = self.hook.fire
         self._batch: list[int] = []
-
-    def register_stage(self, name: str, start: StageStarter) -> None:
-        """Add (or replace) a stage that Index-All runs after image-text indexing, in order of registration."""
-        self.stages[name] = start
 
     def index_all(self, models: Sequence[str], stages: Sequence[str] | None = None) -> tuple[list[JobStatus], dict[str, str]]:
         """Queue image-text indexing for each model, then every registered stage (or only `stages`).
 
         Returns the queued jobs and the stages skipped with the reason (e.g. no face model).
         """
-        if self.model_stage is None:
-            raise StageUnavailable("no image-text stage is wired")
         names = list(self.stages) if stages is None else list(stages)
         unknown = [s for s in names if s not in self.stages]
         if unknown:

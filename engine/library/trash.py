@@ -17,7 +17,6 @@ renames; across file systems the copy is verified by hash before the original is
 from __future__ import annotations
 
 import errno
-import hashlib
 import logging
 import os
 import shutil
@@ -31,6 +30,7 @@ from engine.db import trash as trash_rows
 from engine.db.database import Database
 from engine.errors import Conflict, NotFound, Unavailable
 from engine.library.paths import OutsideLibrary, resolve_inside
+from engine.runtime.hashing import file_hash
 
 log = logging.getLogger(__name__)
 
@@ -98,14 +98,6 @@ def normalize_relative(path: str) -> str:
     return rel.as_posix()
 
 
-def blake2b_file(path: Path) -> str:
-    digest = hashlib.blake2b(digest_size=16)
-    with open(path, "rb") as fh:
-        while block := fh.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def move_file(src: Path, dst: Path) -> None:
     """Rename `src` to `dst` (never over an existing file); across devices copy, verify, then unlink."""
     dst.parent.mkdir(parents=True, exist_ok=True)
@@ -119,7 +111,7 @@ def move_file(src: Path, dst: Path) -> None:
             raise
     tmp = dst.with_name(f".{dst.name}.partial")
     shutil.copy2(src, tmp)
-    if blake2b_file(tmp) != blake2b_file(src):
+    if file_hash(tmp) != file_hash(src):
         tmp.unlink(missing_ok=True)
         raise TrashError(f"copy of {src} to {dst} differs; the original was kept")
     os.replace(tmp, dst)

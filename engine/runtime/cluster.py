@@ -3,7 +3,7 @@
 Workers are of two kinds, told apart by Dask resources so the scheduler never mixes them up:
 decode workers carry `CPU`, and one model worker per accelerator carries `MODEL` (on a CPU-only
 machine a single model worker runs inference on the cores). Each model worker process loads a
-model once and keeps it (see `engine.indexing.tasks`). On a multi-machine cluster, start
+model once and keeps it (see `engine.models`). On a multi-machine cluster, start
 workers with `--resources CPU=1` (one per core) and `--resources MODEL=1` (one per GPU).
 """
 from __future__ import annotations
