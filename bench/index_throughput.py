@@ -22,10 +22,11 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import BENCH_ROOT, REPO, CpuMeter, command, machine, revision, stop_embedded  # noqa: E402
 
+sys.path.insert(0, str(REPO))  # the random-weight model builder lives with the tests
+
 from engine.app import PhotoIndex  # noqa: E402
 from engine.config import Settings  # noqa: E402
 from engine.db.database import open_database  # noqa: E402
-from engine.runtime.cluster import DECODE, ClusterHandle  # noqa: E402
 from engine.db.embeddings import table_name  # noqa: E402
 from engine.db.photos import PendingPhoto  # noqa: E402
 from engine.indexing.stage import decode_batch  # noqa: E402
@@ -33,7 +34,8 @@ from engine.media.formats import format_of  # noqa: E402
 from engine.models.image_text import ImageTextModel  # noqa: E402
 from engine.models.paths import is_model_dir  # noqa: E402
 from engine.models.registry import ModelSpec, get_spec  # noqa: E402
-from engine.models.synthetic import Size, build_random_model  # noqa: E402
+from engine.runtime.cluster import DECODE, ClusterHandle  # noqa: E402
+from tests.synthetic_models import Size, build_random_model  # noqa: E402
 
 PEERS = REPO.parent / "shared" / "peers"
 TESTDATA = REPO.parent / "shared" / "testdata"

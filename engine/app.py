@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from dataclasses import replace
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
 from typing import Any
 
 from engine.config import Settings, get_settings
@@ -15,6 +16,7 @@ from engine.faces.service import Faces
 from engine.indexing.pipeline import Indexer, IndexReport
 from engine.jobs.queue import IndexQueue
 from engine.jobs.runner import JobRunner, JobStatus
+from engine.library.paths import FileMissing, resolve_inside
 from engine.library.service import Library
 from engine.media.thumbcache import LayeredThumbnailCache
 from engine.models.errors import ModelNotAvailable
@@ -29,6 +31,20 @@ from engine.assistant.service import Assistant
 from engine.geo.places import backfill as geocode_backfill
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Stats(photo_rows.PhotoCounts):
+    embeddings: dict[str, int]
+    """Stored vectors per image-text model."""
+    unsupported_by_type: dict[str, int]
+    """Files the scan lists as unsupported, per extension."""
+    unsupported_count: int
+    library: str
+    database: str
+    """"embedded" or "external"."""
+    database_problem: str | None
+    """Why pgvector does not work on this server, when it does not."""
 
 
 class PhotoIndex:
@@ -130,6 +146,13 @@ class PhotoIndex:
         with self.db.connection() as conn:
             return photo_rows.get(conn, photo_id)
 
+    def file_of(self, photo: photo_rows.Photo) -> Path:
+        """The photo's file: `OutsideLibrary` when its path leads out of PHOTOS_DIR, `FileMissing` when it is gone."""
+        source = resolve_inside(self.settings.photos_dir, photo.path)
+        if not source.is_file():
+            raise FileMissing(f"the file of photo {photo.id} is gone from the library")
+        return source
+
     def failed_files(self, limit: int = 100, offset: int = 0) -> list[photo_rows.Photo]:
         """Files indexing could not read, with `fail_reason`, oldest first."""
         with self.db.connection() as conn:
@@ -150,13 +173,12 @@ class PhotoIndex:
         with self.db.connection() as conn:
             return embedding_rows.indexed_models(conn, photo_id)
 
-    def stats(self) -> dict[str, Any]:
+    def stats(self) -> Stats:
         with self.db.connection() as conn:
-            result = photo_rows.stats(conn)
-            result["embeddings"] = embedding_rows.counts(conn)
-            result["unsupported_by_type"] = unsupported_rows.count_by_extension(conn)
-        result["unsupported_count"] = sum(result["unsupported_by_type"].values())
-        result["library"] = str(self.settings.photos_dir)
-        result["database"] = "embedded" if self.db.is_embedded else "external"
-        result["database_problem"] = self.db.vector_check.message
-        return result
+            photos = photo_rows.stats(conn)
+            embeddings = embedding_rows.counts(conn)
+            unsupported = unsupported_rows.count_by_extension(conn)
+        return Stats(**asdict(photos), embeddings=embeddings, unsupported_by_type=unsupported,
+                     unsupported_count=sum(unsupported.values()), library=str(self.settings.photos_dir),
+                     database="embedded" if self.db.is_embedded else "external",
+                     database_problem=self.db.vector_check.message)

@@ -6,6 +6,7 @@ import json
 import logging
 import os
 import sys
+from dataclasses import asdict
 from pathlib import Path
 
 from tqdm import tqdm
@@ -198,8 +199,8 @@ def cmd_models(args: argparse.Namespace) -> int:
     if args.action == "download":
         return cmd_models_download(args)
     for m in ModelManager(get_settings()).status():
-        where = m.get("path") or m.get("reason") or ""
-        print(f"{m['name']:<10} {m['dim']:>5}  {'available' if m['available'] else 'missing':<9}  {where}")
+        where = m.path or m.reason or ""
+        print(f"{m.name:<10} {m.dim:>5}  {'available' if m.available else 'missing':<9}  {where}")
     return 0
 
 
@@ -231,7 +232,7 @@ def cmd_stats(_args: argparse.Namespace) -> int:
     from engine.app import PhotoIndex
 
     with PhotoIndex.open() as engine:
-        print(json.dumps(engine.stats(), indent=2, default=str))
+        print(json.dumps(asdict(engine.stats()), indent=2, default=str))
     return 0
 
 
@@ -248,7 +249,7 @@ def cmd_failed(args: argparse.Namespace) -> int:
             return 0
         for p in engine.failed_files(limit=args.limit):
             print(f"{p.id:>7}  {p.path}: {p.fail_reason}")
-        by_type = engine.stats()["unsupported_by_type"]
+        by_type = engine.stats().unsupported_by_type
     if by_type:
         kinds = ", ".join(f"{ext} {n}" for ext, n in by_type.items())
         print(f"not indexed, unsupported type: {sum(by_type.values())} files ({kinds}); --unsupported lists them")

@@ -76,7 +76,7 @@ def database_url(pg_server: str) -> str:
 @pytest.fixture(scope="session")
 def clip_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A random-weight CLIP of the real architecture, small, with ViT-B/32's 512-d output."""
-    from engine.models.synthetic import build_random_model
+    from tests.synthetic_models import build_random_model
 
     return build_random_model("clip", tmp_path_factory.mktemp("clip-tiny"), size="tiny", embed_dim=512)
 

@@ -137,7 +137,7 @@ def test_a_backend_killed_by_an_illegal_instruction_is_one_sentence(tmp_path: Pa
         with TestClient(create_app(engine=engine)) as client:
             health = client.get("/health").json()
         assert health["status"] == "degraded" and health["detail"]["database"] == message
-        assert engine.stats()["database_problem"] == message
+        assert engine.stats().database_problem == message
     finally:
         engine.close()
 

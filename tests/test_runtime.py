@@ -13,6 +13,7 @@ from engine.db.database import open_database
 from engine.runtime.progress import Progress
 from engine.runtime.runner import InlineExecutor, StageRunner
 from engine.runtime.stage import Stage
+from tests.conftest import TEST_MODEL
 from tests.fixtures import make_bad_files, make_jpeg
 
 
@@ -89,6 +90,7 @@ def test_indexing_runs_without_a_cluster(settings: Settings, library: Path) -> N
         with engine.db.connection() as conn:
             failed = photo_rows.failed(conn, limit=1000)
         assert engine.cluster._client is None  # no Dask cluster was started
+        assert engine.models.get(TEST_MODEL).loaded  # the stage's model is the engine's: one per process
     finally:
         engine.close()
     assert (report.indexed, report.failed) == (5, len(bad))

@@ -59,7 +59,7 @@ def test_image_search_by_photo_id_leaves_the_photo_out(engine: PhotoIndex, libra
     first = engine.search.text("photo", model=TEST_MODEL, top_k=1).hits[0]
     result = engine.search.image(model=TEST_MODEL, photo_id=first.id, top_k=50)
     assert first.id not in [h.id for h in result.hits]
-    assert len(result.hits) == engine.stats()["embeddings"][TEST_MODEL] - 1
+    assert len(result.hits) == engine.stats().embeddings[TEST_MODEL] - 1
     with pytest.raises(PhotoNotFound):
         engine.search.image(model=TEST_MODEL, photo_id=999_999)
 

@@ -14,7 +14,7 @@ import torch.nn.functional as F
 from engine.models.image_text import ImageTextModel, output_embeddings
 from engine.models.paths import is_model_dir
 from engine.models.registry import Family, ModelSpec
-from engine.models.synthetic import build_random_model, quiet_transformers
+from tests.synthetic_models import build_random_model, quiet_transformers
 
 _EN_TEMPLATES = ("{}", "a {} photo", "a photo of {}")
 

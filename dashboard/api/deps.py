@@ -1,4 +1,4 @@
-"""FastAPI dependencies: the engine instance the server opened at start."""
+"""FastAPI dependencies: the engine instance the server opened at start, a stored photo, an upload."""
 from __future__ import annotations
 
 from typing import Annotated
@@ -6,6 +6,8 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request, UploadFile
 
 from engine.app import PhotoIndex
+from engine.db.photos import Photo
+from engine.search.service import PhotoNotFound
 
 
 def get_engine(request: Request) -> PhotoIndex:
@@ -13,6 +15,21 @@ def get_engine(request: Request) -> PhotoIndex:
 
 
 Engine = Annotated[PhotoIndex, Depends(get_engine)]
+
+
+def require_photo(engine: PhotoIndex, photo_id: int) -> Photo:
+    photo = engine.photo(photo_id)
+    if photo is None:
+        raise PhotoNotFound(f"no photo with id {photo_id}")
+    return photo
+
+
+def _stored_photo(photo_id: int, engine: Engine) -> Photo:
+    return require_photo(engine, photo_id)
+
+
+StoredPhoto = Annotated[Photo, Depends(_stored_photo)]
+"""The photo of the path's `photo_id` (404 when there is none)."""
 
 MAX_UPLOAD_BYTES = 64 * 1024 * 1024
 

@@ -9,6 +9,7 @@ import logging
 import threading
 from dataclasses import dataclass, replace
 from datetime import date
+from typing import Any
 
 from engine.assistant.gemini import Gemini, GeminiError
 from engine.assistant.parser import Named, ParsedQuery, Vocabulary, parse as offline_parse
@@ -46,6 +47,11 @@ class MapAnswer:
     parsed: ParsedQuery
     points: list[GeoPhoto]
     total: int
+
+    @property
+    def filters(self) -> dict[str, Any]:
+        """The filters applied, JSON-ready."""
+        return self.parsed.filters().describe()
 
 
 class Assistant:

@@ -169,8 +169,20 @@ def nearest(
     return [FaceNeighbour(**r) for r in rows]
 
 
-def stats(conn: psycopg.Connection) -> dict[str, Any]:
-    return conn.execute(
+@dataclass(frozen=True)
+class FaceCounts:
+    total_faces: int
+    assigned_faces: int
+    unassigned_faces: int
+    photos_with_faces: int
+    photos_indexed: int
+    photos_pending: int
+    persons: int
+    suggestions: int
+
+
+def stats(conn: psycopg.Connection) -> FaceCounts:
+    return FaceCounts(**conn.execute(
         "SELECT (SELECT count(*) FROM faces) AS total_faces,"
         " (SELECT count(*) FROM faces WHERE person_id IS NOT NULL) AS assigned_faces,"
         " (SELECT count(*) FROM faces WHERE person_id IS NULL) AS unassigned_faces,"
@@ -179,7 +191,7 @@ def stats(conn: psycopg.Connection) -> dict[str, Any]:
         " (SELECT count(*) FROM photos WHERE NOT faces_indexed AND NOT index_failed) AS photos_pending,"
         " (SELECT count(*) FROM persons) AS persons,"
         " (SELECT count(*) FROM face_clusters WHERE NOT dismissed) AS suggestions"
-    ).fetchone()
+    ).fetchone())
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from typing import Any
 import psycopg
 
 from engine.db.filters import like_pattern, photos_with_all
+from engine.db.photos import PhotoBrief
 
 
 @dataclass(frozen=True)
@@ -67,14 +68,9 @@ def names(conn: psycopg.Connection) -> list[tuple[int, str]]:
 
 
 @dataclass(frozen=True)
-class PersonPhoto:
-    id: int
-    path: str
-    format: str
-    taken_at: datetime | None
-    width: int | None
-    height: int | None
+class PersonPhoto(PhotoBrief):
     face_ids: list[int]
+    """The faces of those persons in the photo."""
 
 
 def photos_showing(conn: psycopg.Connection, person_ids: Sequence[int], limit: int, offset: int

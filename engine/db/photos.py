@@ -181,7 +181,19 @@ def reset_failed(conn: psycopg.Connection, ids: Sequence[int] | None = None) -> 
     return cur.rowcount
 
 
-def stats(conn: psycopg.Connection) -> dict[str, Any]:
+@dataclass(frozen=True)
+class PhotoCounts:
+    total_photos: int
+    failed_count: int
+    metadata_read: int
+    with_gps: int
+    faces_indexed: int
+    total_bytes: int
+    formats: dict[str, int]
+    """Photos per stored format, most first."""
+
+
+def stats(conn: psycopg.Connection) -> PhotoCounts:
     row = conn.execute(
         "SELECT count(*) AS total_photos,"
         " count(*) FILTER (WHERE index_failed) AS failed_count,"
@@ -191,7 +203,7 @@ def stats(conn: psycopg.Connection) -> dict[str, Any]:
         " coalesce(sum(size), 0)::bigint AS total_bytes FROM photos"
     ).fetchone()
     formats = conn.execute("SELECT format, count(*) AS n FROM photos GROUP BY format ORDER BY n DESC").fetchall()
-    return {**row, "formats": {r["format"]: r["n"] for r in formats}}
+    return PhotoCounts(**row, formats={r["format"]: r["n"] for r in formats})
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from engine.db import faces as face_rows
 from engine.db import persons as person_rows
 from engine.db.database import Database
 from engine.faces.errors import FaceNotFound, InvalidRequest, NoFaceFound, PersonNotFound
-from engine.faces.model import DetectedFace, FaceAnalyzer
+from engine.models.face import DetectedFace, FaceAnalyzer
 from engine.faces.records import Face
 from engine.faces.stage import decode_side, to_face_array
 from engine.media.decode import load_image

@@ -2,28 +2,39 @@
 from __future__ import annotations
 
 import threading
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from engine.config import Settings
-from engine.errors import PhotoIndexError
 from engine.db import faces as face_rows
 from engine.db import photos as photo_rows
 from engine.db.database import Database
+from engine.errors import PhotoIndexError
 from engine.faces.clustering import FaceClusters
 from engine.faces.indexing import FaceIndexer, FaceIndexReport
-from engine.faces.model import FaceAnalyzer
-from engine.faces.pack import resolve_face_pack
 from engine.faces.persons import PersonService
 from engine.faces.records import Face
 from engine.faces.search import FaceSearch
 from engine.jobs.runner import JobRunner, JobStatus
+from engine.models import cache as model_cache
+from engine.models.face import FaceAnalyzer
+from engine.models.face_pack import resolve_face_pack
 from engine.runtime.progress import ProgressCallback
 from engine.runtime.runner import StageRunner
 from engine.search.service import PhotoNotFound, SearchService
 
 JOB_KIND = "faces"
+
+
+@dataclass(frozen=True)
+class FaceStats(face_rows.FaceCounts):
+    model: str
+    """The pack's name (FACE_MODEL when it is not available)."""
+    model_dir: str | None
+    model_available: bool
+    model_error: str | None
+    model_loaded: bool
 
 
 class Faces:
@@ -47,12 +58,11 @@ class Faces:
             return self._pack
 
     def analyzer(self) -> FaceAnalyzer:
-        """The in-process model, for pictures searched by (indexing runs it on the model worker)."""
-        pack = self.pack_dir()
+        """This process's face model, for pictures searched by (indexing runs it on the model worker)."""
+        analyzer = model_cache.face_analyzer(self.pack_dir(), self.settings.face_device)
         with self._lock:
-            if self._analyzer is None:
-                self._analyzer = FaceAnalyzer(pack, self.settings.face_device)
-        return self._analyzer.load()
+            self._analyzer = analyzer
+        return analyzer.load()
 
     def close(self) -> None:
         with self._lock:
@@ -91,13 +101,12 @@ class Faces:
             row = face_rows.get(conn, face_id)
         return Face.from_row(row) if row else None
 
-    def stats(self) -> dict[str, Any]:
+    def stats(self) -> FaceStats:
         with self.db.connection() as conn:
-            result = dict(face_rows.stats(conn))
+            counts = face_rows.stats(conn)
         try:
             pack = self.pack_dir()
-            result.update(model=pack.name, model_dir=str(pack), model_available=True, model_error=None)
+            model = dict(model=pack.name, model_dir=str(pack), model_available=True, model_error=None)
         except PhotoIndexError as exc:  # the stats page must load without a model
-            result.update(model=self.settings.face_model, model_dir=None, model_available=False, model_error=str(exc))
-        result["model_loaded"] = self._analyzer is not None and self._analyzer.loaded
-        return result
+            model = dict(model=self.settings.face_model, model_dir=None, model_available=False, model_error=str(exc))
+        return FaceStats(**asdict(counts), **model, model_loaded=self._analyzer is not None and self._analyzer.loaded)

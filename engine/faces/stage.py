@@ -2,14 +2,13 @@
 
 Decoding keeps the photo at most `decode_side(det_size)` pixels on its long side and remembers
 how that maps back to full-size original pixels, so stored boxes never depend on the detector's
-input size. A face model is loaded once per worker process and kept for later batches. A photo's
+input size. The face model is loaded once per worker process (`engine.models.cache`). A photo's
 faces and its `faces_indexed` flag are written in one transaction, so a killed run resumes from
 the photos still unflagged. Re-detecting a photo keeps the person (and suggestion) of every face
 that matches an old one by place or look.
 """
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import partial
@@ -23,7 +22,8 @@ from engine.db import faces as face_rows
 from engine.db.database import Database
 from engine.db.photos import PendingPhoto
 from engine.faces.geometry import match_faces
-from engine.faces.model import DetectedFace, FaceAnalyzer
+from engine.models import cache as model_cache
+from engine.models.face import DetectedFace
 from engine.runtime.photos import DecodedPhoto, decode_photo, store_decoded
 from engine.runtime.stage import Stage, paged
 
@@ -78,27 +78,13 @@ def decode_for_faces(photos: list[PendingPhoto], root: Path, max_side: int, max_
     return [decode_photo(p, root, max_side, max_pixels, face_array) for p in photos]
 
 
-_analyzers: dict[tuple[str, str], FaceAnalyzer] = {}
-_lock = threading.Lock()
-
-
-def worker_analyzer(pack_dir: str, device: str) -> FaceAnalyzer:
-    """The process-wide face model: loaded on first use, kept for later batches."""
-    key = (pack_dir, device)
-    with _lock:
-        analyzer = _analyzers.get(key)
-        if analyzer is None:
-            analyzer = _analyzers[key] = FaceAnalyzer(Path(pack_dir), device)
-    return analyzer.load()
-
-
 def analyze_batch(decoded_batches: list[list[DecodedPhoto]], ref: FaceRef) -> list[FaceDecoded]:
     """Runs on the model worker: the faces of several decode batches as one model batch; pixels stay here."""
     decoded = [d for batch in decoded_batches for d in batch]
     good = [d for d in decoded if d.ok]
     out: dict[int, list[DetectedFace]] = {}
     if good:
-        analyzer = worker_analyzer(ref.pack_dir, ref.device)
+        analyzer = model_cache.face_analyzer(Path(ref.pack_dir), ref.device).load()
         found = analyzer.analyze([d.arrays["faces"] for d in good], det_size=ref.det_size, threshold=ref.threshold)
         for d, faces in zip(good, found):
             sx, sy = getattr(d, "scale", (1.0, 1.0))

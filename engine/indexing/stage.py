@@ -8,8 +8,6 @@ metadata and prove it readable.
 """
 from __future__ import annotations
 
-import os
-import threading
 from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
@@ -21,7 +19,8 @@ from engine.db import photos as photo_rows
 from engine.db.database import Database
 from engine.db.photos import PendingPhoto
 from engine.media.preprocess import Preprocessor
-from engine.runtime.cluster import MODEL_THREADS_ENV
+from engine.models import cache as model_cache
+from engine.models.registry import get_spec
 from engine.runtime.photos import DecodedPhoto, decode_photo, store_decoded
 from engine.runtime.stage import Stage, paged
 
@@ -51,29 +50,10 @@ def decode_batch(photos: list[PendingPhoto], root: Path, geometries: list[Prepro
     return [decode_photo(p, root, min_side, max_pixels, arrays) for p in photos]
 
 
-_models: dict[tuple[str, str, str], object] = {}
-_models_lock = threading.Lock()
-
-
-def worker_model(ref: ModelRef):
-    """The process-wide instance of a model: loaded on first use, kept for later batches."""
-    from engine.models.image_text import ImageTextModel
-    from engine.models.registry import get_spec
-
-    key = (ref.name, ref.model_dir, ref.device)
-    with _models_lock:
-        model = _models.get(key)
-        if model is None:
-            threads = int(os.environ.get(MODEL_THREADS_ENV, 0)) or len(os.sched_getaffinity(0))
-            model = ImageTextModel(get_spec(ref.name), Path(ref.model_dir), device=ref.device, num_threads=threads)
-            _models[key] = model
-    model.load()
-    return model
-
-
 def embed_batch(decoded_batches: list[list[DecodedPhoto]], models: list[ModelRef]) -> list[DecodedPhoto]:
     """Runs on the model worker: every decoded photo of several decode batches embedded with
-    every model, as one model batch; the pixels stay here, only vectors travel back."""
+    every model, as one model batch (each model loaded once per process); the pixels stay here,
+    only vectors travel back."""
     decoded = [d for batch in decoded_batches for d in batch]
     good = [d for d in decoded if d.ok]
     vectors: dict[int, dict[str, np.ndarray]] = {d.photo_id: {} for d in good}
@@ -81,7 +61,8 @@ def embed_batch(decoded_batches: list[list[DecodedPhoto]], models: list[ModelRef
         if not good:
             break
         batch = np.stack([d.arrays[ref.geometry] for d in good])
-        embeddings = worker_model(ref).encode_images(batch)
+        model = model_cache.image_text(get_spec(ref.name), Path(ref.model_dir), ref.device).load()
+        embeddings = model.encode_images(batch)
         for d, vec in zip(good, embeddings):
             vectors[d.photo_id][ref.name] = vec
     return [replace(d, arrays={}, vectors=vectors.get(d.photo_id, {})) for d in decoded]

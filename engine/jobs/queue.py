@@ -13,7 +13,6 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from engine.errors import Conflict, NotFound, PhotoIndexError, UnknownName
 from engine.jobs.runner import JobRunner, JobStatus
@@ -41,6 +40,26 @@ class CommandRun:
     started_at: float
     returncode: int | None = None
     error: str | None = None
+
+
+@dataclass(frozen=True)
+class ShutdownState:
+    enabled: bool
+    configured: bool
+    """Whether QUEUE_EMPTY_COMMAND is set."""
+    command: list[str] | None
+    last_run: CommandRun | None
+
+
+@dataclass(frozen=True)
+class QueueStatus:
+    running: bool
+    current: JobStatus | None
+    queued: list[JobStatus]
+    batch: list[JobStatus]
+    """The jobs of the last Index-All request, in order."""
+    stages: list[str]
+    shutdown: ShutdownState
 
 
 class QueueEmptyHook:
@@ -75,15 +94,8 @@ class QueueEmptyHook:
             run.error = str(exc)
             log.error("queue-empty command %s failed: %s", run.argv, exc)
 
-    def state(self) -> dict[str, Any]:
-        last = self.last_run
-        return {
-            "enabled": self.enabled,
-            "configured": bool(self.command),
-            "command": self.command,
-            "last_run": None if last is None else {"argv": last.argv, "started_at": last.started_at,
-                                                   "returncode": last.returncode, "error": last.error},
-        }
+    def state(self) -> ShutdownState:
+        return ShutdownState(self.enabled, bool(self.command), self.command, self.last_run)
 
 
 class IndexQueue:
@@ -116,19 +128,16 @@ class IndexQueue:
         self._batch = [s.id for s in queued]
         return queued, skipped
 
-    def status(self) -> dict[str, Any]:
-        jobs = self.jobs.all()
-        active = [s for s in jobs if s.active]
-        running = next((s for s in active if s.state == "running"), None)
-        batch = [s for s in (self.jobs.get(i) for i in self._batch) if s is not None]
-        return {
-            "running": bool(active),
-            "current": running,
-            "queued": [s for s in active if s.state == "queued"],
-            "batch": batch,
-            "stages": ["image-text", *self.stages],
-            "shutdown": self.hook.state(),
-        }
+    def status(self) -> QueueStatus:
+        active = [s for s in self.jobs.all() if s.active]
+        return QueueStatus(
+            running=bool(active),
+            current=next((s for s in active if s.state == "running"), None),
+            queued=[s for s in active if s.state == "queued"],
+            batch=[s for s in (self.jobs.get(i) for i in self._batch) if s is not None],
+            stages=["image-text", *self.stages],
+            shutdown=self.hook.state(),
+        )
 
     def cancel(self, job_id: int | None = None) -> list[int]:
         if job_id is None:

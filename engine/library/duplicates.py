@@ -70,6 +70,15 @@ class DuplicateReport:
     def extra_ids(self) -> list[int]:
         return [p.id for g in self.groups for p in g.extras]
 
+    @property
+    def total_extras(self) -> int:
+        return sum(len(g.extras) for g in self.groups)
+
+    @property
+    def extra_bytes(self) -> int:
+        """What deleting every extra copy would free."""
+        return sum(p.size for g in self.groups for p in g.extras)
+
 
 def best_first(photos: Iterable[DuplicatePhoto]) -> list[DuplicatePhoto]:
     """Largest resolution, then oldest (taken_at, else file mtime), then lowest id."""

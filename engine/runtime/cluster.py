@@ -18,13 +18,12 @@ import dask
 from distributed import Client, Nanny, Scheduler, SpecCluster
 
 from engine.config import Settings
+from engine.models.cache import MODEL_THREADS_ENV
 
 log = logging.getLogger(__name__)
 
 DECODE = {"CPU": 1}
 MODEL = {"MODEL": 1}
-MODEL_THREADS_ENV = "PHOTOINDEX_MODEL_THREADS"
-"""Inference threads of a model worker (Dask's nanny pins workers to one thread otherwise)."""
 
 
 def cuda_device_count() -> int:

@@ -73,16 +73,18 @@ class _InFlight:
 
 class StageRunner:
     def __init__(self, executor: Executor, settings: Settings) -> None:
-        """`settings.decode_timeout_s` (DECODE_TIMEOUT_S) is read when a run starts."""
         self.executor = executor
         self.settings = settings
-        self.timeout = settings.decode_timeout_s
+
+    @property
+    def timeout(self) -> float:
+        """DECODE_TIMEOUT_S: how long a decode may make no progress before it is stopped."""
+        return self.settings.decode_timeout_s
 
     def run(self, stage: Stage, *, progress: ProgressCallback | None = None,
             cancel: threading.Event | None = None) -> RunReport:
         """Run `stage` over everything it has pending; `progress` hears of every written batch."""
         started = time.time()
-        self.timeout = self.settings.decode_timeout_s
         notify = progress or ignore
         state = Progress(stage=stage.name, total=stage.count())
         notify(state)

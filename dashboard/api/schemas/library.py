@@ -1,14 +1,12 @@
-"""Request and response models of the library, albums and admin endpoints."""
+"""The library: trash, rotation, duplicates, albums."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, computed_field, field_validator, model_validator
 
-from dashboard.api.schemas import JobOut
-
-Ids = list[int]
+from dashboard.api.schemas.common import Out, PhotoLinks, photo_url, renamed
 
 
 # --- trash
@@ -18,7 +16,7 @@ class DeleteRequest(BaseModel):
     reason: str | None = Field(None, max_length=500)
 
 
-class TrashedOut(BaseModel):
+class TrashedOut(Out):
     trash_id: int
     photo_id: int
     original_path: str
@@ -45,7 +43,7 @@ class RestoreRequest(BaseModel):
     trash_ids: list[int] = Field(min_length=1, max_length=10_000)
 
 
-class RestoreResponse(BaseModel):
+class RestoreResponse(Out):
     restored: list[TrashedOut]
 
 
@@ -63,11 +61,8 @@ class RotateRequest(BaseModel):
     relative: bool = Field(True, description="Add to the current angle (default) or set it (false).")
 
 
-class RotateResponse(BaseModel):
-    id: int
+class RotateResponse(PhotoLinks):
     rotation: int = Field(description="The stored angle, clockwise: 0, 90, 180 or 270.")
-    thumbnail_url: str
-    full_url: str
 
 
 # --- duplicates
@@ -84,25 +79,34 @@ class DeleteDuplicatesRequest(DuplicatesRequest):
     dry_run: bool = Field(True, description="Only report what would be moved to the trash.")
 
 
-class DuplicatePhotoOut(BaseModel):
-    id: int
+class DuplicatePhotoOut(PhotoLinks):
     path: str
     format: str
     size: int
     width: int | None
     height: int | None
     taken_at: datetime | None
-    keep: bool
-    thumbnail_url: str
+    keep: bool = False
 
 
-class DuplicateGroupOut(BaseModel):
-    keep_id: int
+class DuplicateGroupOut(Out):
+    keep_id: int = Field(validation_alias=renamed("keep_id", "keep", "id"))
     closeness: float = Field(description="phash: largest Hamming distance in the group; clip: smallest similarity.")
     photos: list[DuplicatePhotoOut]
 
+    @field_validator("closeness")
+    @classmethod
+    def _closeness(cls, value: float) -> float:
+        return round(value, 6)
 
-class DuplicatesResponse(BaseModel):
+    @model_validator(mode="after")
+    def _mark_keep(self) -> "DuplicateGroupOut":
+        for photo in self.photos:
+            photo.keep = photo.id == self.keep_id
+        return self
+
+
+class DuplicatesResponse(Out):
     method: str
     model: str | None
     total_groups: int
@@ -135,26 +139,28 @@ class AlbumPhotosRequest(BaseModel):
     photo_ids: list[int] = Field(min_length=1, max_length=10_000)
 
 
-class AlbumOut(BaseModel):
+class AlbumOut(Out):
     id: int
     name: str
     description: str | None
     photo_count: int
     cover_photo_id: int | None
-    cover_url: str | None
     created_at: datetime
     updated_at: datetime
 
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def cover_url(self) -> str | None:
+        return None if self.cover_photo_id is None else photo_url(self.cover_photo_id)
 
-class AlbumPhotoOut(BaseModel):
-    id: int
+
+class AlbumPhotoOut(PhotoLinks):
     path: str
     format: str
     width: int | None
     height: int | None
     taken_at: datetime | None
     added_at: datetime
-    thumbnail_url: str
 
 
 class AlbumDetailOut(AlbumOut):
@@ -165,120 +171,3 @@ class AlbumPhotosResponse(BaseModel):
     album_id: int
     changed: int
     photo_count: int
-
-
-# --- admin
-class ModelRequest(BaseModel):
-    model: str = Field(min_length=1, max_length=100, description='Registry name, e.g. "SigLIP".')
-
-
-class ModelStatusOut(BaseModel):
-    name: str
-    hf_id: str
-    dim: int
-    available: bool
-    loaded: bool
-    device: str | None
-    memory_bytes: int
-    path: str | None
-    reason: str | None
-
-
-class ModelsStatusOut(BaseModel):
-    models: list[ModelStatusOut]
-    loaded: list[str]
-
-
-class GpuProcessOut(BaseModel):
-    pid: int
-    used_bytes: int | None
-    this_process: bool
-
-
-class GpuDeviceOut(BaseModel):
-    index: int
-    name: str
-    memory_total_bytes: int
-    memory_used_bytes: int
-    memory_free_bytes: int
-    utilization_percent: int | None
-    memory_utilization_percent: int | None
-    temperature_c: int | None
-    processes: list[GpuProcessOut]
-
-
-class GpuStatsOut(BaseModel):
-    available: bool
-    reason: str | None
-    driver_version: str | None = None
-    devices: list[GpuDeviceOut]
-    models: list[ModelStatusOut] = Field(description="Models loaded in this server process, with their memory.")
-
-
-class FailedFileOut(BaseModel):
-    id: int
-    path: str
-    format: str
-    size: int
-    reason: str | None
-
-
-class FailedFilesOut(BaseModel):
-    total: int
-    files: list[FailedFileOut]
-
-
-class ResetFailedRequest(BaseModel):
-    image_ids: list[int] | None = Field(None, max_length=100_000, description="None resets every failed file.")
-
-
-class ResetFailedResponse(BaseModel):
-    reset: int
-
-
-class IndexAllRequest(BaseModel):
-    models: list[str] | None = Field(None, max_length=10, description="Image-text models; default CLIP_MODEL.")
-    all_models: bool = Field(False, description="Every available image-text model.")
-    stages: list[str] | None = Field(None, max_length=10, description='Later stages, default all: ["faces", "phash"].')
-
-
-class IndexAllResponse(BaseModel):
-    jobs: list[JobOut]
-    skipped: dict[str, str]
-
-
-class ShutdownFlagOut(BaseModel):
-    enabled: bool
-    configured: bool = Field(description="Whether QUEUE_EMPTY_COMMAND is set.")
-    command: list[str] | None
-    last_run: dict[str, Any] | None
-
-
-class ShutdownFlagRequest(BaseModel):
-    enabled: bool
-
-
-class IndexAllStatus(BaseModel):
-    running: bool
-    current: JobOut | None
-    queued: list[JobOut]
-    batch: list[JobOut] = Field(description="The jobs of the last Index-All request, in order.")
-    stages: list[str]
-    shutdown: ShutdownFlagOut
-
-
-class CancelResponse(BaseModel):
-    cancelled: list[int]
-
-
-class CacheStatsOut(BaseModel):
-    disk: dict[str, Any]
-    memory: dict[str, Any]
-
-
-class CacheWarmRequest(BaseModel):
-    kinds: list[Literal["thumb", "full"]] = Field(default_factory=lambda: ["thumb"], min_length=1, max_length=2)
-
-
-class CacheClearResponse(BaseModel):
-    removed_files: int

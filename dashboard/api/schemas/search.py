@@ -1,12 +1,14 @@
-"""Request and response models of the REST API."""
+"""Search: the metadata filters every search takes, text search requests, hits."""
 from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, computed_field, field_validator
 
+from dashboard.api.schemas.common import Out, PhotoLinks, renamed
 from engine.search.filters import SearchFilters
+from engine.search.service import FUSED
 
 
 class MetadataFilters(BaseModel):
@@ -38,104 +40,50 @@ class TextSearchRequest(MetadataFilters):
     resolve_persons: bool = Field(True, description="Known person names in the query become a person filter.")
 
 
-class SearchHitOut(BaseModel):
-    id: int
+class SearchHitOut(PhotoLinks):
     path: str
     score: float
     format: str
     taken_at: datetime | None
     width: int | None
     height: int | None
-    thumbnail_url: str
-    full_url: str
     model_scores: dict[str, float] | None = Field(None, description="Fused search: each model's cosine score.")
     model_ranks: dict[str, int] | None = None
 
+    @field_validator("score")
+    @classmethod
+    def _score(cls, value: float) -> float:
+        return round(value, 6)
 
-class DetectedPersonOut(BaseModel):
+    @field_validator("model_scores")
+    @classmethod
+    def _scores(cls, value: dict[str, float] | None) -> dict[str, float] | None:
+        return {k: round(v, 6) for k, v in value.items()} if value else None
+
+
+class DetectedPersonOut(Out):
     id: int
     name: str
     matched: str
 
 
-class SearchResponse(BaseModel):
+class SearchResponse(Out):
     model: str
     query: str | None = None
-    count: int
-    results: list[SearchHitOut]
+    results: list[SearchHitOut] = Field(validation_alias=renamed("results", "hits"))
     models: list[str] = Field(default_factory=list, description="The models that ranked (several when fused).")
-    multi_model: bool = False
     rrf_k: float | None = None
     translated_query: str | None = Field(None, description="What was embedded, when it differs from the query.")
     notes: list[str] = Field(default_factory=list, description="Fallbacks and decisions, e.g. translation skipped.")
     persons: list[DetectedPersonOut] = Field(default_factory=list, description="Person names found in the query.")
     filters: dict[str, Any] = Field(default_factory=dict, description="The metadata filters applied.")
 
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def count(self) -> int:
+        return len(self.results)
 
-class PhotoOut(BaseModel):
-    id: int
-    path: str
-    format: str
-    size: int
-    content_hash: str | None
-    width: int | None
-    height: int | None
-    taken_at: datetime | None
-    camera: str | None
-    lens: str | None
-    latitude: float | None
-    longitude: float | None
-    altitude: float | None
-    rotation: int
-    exif_data: dict[str, Any]
-    index_failed: bool
-    fail_reason: str | None
-    faces_indexed: bool
-    indexed_models: list[str]
-    thumbnail_url: str
-    full_url: str
-
-
-class ModelOut(BaseModel):
-    name: str
-    hf_id: str
-    dim: int
-    multilingual: bool
-    default: bool
-    available: bool
-    loaded: bool
-    path: str | None = None
-    reason: str | None = None
-
-
-class JobOut(BaseModel):
-    id: int
-    kind: str
-    state: str
-    stage: str
-    done: int
-    total: int
-    failed: int
-    progress: float
-    rate: float
-    eta_seconds: float | None
-    current: str | None
-    error: str | None
-    result: dict[str, Any] | None
-    started_at: float | None
-    finished_at: float | None
-
-
-class ReindexStatus(BaseModel):
-    running: bool
-    job: JobOut | None
-
-
-class HealthOut(BaseModel):
-    status: str
-    database: str
-    library: str
-    library_available: bool
-    default_model: str
-    default_model_available: bool
-    detail: dict[str, str] = {}
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def multi_model(self) -> bool:
+        return self.model == FUSED

@@ -7,13 +7,11 @@ from fastapi import APIRouter, Query
 from starlette.concurrency import run_in_threadpool
 
 from dashboard.api.deps import Engine
-from dashboard.api.indexing import job_out
-from dashboard.api.library_schemas import (CacheClearResponse, CacheStatsOut, CacheWarmRequest, CancelResponse,
-                                           FailedFileOut, FailedFilesOut, GpuStatsOut, IndexAllRequest,
-                                           IndexAllResponse, IndexAllStatus, ModelRequest, ModelsStatusOut,
-                                           ModelStatusOut, ResetFailedRequest, ResetFailedResponse, ShutdownFlagOut,
-                                           ShutdownFlagRequest)
-from dashboard.api.schemas import JobOut
+from dashboard.api.schemas.admin import (CacheClearResponse, CacheStatsOut, CacheWarmRequest, FailedFileOut,
+                                         FailedFilesOut, GpuStatsOut, IndexAllRequest, IndexAllResponse,
+                                         IndexAllStatus, ModelRequest, ModelsStatusOut, ResetFailedRequest,
+                                         ResetFailedResponse, ShutdownFlagOut, ShutdownFlagRequest)
+from dashboard.api.schemas.common import CancelResponse, JobOut
 from engine.admin.gpu import gpu_stats
 from engine.models.registry import get_spec
 
@@ -21,10 +19,7 @@ router = APIRouter(prefix="/admin", tags=["admin"])
 
 
 def _models(engine: Engine) -> ModelsStatusOut:
-    rows = [ModelStatusOut(name=m["name"], hf_id=m["hf_id"], dim=m["dim"], available=m["available"], loaded=m["loaded"],
-                           device=m["device"], memory_bytes=m["memory_bytes"], path=m["path"], reason=m["reason"])
-            for m in engine.models.status()]
-    return ModelsStatusOut(models=rows, loaded=[m.name for m in rows if m.loaded])
+    return ModelsStatusOut.of(engine.models.status())
 
 
 @router.get("/gpu/stats", response_model=GpuStatsOut)
@@ -50,7 +45,7 @@ async def models_warm(body: ModelRequest, engine: Engine) -> ModelsStatusOut:
 def models_download(body: ModelRequest, engine: Engine) -> JobOut:
     """Download an image-text model (from the Hugging Face Hub) or a face pack into MODELS_DIR as a
     background job; the default model is indexed with once it is there."""
-    return job_out(engine.start_model_download_job(body.model))
+    return JobOut.model_validate(engine.start_model_download_job(body.model))
 
 
 @router.post("/models/unload", response_model=ModelsStatusOut)
@@ -62,10 +57,8 @@ def models_unload(body: ModelRequest, engine: Engine) -> ModelsStatusOut:
 @router.get("/failed-files", response_model=FailedFilesOut)
 def failed_files(engine: Engine, limit: Annotated[int, Query(ge=1, le=10_000)] = 100,
                  offset: Annotated[int, Query(ge=0)] = 0) -> FailedFilesOut:
-    rows = engine.failed_files(limit=limit, offset=offset)
-    total = engine.stats()["failed_count"]
-    return FailedFilesOut(total=total, files=[FailedFileOut(id=p.id, path=p.path, format=p.format, size=p.size,
-                                                            reason=p.fail_reason) for p in rows])
+    files = [FailedFileOut.model_validate(p) for p in engine.failed_files(limit=limit, offset=offset)]
+    return FailedFilesOut(total=engine.stats().failed_count, files=files)
 
 
 @router.post("/failed-files/reset", response_model=ResetFailedResponse)
@@ -79,21 +72,18 @@ def index_all(engine: Engine, body: IndexAllRequest | None = None) -> IndexAllRe
     """Queue image-text indexing (per model), then faces and pHash; one job runs at a time."""
     body = body or IndexAllRequest()
     if body.all_models:
-        names = [m["name"] for m in engine.models.status() if m["available"]]
+        names = [m.name for m in engine.models.status() if m.available]
     else:
         names = [get_spec(m).name for m in (body.models or [engine.settings.clip_model])]
     for name in names:
         engine.models.get(name)  # a missing model is answered now (503)
     jobs, skipped = engine.queue.index_all(list(dict.fromkeys(names)), body.stages)
-    return IndexAllResponse(jobs=[job_out(j) for j in jobs], skipped=skipped)
+    return IndexAllResponse(jobs=[JobOut.model_validate(j) for j in jobs], skipped=skipped)
 
 
 @router.get("/index-all/status", response_model=IndexAllStatus)
 def index_all_status(engine: Engine) -> IndexAllStatus:
-    s = engine.queue.status()
-    return IndexAllStatus(running=s["running"], current=job_out(s["current"]) if s["current"] else None,
-                          queued=[job_out(j) for j in s["queued"]], batch=[job_out(j) for j in s["batch"]],
-                          stages=s["stages"], shutdown=ShutdownFlagOut(**s["shutdown"]))
+    return IndexAllStatus.model_validate(engine.queue.status())
 
 
 @router.post("/index-all/cancel", response_model=CancelResponse)
@@ -104,7 +94,7 @@ def index_all_cancel(engine: Engine) -> CancelResponse:
 
 @router.get("/jobs", response_model=list[JobOut])
 def jobs(engine: Engine) -> list[JobOut]:
-    return [job_out(j) for j in engine.jobs.all()]
+    return [JobOut.model_validate(j) for j in engine.jobs.all()]
 
 
 @router.post("/jobs/{job_id}/cancel", response_model=CancelResponse)
@@ -115,14 +105,14 @@ def cancel_job(job_id: int, engine: Engine) -> CancelResponse:
 @router.get("/shutdown-flag", response_model=ShutdownFlagOut)
 def shutdown_flag(engine: Engine) -> ShutdownFlagOut:
     """Whether QUEUE_EMPTY_COMMAND runs once the job queue empties (the original powers the PC off)."""
-    return ShutdownFlagOut(**engine.queue.hook.state())
+    return ShutdownFlagOut.model_validate(engine.queue.hook.state())
 
 
 @router.post("/shutdown-flag", response_model=ShutdownFlagOut)
 def set_shutdown_flag(body: ShutdownFlagRequest, engine: Engine) -> ShutdownFlagOut:
     """Switch the one-shot flag. The command itself comes only from the settings (409 when none is set)."""
     engine.queue.hook.set(body.enabled)
-    return ShutdownFlagOut(**engine.queue.hook.state())
+    return ShutdownFlagOut.model_validate(engine.queue.hook.state())
 
 
 @router.get("/cache/stats", response_model=CacheStatsOut)
@@ -134,7 +124,7 @@ async def cache_stats(engine: Engine) -> CacheStatsOut:
 def cache_warm(engine: Engine, body: CacheWarmRequest | None = None) -> JobOut:
     """Render missing thumbnails as a background job on the decode workers, RAW and HEIC first."""
     kinds = tuple(dict.fromkeys((body or CacheWarmRequest()).kinds))
-    return job_out(engine.library.start_warm_job(engine.jobs, kinds))
+    return JobOut.model_validate(engine.library.start_warm_job(engine.jobs, kinds))
 
 
 @router.post("/cache/clear", response_model=CacheClearResponse)

@@ -7,16 +7,10 @@ from fastapi import APIRouter, Query
 from starlette.concurrency import run_in_threadpool
 
 from dashboard.api.deps import Engine
-from dashboard.api.library_schemas import (DeleteRequest, DeleteResponse, PurgeRequest, PurgeResponse, RestoreRequest,
-                                           RestoreResponse, RotateRequest, RotateResponse, TrashedOut, TrashListOut)
-from engine.library.trash import TrashedPhoto
+from dashboard.api.schemas.library import (DeleteRequest, DeleteResponse, PurgeRequest, PurgeResponse, RestoreRequest,
+                                           RestoreResponse, RotateRequest, RotateResponse, TrashListOut)
 
 router = APIRouter(tags=["library"])
-
-
-def trashed_out(t: TrashedPhoto) -> TrashedOut:
-    return TrashedOut(trash_id=t.trash_id, photo_id=t.photo_id, original_path=t.original_path, trash_path=t.trash_path,
-                      size=t.size, content_hash=t.content_hash, deleted_at=t.deleted_at, reason=t.reason)
 
 
 @router.post("/photos/delete", response_model=DeleteResponse)
@@ -27,23 +21,22 @@ async def delete_photos(body: DeleteRequest, engine: Engine) -> DeleteResponse:
     is absolute, has `..` or goes through a symbolic link (403).
     """
     report = await run_in_threadpool(engine.library.trash.move_to_trash, body.image_ids, body.paths, reason=body.reason)
-    return DeleteResponse(deleted=len(report.trashed) + len(report.missing_files),
-                          trashed=[trashed_out(t) for t in report.trashed], missing_files=report.missing_files,
-                          trash_dir=str(engine.settings.resolved_trash_dir))
+    return DeleteResponse(deleted=len(report.trashed) + len(report.missing_files), trashed=report.trashed,
+                          missing_files=report.missing_files, trash_dir=str(engine.settings.resolved_trash_dir))
 
 
 @router.get("/trash", response_model=TrashListOut)
 def list_trash(engine: Engine, limit: Annotated[int, Query(ge=1, le=1000)] = 100,
                offset: Annotated[int, Query(ge=0)] = 0) -> TrashListOut:
     items, total = engine.library.trash.list(limit, offset)
-    return TrashListOut(total=total, items=[trashed_out(t) for t in items])
+    return TrashListOut(total=total, items=items)
 
 
 @router.post("/trash/restore", response_model=RestoreResponse)
 async def restore(body: RestoreRequest, engine: Engine) -> RestoreResponse:
     """Put trashed photos back at their original paths with their index rows (same ids)."""
     report = await run_in_threadpool(engine.library.trash.restore, body.trash_ids)
-    return RestoreResponse(restored=[trashed_out(t) for t in report.restored])
+    return RestoreResponse.model_validate(report)
 
 
 @router.post("/trash/purge", response_model=PurgeResponse)
@@ -56,5 +49,4 @@ async def purge(body: PurgeRequest, engine: Engine) -> PurgeResponse:
 def rotate(photo_id: int, body: RotateRequest, engine: Engine) -> RotateResponse:
     """Rotate for display only: the angle is stored in exif_data["UserRotation"], the file is never written."""
     angle = engine.library.rotate(photo_id, body.degrees, relative=body.relative)
-    return RotateResponse(id=photo_id, rotation=angle, thumbnail_url=f"/image/{photo_id}/thumb",
-                          full_url=f"/image/{photo_id}/full")
+    return RotateResponse(id=photo_id, rotation=angle)

@@ -8,27 +8,11 @@ from fastapi import APIRouter, File, Form, HTTPException, UploadFile
 from starlette.concurrency import run_in_threadpool
 
 from dashboard.api.deps import Engine, read_upload
-from dashboard.api.schemas import DetectedPersonOut, SearchHitOut, SearchResponse, TextSearchRequest
+from dashboard.api.schemas.search import SearchResponse, TextSearchRequest
 from engine.library.paths import FileMissing, resolve_inside
 from engine.search.filters import SearchFilters
-from engine.search.service import FUSED, SearchResult
 
 router = APIRouter(prefix="/search", tags=["search"])
-
-def to_response(result: SearchResult) -> SearchResponse:
-    hits = [
-        SearchHitOut(id=h.id, path=h.path, score=round(h.score, 6), format=h.format, taken_at=h.taken_at,
-                     width=h.width, height=h.height, thumbnail_url=h.thumbnail_url, full_url=f"/image/{h.id}/full",
-                     model_scores={k: round(v, 6) for k, v in h.model_scores.items()} if h.model_scores else None,
-                     model_ranks=h.model_ranks)
-        for h in result.hits
-    ]
-    return SearchResponse(
-        model=result.model, query=result.query, count=len(hits), results=hits, models=list(result.models),
-        multi_model=result.model == FUSED, rrf_k=result.rrf_k, translated_query=result.translated_query,
-        notes=list(result.notes), persons=[DetectedPersonOut(id=p.id, name=p.name, matched=p.matched)
-                                           for p in result.persons], filters=result.filters,
-    )
 
 
 @router.post("/text", response_model=SearchResponse)
@@ -39,7 +23,7 @@ async def search_text(body: TextSearchRequest, engine: Engine) -> SearchResponse
         models=body.models, translate=body.translate, resolve_persons=body.resolve_persons, k=body.rrf_k,
         weights=body.weights,
     )
-    return to_response(result)
+    return SearchResponse.model_validate(result)
 
 
 def _csv(value: str | None) -> list[str] | None:
@@ -95,4 +79,4 @@ async def search_image(
             engine.search.image, model=model or engine.settings.clip_model, top_k=top_k, threshold=threshold,
             filters=filters, **kwargs,
         )
-    return to_response(result)
+    return SearchResponse.model_validate(result)

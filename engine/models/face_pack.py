@@ -13,7 +13,7 @@ import shutil
 from pathlib import Path
 
 from engine.config import Settings
-from engine.faces.errors import FaceModelNotAvailable
+from engine.models.errors import FaceModelNotAvailable
 from engine.models.download import try_face_pack_download_once
 
 log = logging.getLogger(__name__)

@@ -9,14 +9,15 @@ aligned face of every image.
 from __future__ import annotations
 
 import logging
-import threading
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from engine.faces.errors import FaceModelNotAvailable
+from engine.models.base import Model
+from engine.models.errors import FaceModelNotAvailable
 
 log = logging.getLogger(__name__)
 
@@ -58,37 +59,30 @@ def onnx_providers(device: str) -> list[str]:
     return ["CPUExecutionProvider"]
 
 
-class FaceAnalyzer:
-    """One loaded pack. Thread-safe lazy `load()`; `analyze` is serialised (one session set)."""
+class FaceAnalyzer(Model[Any]):
+    """One face pack (an insightface `FaceAnalysis`); `analyze` is serialised (one session set).
+    Get the process's instance from `engine.models.cache`."""
 
     def __init__(self, pack_dir: Path, device: str = "auto") -> None:
+        super().__init__(device)
         self.pack_dir = Path(pack_dir)
-        self.device = device
-        self._app = None
-        self._lock = threading.RLock()
-
-    @property
-    def loaded(self) -> bool:
-        return self._app is not None
 
     @property
     def name(self) -> str:
         return self.pack_dir.name
 
-    def load(self) -> "FaceAnalyzer":
-        with self._lock:
-            if self._app is None:
-                self._app = self._build()
-        return self
+    @property
+    def device(self) -> str:
+        """FACE_DEVICE until loaded, then where the detector's session runs."""
+        app = self._loaded
+        if app is None:
+            return self.requested_device
+        return "cuda" if "CUDAExecutionProvider" in app.models["detection"].session.get_providers() else "cpu"
 
-    def unload(self) -> None:
-        with self._lock:
-            self._app = None
-
-    def _build(self):
+    def _load(self) -> Any:
         from insightface.app import FaceAnalysis
 
-        providers = onnx_providers(self.device)
+        providers = onnx_providers(self.requested_device)
         try:
             app = FaceAnalysis(name=str(self.pack_dir), providers=providers,
                                allowed_modules=["detection", "recognition", "genderage"])
@@ -106,7 +100,7 @@ class FaceAnalyzer:
 
     @property
     def has_genderage(self) -> bool:
-        return "genderage" in self.load()._app.models
+        return "genderage" in self.runtime.models
 
     def analyze(
         self, images: list[np.ndarray], *, det_size: int = 640, threshold: float = 0.5, min_size: float = 0.0
@@ -117,7 +111,7 @@ class FaceAnalyzer:
         from insightface.app.common import Face
         from insightface.utils import face_align
 
-        app = self.load()._app
+        app = self.runtime
         with self._lock:
             detector = app.models["detection"]
             recogniser = app.models["recognition"]

@@ -1,14 +1,14 @@
-"""Request and response models of the faces and persons endpoints."""
+"""Faces and persons: detected faces, search by face, persons and their photos, suggested people."""
 from __future__ import annotations
 
 from datetime import datetime
-from pydantic import BaseModel, Field
 
-from engine.faces.model import DetectedFace
-from engine.faces.records import Face, Person
+from pydantic import BaseModel, Field, computed_field, field_validator, model_validator
+
+from dashboard.api.schemas.common import Out, PhotoLinks, photo_url, renamed
 
 
-class FaceOut(BaseModel):
+class FaceOut(Out):
     id: int
     photo_id: int
     path: str
@@ -24,44 +24,33 @@ class FaceOut(BaseModel):
     person_id: int | None
     person_name: str | None
     assigned_by: str | None
-    suggestion_id: int | None
-    thumbnail_url: str
+    suggestion_id: int | None = Field(validation_alias=renamed("suggestion_id", "cluster_id"))
 
+    @field_validator("det_score")
     @classmethod
-    def of(cls, f: Face) -> "FaceOut":
-        return cls(id=f.id, photo_id=f.photo_id, path=f.path, bbox=list(f.bbox), landmarks=f.landmarks,
-                   bbox_original=list(f.bbox_original), image_width=f.image_width, image_height=f.image_height,
-                   rotation=f.rotation, det_score=round(f.det_score, 4), age=f.age, gender=f.gender,
-                   person_id=f.person_id, person_name=f.person_name, assigned_by=f.assigned_by,
-                   suggestion_id=f.cluster_id, thumbnail_url=f"/image/{f.photo_id}/thumb")
+    def _score(cls, value: float) -> float:
+        return round(value, 4)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def thumbnail_url(self) -> str:
+        return photo_url(self.photo_id)
 
 
 class PhotoFacesOut(BaseModel):
     photo_id: int
     rotation: int
-    count: int
     faces: list[FaceOut]
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def count(self) -> int:
+        return len(self.faces)
 
 
 class PhotoFacesReindexRequest(BaseModel):
     det_threshold: float | None = Field(None, gt=0.0, lt=1.0, description="This photo's detection threshold; default FACE_DET_THRESHOLD.")
     hd: bool = Field(False, description="Detector input FACE_DET_SIZE_HD (1280) instead of FACE_DET_SIZE (640), for small faces.")
-
-
-class FaceStatsOut(BaseModel):
-    total_faces: int
-    assigned_faces: int
-    unassigned_faces: int
-    photos_with_faces: int
-    photos_indexed: int
-    photos_pending: int
-    persons: int
-    suggestions: int
-    model: str
-    model_dir: str | None
-    model_available: bool
-    model_loaded: bool
-    model_error: str | None
 
 
 class AssignRequest(BaseModel):
@@ -70,33 +59,52 @@ class AssignRequest(BaseModel):
     description: str | None = Field(None, max_length=2000)
 
 
-class QueryFaceOut(BaseModel):
-    index: int
+class QueryFaceOut(Out):
+    index: int = Field(0, description="Which face of the picture, largest first.")
     bbox: list[float]
     det_score: float
     age: int | None
     gender: str | None
 
+    @field_validator("bbox")
     @classmethod
-    def of(cls, index: int, f: DetectedFace) -> "QueryFaceOut":
-        return cls(index=index, bbox=[round(v, 2) for v in f.bbox], det_score=round(f.det_score, 4), age=f.age,
-                   gender=f.gender)
+    def _bbox(cls, value: list[float]) -> list[float]:
+        return [round(v, 2) for v in value]
+
+    @field_validator("det_score")
+    @classmethod
+    def _score(cls, value: float) -> float:
+        return round(value, 4)
 
 
-class FaceHitOut(BaseModel):
+class FaceHitOut(PhotoLinks):
+    id: int = Field(validation_alias=renamed("id", "face", "photo_id"), exclude=True)
     score: float
     face: FaceOut
-    photo_id: int
-    path: str
-    thumbnail_url: str
-    full_url: str
+    photo_id: int = Field(validation_alias=renamed("photo_id", "face", "photo_id"))
+    path: str = Field(validation_alias=renamed("path", "face", "path"))
+
+    @field_validator("score")
+    @classmethod
+    def _score(cls, value: float) -> float:
+        return round(value, 6)
 
 
-class FaceSearchOut(BaseModel):
+class FaceSearchOut(Out):
     query_faces: list[QueryFaceOut]
     chosen: int | None
-    count: int
-    results: list[FaceHitOut]
+    results: list[FaceHitOut] = Field(validation_alias=renamed("results", "hits"))
+
+    @model_validator(mode="after")
+    def _number_faces(self) -> "FaceSearchOut":
+        for i, face in enumerate(self.query_faces):
+            face.index = i
+        return self
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def count(self) -> int:
+        return len(self.results)
 
 
 class PersonClipRequest(BaseModel):
@@ -119,7 +127,7 @@ class PersonUpdate(BaseModel):
     cover_face_id: int | None = Field(None, description="One of the person's faces; null = the best-scored face.")
 
 
-class PersonOut(BaseModel):
+class PersonOut(Out):
     id: int
     name: str
     description: str | None
@@ -128,13 +136,11 @@ class PersonOut(BaseModel):
     photo_count: int
     created_at: datetime
     updated_at: datetime
-    cover_url: str | None
 
-    @classmethod
-    def of(cls, p: Person) -> "PersonOut":
-        return cls(id=p.id, name=p.name, description=p.description, cover_face_id=p.cover_face_id,
-                   face_count=p.face_count, photo_count=p.photo_count, created_at=p.created_at,
-                   updated_at=p.updated_at, cover_url=None)
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def cover_url(self) -> str | None:
+        return None if self.cover_face_id is None else f"/faces/{self.cover_face_id}"
 
 
 class PersonDetailOut(PersonOut):
@@ -149,16 +155,13 @@ class PersonListOut(BaseModel):
     items: list[PersonOut]
 
 
-class PersonPhotoOut(BaseModel):
-    id: int
+class PersonPhotoOut(PhotoLinks):
     path: str
     format: str
     taken_at: datetime | None
     width: int | None
     height: int | None
     face_ids: list[int]
-    thumbnail_url: str
-    full_url: str
 
 
 class PersonPhotosOut(BaseModel):
@@ -174,22 +177,31 @@ class AutoAssignRequest(BaseModel):
     dry_run: bool = Field(True, description="Only report what would be assigned.")
 
 
-class AutoAssignCandidateOut(BaseModel):
+class AutoAssignCandidateOut(Out):
     face_id: int
     photo_id: int
     similarity: float
 
+    @field_validator("similarity")
+    @classmethod
+    def _similarity(cls, value: float) -> float:
+        return round(value, 6)
 
-class AutoAssignOut(BaseModel):
+
+class AutoAssignOut(Out):
     person_id: int
     threshold: float
     dry_run: bool
-    count: int
     assigned: int
     candidates: list[AutoAssignCandidateOut]
 
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def count(self) -> int:
+        return len(self.candidates)
 
-class SuggestionOut(BaseModel):
+
+class SuggestionOut(Out):
     id: int
     face_count: int
     sample_faces: list[FaceOut]
@@ -205,7 +217,7 @@ class SuggestionNameRequest(BaseModel):
     person_id: int | None = None
 
 
-class SuggestionReportOut(BaseModel):
+class SuggestionReportOut(Out):
     considered: int
     joined_existing: int
     new_suggestions: int

@@ -7,8 +7,7 @@ from fastapi import APIRouter, Request, Response
 from PIL import Image
 from starlette.concurrency import run_in_threadpool
 
-from dashboard.api.deps import Engine
-from dashboard.api.photos import library_file, require_photo
+from dashboard.api.deps import Engine, require_photo
 from engine.faces.errors import FaceNotFound
 
 router = APIRouter(prefix="/ui", tags=["dashboard"], include_in_schema=False)
@@ -42,8 +41,7 @@ async def face_crop(face_id: int, request: Request, engine: Engine) -> Response:
     headers = {"ETag": etag, "Cache-Control": "private, max-age=3600"}
     if request.headers.get("if-none-match") == etag:
         return Response(status_code=304, headers=headers)
-    source = library_file(engine, photo)
-    full = await run_in_threadpool(engine.thumbnails.get_bytes, photo.id, source, photo.format, "full",
+    full = await run_in_threadpool(engine.thumbnails.get_bytes, photo.id, engine.file_of(photo), photo.format, "full",
                                    photo.rotation, version)
     data = await run_in_threadpool(_crop, full, face.bbox, face.image_width or 0)
     return Response(data, media_type="image/jpeg", headers=headers)

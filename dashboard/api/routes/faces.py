@@ -8,39 +8,30 @@ from fastapi import APIRouter, File, Form, Query, UploadFile
 from starlette.concurrency import run_in_threadpool
 
 from dashboard.api.deps import Engine, read_upload
-from dashboard.api.face_schemas import (AssignRequest, FaceHitOut, FaceOut, FaceReindexRequest, FaceSearchOut,
-                                        FaceStatsOut, PersonClipRequest, PersonOut, PhotoFacesOut,
-                                        PhotoFacesReindexRequest, QueryFaceOut, SuggestionNameRequest,
-                                        SuggestionOut, SuggestionReportOut, SuggestionUpdateRequest)
-from dashboard.api.indexing import job_out
-from dashboard.api.schemas import JobOut, ReindexStatus, SearchResponse
-from dashboard.api.search import to_response
+from dashboard.api.schemas.common import JobOut, ReindexStatus
+from dashboard.api.schemas.faces import (AssignRequest, FaceOut, FaceReindexRequest, FaceSearchOut,
+                                         PersonClipRequest, PersonOut, PhotoFacesOut, PhotoFacesReindexRequest,
+                                         SuggestionNameRequest, SuggestionOut, SuggestionReportOut,
+                                         SuggestionUpdateRequest)
+from dashboard.api.schemas.search import SearchResponse
 from engine.faces.errors import FaceNotFound
 from engine.faces.records import Face
-from engine.faces.search import FaceSearchResult
-from engine.faces.service import JOB_KIND
+from engine.faces.service import JOB_KIND, FaceStats
 
 router = APIRouter(tags=["faces"])
 
 
-def _photo_faces(photo_id: int, faces: list[Face], rotation: int) -> PhotoFacesOut:
-    return PhotoFacesOut(photo_id=photo_id, rotation=rotation, count=len(faces), faces=[FaceOut.of(f) for f in faces])
-
-
-def _search_out(result: FaceSearchResult) -> FaceSearchOut:
-    hits = [FaceHitOut(score=round(h.score, 6), face=FaceOut.of(h.face), photo_id=h.face.photo_id, path=h.face.path,
-                       thumbnail_url=f"/image/{h.face.photo_id}/thumb", full_url=f"/image/{h.face.photo_id}/full")
-            for h in result.hits]
-    return FaceSearchOut(query_faces=[QueryFaceOut.of(i, f) for i, f in enumerate(result.query_faces)],
-                         chosen=result.chosen, count=len(hits), results=hits)
+def _photo_faces(engine: Engine, photo_id: int, faces: list[Face]) -> PhotoFacesOut:
+    rotation = faces[0].rotation if faces else getattr(engine.photo(photo_id), "rotation", 0)
+    return PhotoFacesOut(photo_id=photo_id, rotation=rotation, faces=faces)
 
 
 @router.post("/faces/reindex", response_model=JobOut, status_code=202)
 def faces_reindex(engine: Engine, body: FaceReindexRequest | None = None) -> JobOut:
     """Find faces in the library in the background (resumable); then refresh suggested people."""
     body = body or FaceReindexRequest()
-    return job_out(engine.faces.start_index_job(engine.jobs, skip_indexed=body.skip_indexed,
-                                                batch_size=body.batch_size, cluster_after=body.suggest))
+    return JobOut.model_validate(engine.faces.start_index_job(engine.jobs, skip_indexed=body.skip_indexed,
+                                                              batch_size=body.batch_size, cluster_after=body.suggest))
 
 
 @router.get("/faces/reindex/status", response_model=ReindexStatus)
@@ -48,18 +39,17 @@ def faces_reindex_status(engine: Engine) -> ReindexStatus:
     latest = engine.jobs.latest(JOB_KIND)
     if latest is None:
         return ReindexStatus(running=False, job=None)
-    return ReindexStatus(running=latest.active, job=job_out(latest))
+    return ReindexStatus(running=latest.active, job=latest)
 
 
-@router.get("/faces/stats", response_model=FaceStatsOut)
-def faces_stats(engine: Engine) -> FaceStatsOut:
-    return FaceStatsOut(**engine.faces.stats())
+@router.get("/faces/stats", response_model=FaceStats)
+def faces_stats(engine: Engine) -> FaceStats:
+    return engine.faces.stats()
 
 
 @router.get("/photo/{photo_id}/faces", response_model=PhotoFacesOut)
 def photo_faces(photo_id: int, engine: Engine) -> PhotoFacesOut:
-    faces = engine.faces.of_photo(photo_id)
-    return _photo_faces(photo_id, faces, faces[0].rotation if faces else _rotation(engine, photo_id))
+    return _photo_faces(engine, photo_id, engine.faces.of_photo(photo_id))
 
 
 @router.post("/photo/{photo_id}/faces/reindex", response_model=PhotoFacesOut)
@@ -67,24 +57,19 @@ async def photo_faces_reindex(photo_id: int, engine: Engine, body: PhotoFacesRei
     """Detect this photo's faces again with its own threshold and/or HD input; matching faces keep their person."""
     body = body or PhotoFacesReindexRequest()
     faces = await run_in_threadpool(engine.faces.reindex_photo, photo_id, threshold=body.det_threshold, hd=body.hd)
-    return _photo_faces(photo_id, faces, faces[0].rotation if faces else _rotation(engine, photo_id))
-
-
-def _rotation(engine: Engine, photo_id: int) -> int:
-    photo = engine.photo(photo_id)
-    return photo.rotation if photo else 0
+    return _photo_faces(engine, photo_id, faces)
 
 
 @router.post("/faces/{face_id}/assign", response_model=FaceOut)
 def assign_face(face_id: int, body: AssignRequest, engine: Engine) -> FaceOut:
     """Give the face to `person_id`, or to a new person called `name`."""
-    return FaceOut.of(engine.faces.persons.assign(face_id, body.person_id, new_name=body.name,
+    return FaceOut.model_validate(engine.faces.persons.assign(face_id, body.person_id, new_name=body.name,
                                                   description=body.description))
 
 
 @router.delete("/faces/{face_id}/assign", response_model=FaceOut)
 def unassign_face(face_id: int, engine: Engine) -> FaceOut:
-    return FaceOut.of(engine.faces.persons.unassign(face_id))
+    return FaceOut.model_validate(engine.faces.persons.unassign(face_id))
 
 
 @router.post("/search/face", response_model=FaceSearchOut)
@@ -99,7 +84,7 @@ async def search_face(
     data = await read_upload(file)
     result = await run_in_threadpool(engine.faces.search.by_picture, data, face_index=face_index, top_k=top_k,
                                      threshold=threshold)
-    return _search_out(result)
+    return FaceSearchOut.model_validate(result)
 
 
 @router.get("/search/face/by_id/{face_id}", response_model=FaceSearchOut)
@@ -110,7 +95,7 @@ def search_face_by_id(
     threshold: Annotated[float | None, Query(ge=-1.0, le=1.0)] = None,
 ) -> FaceSearchOut:
     """Photos with faces like this stored face (its own photo left out)."""
-    return _search_out(engine.faces.search.by_face(face_id, top_k=top_k, threshold=threshold))
+    return FaceSearchOut.model_validate(engine.faces.search.by_face(face_id, top_k=top_k, threshold=threshold))
 
 
 @router.post("/search/person-clip", response_model=SearchResponse)
@@ -120,14 +105,14 @@ async def search_person_clip(body: PersonClipRequest, engine: Engine) -> SearchR
     result = await run_in_threadpool(engine.faces.search.person_text, ids, body.query,
                                      model=body.model or engine.settings.clip_model, top_k=body.top_k,
                                      threshold=body.threshold)
-    return to_response(result)
+    return SearchResponse.model_validate(result)
 
 
 @router.get("/faces/suggestions", response_model=list[SuggestionOut])
 def suggestions(engine: Engine, limit: Annotated[int, Query(ge=1, le=500)] = 50,
                 offset: Annotated[int, Query(ge=0)] = 0) -> list[SuggestionOut]:
     """Groups of unassigned faces that look like one person, largest first."""
-    return [SuggestionOut(id=s.id, face_count=s.face_count, sample_faces=[FaceOut.of(f) for f in s.sample_faces])
+    return [SuggestionOut.model_validate(s)
             for s in engine.faces.clusters.suggestions(limit=limit, offset=offset)]
 
 
@@ -137,12 +122,12 @@ async def update_suggestions(engine: Engine, body: SuggestionUpdateRequest | Non
     body = body or SuggestionUpdateRequest()
     report = await run_in_threadpool(engine.faces.clusters.update, min_similarity=body.min_similarity,
                                      min_faces=body.min_faces)
-    return SuggestionReportOut(**report.__dict__)
+    return SuggestionReportOut.model_validate(report)
 
 
 @router.post("/faces/suggestions/{suggestion_id}/name", response_model=PersonOut)
 def name_suggestion(suggestion_id: int, body: SuggestionNameRequest, engine: Engine) -> PersonOut:
-    return PersonOut.of(engine.faces.clusters.name(suggestion_id, name=body.name, person_id=body.person_id))
+    return PersonOut.model_validate(engine.faces.clusters.name(suggestion_id, name=body.name, person_id=body.person_id))
 
 
 @router.post("/faces/suggestions/{suggestion_id}/dismiss", status_code=204)
@@ -156,4 +141,4 @@ def face(face_id: int, engine: Engine) -> FaceOut:
     found = engine.faces.get(face_id)
     if found is None:
         raise FaceNotFound(f"no face with id {face_id}")
-    return FaceOut.of(found)
+    return FaceOut.model_validate(found)
