@@ -104,6 +104,7 @@ class ShutdownFlagOut(Out):
     configured: bool = Field(description="Whether QUEUE_EMPTY_COMMAND is set.")
     command: list[str] | None
     last_run: CommandRunOut | None
+    note: str | None = Field(None, description="Said when the flag is on but no command is configured.")
 
 
 class ShutdownFlagRequest(BaseModel):
