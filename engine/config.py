@@ -29,6 +29,7 @@ class Settings(BaseSettings):
 
     clip_model: str = "SigLIP"
     clip_device: str = Field("auto", description="auto | cpu | cuda | cuda:N")
+    clip_runtime: str = Field("auto", description="auto | torch | onnx | onnx-int8 | onnx-int8-static; onnx ones run on the CPU.")
     clip_batch_size: int = 32
 
     dask_scheduler_address: str | None = Field(None, description="Use a running Dask cluster instead of a LocalCluster.")

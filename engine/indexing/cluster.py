@@ -28,6 +28,10 @@ MODEL_THREADS_ENV = "PHOTOINDEX_MODEL_THREADS"
 
 
 def cuda_device_count() -> int:
+    from engine.models.image_text import cuda_possible
+
+    if not cuda_possible():
+        return 0  # without importing torch, seconds of a cold start
     try:
         import torch
 

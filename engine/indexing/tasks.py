@@ -39,6 +39,8 @@ class ModelRef:
     device: str
     geometry: str
     """`Preprocessor.key()` of the decoded array this model consumes."""
+    runtime: str = "auto"
+    """CLIP_RUNTIME: torch, or an ONNX Runtime variant on the CPU."""
 
 
 @dataclass
@@ -78,7 +80,7 @@ def decode_batch(items: list[DecodeItem], geometries: list[Preprocessor], max_pi
     return [decode_one(item, geometries, max_pixels) for item in items]
 
 
-_models: dict[tuple[str, str, str], object] = {}
+_models: dict[tuple[str, str, str, str], object] = {}
 _models_lock = threading.Lock()
 
 
@@ -87,12 +89,13 @@ def worker_model(ref: ModelRef):
     from engine.models.image_text import ImageTextModel
     from engine.models.registry import get_spec
 
-    key = (ref.name, ref.model_dir, ref.device)
+    key = (ref.name, ref.model_dir, ref.device, ref.runtime)
     with _models_lock:
         model = _models.get(key)
         if model is None:
             threads = int(os.environ.get(MODEL_THREADS_ENV, 0)) or len(os.sched_getaffinity(0))
-            model = ImageTextModel(get_spec(ref.name), Path(ref.model_dir), device=ref.device, num_threads=threads)
+            model = ImageTextModel(get_spec(ref.name), Path(ref.model_dir), device=ref.device, num_threads=threads,
+                                   runtime=ref.runtime)
             _models[key] = model
     model.load()
     return model

@@ -37,13 +37,13 @@ class ModelManager:
             if model is None:
                 # every core: a local Dask cluster sets OMP/MKL_NUM_THREADS=1 in this process too
                 model = ImageTextModel(spec, resolve_model_dir(spec, self.settings), device=self.device,
-                                       num_threads=len(os.sched_getaffinity(0)))
+                                       num_threads=len(os.sched_getaffinity(0)), runtime=self.settings.clip_runtime)
                 self._instances[spec.name] = model
             return model
 
     def warm(self, name: str) -> ImageTextModel:
         model = self.get(name)
-        model.load()
+        model.warm()
         return model
 
     def unload(self, name: str) -> None:
@@ -73,11 +73,13 @@ class ModelManager:
             try:
                 model = self.get(spec.name)
             except (ModelNotAvailable, DeviceUnavailable) as exc:
-                row.update(available=False, path=None, reason=str(exc), loaded=False, memory_bytes=0, device=None)
+                row.update(available=False, path=None, reason=str(exc), loaded=False, memory_bytes=0, device=None,
+                           runtime=None)
             else:
                 row.update(
                     available=True, path=str(model.model_dir), reason=None, loaded=model.loaded,
                     memory_bytes=model.memory_bytes(), device=model.device if model.loaded else self.device,
+                    runtime=model.runtime,
                 )
             rows.append(row)
         return rows
