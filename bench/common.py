@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from engine.models.registry import ModelSpec
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))  # the random-weight model builder lives with the tests
 SHARED = Path(os.environ.get("PHOTOINDEX_SHARED") or next(
     (p / "shared" for p in REPO.parents if (p / "shared" / "peers").is_dir()), REPO.parent / "shared"))
 """The project's shared folder (the peers, the test photos): beside the checkout or above it."""
@@ -29,7 +30,7 @@ BENCH_ROOT = Path(os.environ.get("PHOTOINDEX_BENCH_DIR", "/tmp/photoindex-bench"
 
 
 SIZES = {"SigLIP": "so400m", "ViT-B/32": "vit-b32", "ViT-B/16": "vit-b16", "ViT-L/14": "vit-l14"}
-"""The random-weight architecture (`engine.models.synthetic`) standing in for each registry model."""
+"""The random-weight architecture (`tests.synthetic_models`) standing in for each registry model."""
 
 
 def scratch_dir(prefix: str) -> Path:
@@ -109,7 +110,7 @@ def ensure_model(spec: "ModelSpec", dtype: str = "float32", size: str | None = N
     """A random-weight folder of `spec`'s real architecture (or `size`, e.g. "tiny") under
     BENCH_ROOT/models, built once."""
     from engine.models.paths import is_model_dir
-    from engine.models.synthetic import build_random_model
+    from tests.synthetic_models import build_random_model
 
     size = size or SIZES[spec.name]
     folder = BENCH_ROOT / "models" / (f"{spec.family}-{size}" if size == "tiny" else size)

@@ -79,7 +79,7 @@ def setup() -> None:
 
 def face_sources() -> list[Path]:
     """Photos with faces: the offline face pack's samples and the shared test photos."""
-    from engine.faces.pack import vectron_model_dir
+    from engine.models.face_pack import vectron_model_dir
 
     folder = vectron_model_dir()
     found = sorted(folder.glob("*.jpg")) if folder else []
@@ -167,12 +167,12 @@ def nvjpeg_decode(files: list[Path], side: int, batch: int, enabled: bool) -> Ro
 
 
 def faces_only(files: list[Path], device: str, settings: Settings) -> Row:
-    from engine.faces.model import FaceAnalyzer
-    from engine.faces.pack import resolve_face_pack
+    from engine.models.face import FaceAnalyzer
+    from engine.models.face_pack import resolve_face_pack
     from engine.media.decode import load_image
 
     analyzer = FaceAnalyzer(resolve_face_pack(settings), device).load()
-    provider = analyzer._app.models["detection"].session.get_providers()[0]
+    provider = analyzer.runtime.models["detection"].session.get_providers()[0]
     images = [np.asarray(load_image(f.read_bytes(), "jpg", min_side=640, max_pixels=200_000_000).convert("RGB"))
               for f in files]
     analyzer.analyze(images[:2], det_size=settings.face_det_size)

@@ -128,7 +128,7 @@ def compare(spec: ModelSpec, model_dir: Path, arrays: list[np.ndarray], batch_si
         model.warm(texts=False)
         setup = time.perf_counter() - started
         embeddings, cpu = _timed(model.encode_images, batches)
-        ran = model.runtime
+        ran = model.backend
         check = exported.check({"onnx": "fp32", "onnx-int8": "int8", "onnx-int8-static": "int8-static"}[name])
         note = f"; engine check on the sample photos: mean cosine {check['mean_cosine']}" if "mean_cosine" in check else ""
         what = f"ONNX Runtime, {ran if ran != name else name} graph, batch {batch_size}, {threads} threads{note}"

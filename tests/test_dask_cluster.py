@@ -20,11 +20,11 @@ from distributed import Client
 
 from engine.app import PhotoIndex
 from engine.db.database import open_database
-from engine.models.registry import get_spec
+from engine.db.embeddings import table_name
 from tests.conftest import TEST_MODEL, _with_database, make_settings
 from tests.library_fixtures import make_scene
 
-TABLE = get_spec(TEST_MODEL).table
+TABLE = table_name(TEST_MODEL)
 pytestmark = pytest.mark.timeout(900)  # five processes to start before the first test; slow on a loaded machine
 DASK = Path(sys.executable).with_name("dask")
 

@@ -17,7 +17,7 @@ from engine.errors import Invalid
 from engine.models import onnx_export
 from engine.models.image_text import DEFAULT_CPU_RUNTIME, RUNTIMES, ImageTextModel, resolve_runtime
 from engine.models.onnx_backend import Tokenizer
-from engine.models.synthetic import build_random_model
+from tests.synthetic_models import build_random_model
 from tests.tiny_models import tiny_spec
 
 FAMILIES = ("siglip", "clip")
@@ -48,7 +48,7 @@ def test_onnx_towers_reproduce_torch(model_dirs: dict[str, Path], family: str) -
     for runtime, min_cosine in (("onnx", 0.99999), ("onnx-int8", onnx_export.INT8_MIN_COSINE)):
         model = _model(model_dirs[family], family, runtime)
         got_images, got_texts = model.encode_images(images), model.encode_text(TEXTS)
-        assert model.runtime == runtime and model.model is None and model.dim == torch_model.dim
+        assert model.backend == runtime and model.model is None and model.dim == torch_model.dim
         assert got_images.shape == reference_images.shape and got_images.dtype == np.float32
         np.testing.assert_allclose(np.linalg.norm(got_images, axis=1), 1.0, atol=1e-5)
         assert np.sum(got_images * reference_images, axis=1).min() > min_cosine
@@ -92,7 +92,7 @@ def test_a_drifting_int8_graph_is_not_used(tmp_path: Path, model_dirs: dict[str,
     fp32 = _model(folder, "siglip", "onnx")
     images = _images(model, 3)
     np.testing.assert_array_equal(model.encode_images(images), fp32.encode_images(images))
-    assert model.runtime == "onnx"
+    assert model.backend == "onnx"
     entry = json.loads((folder.parent / "siglip.onnx" / "manifest.json").read_text())["variants"]["int8"]
     assert entry["passed"] is False and entry["mean_cosine"] < 1.01
 
@@ -101,8 +101,8 @@ def test_static_int8_is_checked_like_dynamic(tmp_path: Path, model_dirs: dict[st
     folder = shutil.copytree(model_dirs["clip"], tmp_path / "clip")
     model = _model(folder, "clip", "onnx-int8-static")
     model.encode_images(_images(model, 2))
-    entry = model.load().towers.exported.check("int8-static")  # type: ignore[union-attr]
-    assert model.runtime == ("onnx-int8-static" if entry["passed"] else "onnx")
+    entry = model.runtime.towers.exported.check("int8-static")  # type: ignore[union-attr]
+    assert model.backend == ("onnx-int8-static" if entry["passed"] else "onnx")
     assert 0 < entry["mean_cosine"] <= 1.0001
 
 

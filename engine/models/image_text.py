@@ -15,7 +15,6 @@ import gc
 import json
 import os
 import sys
-import threading
 from collections.abc import Sequence
 from functools import cached_property
 from pathlib import Path
@@ -23,8 +22,9 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
-from engine.errors import Invalid
+from engine.errors import Invalid, Unavailable
 from engine.media.preprocess import Preprocessor
+from engine.models.base import Model
 from engine.models.errors import DeviceUnavailable
 from engine.models.registry import ModelSpec
 
@@ -121,18 +121,16 @@ class _Runtime(NamedTuple):
     towers: "OnnxTowers | None" = None
 
 
-class ImageTextModel:
-    """Lazy, thread-safe wrapper; keep one instance per model per process."""
+class ImageTextModel(Model[_Runtime]):
+    """One image-text model folder; get the process's instance from `engine.models.cache`."""
 
     def __init__(self, spec: ModelSpec, model_dir: Path, device: str = "auto", num_threads: int | None = None,
                  runtime: str = "auto") -> None:
+        super().__init__(device)
         self.spec = spec
         self.model_dir = Path(model_dir)
-        self.requested_device = device
         self.requested_runtime = runtime
         self.num_threads = num_threads
-        self._lock = threading.RLock()
-        self._runtime: _Runtime | None = None
 
     def __repr__(self) -> str:
         return f"ImageTextModel({self.spec.name!r}, {str(self.model_dir)!r}, loaded={self.loaded})"
@@ -170,19 +168,14 @@ class ImageTextModel:
         return length if self.spec.family == "siglip" else min(length, _CLIP_MAX_TOKENS)
 
     @property
-    def loaded(self) -> bool:
-        return self._runtime is not None
-
-    @property
     def device(self) -> str:
-        """The device the model runs (or will run) on."""
-        runtime = self._runtime
+        runtime = self._loaded
         return runtime.device if runtime else resolve_device(self.requested_device)
 
     @property
-    def runtime(self) -> str:
-        """The runtime the model runs (or will run) on: torch, onnx, onnx-int8, ..."""
-        runtime = self._runtime
+    def backend(self) -> str:
+        """The CLIP_RUNTIME it runs (or will run) on: torch, onnx, onnx-int8, ..."""
+        runtime = self._loaded
         if runtime is None:
             return resolve_runtime(self.requested_runtime, self.device)
         if runtime.towers is not None:
@@ -192,56 +185,50 @@ class ImageTextModel:
     @property
     def model(self) -> Any:
         """The transformers model (loads it on first use); None on an ONNX runtime."""
-        return self.load().model
+        return self.runtime.model
 
     @property
     def dim(self) -> int:
         """Output dimension of the loaded model; compare with `spec.dim` for real checkpoints."""
-        if self.load().towers is not None:
+        if self.runtime.towers is not None:
             return self.embedding_dim
         config = self.model.config
         if self.spec.family == "siglip":
             return int(config.vision_config.hidden_size)
         return int(config.projection_dim)
 
-    def load(self) -> _Runtime:
-        """Load weights and tokenizer once; later calls return what is loaded. An ONNX runtime
-        exports the towers on its first load (once per model and weights) and opens each
-        graph's session when it is first used."""
-        with self._lock:
-            if self._runtime is not None:
-                return self._runtime
-            device = resolve_device(self.requested_device)
-            runtime = resolve_runtime(self.requested_runtime, device)
-            self._check_model_type()
-            if runtime != "torch":
-                self._runtime = self._load_onnx(runtime)
-                return self._runtime
-            import torch
-            import transformers
-            from transformers import AutoModel, AutoTokenizer
+    def _load(self) -> _Runtime:
+        """Weights and tokenizer. An ONNX runtime exports the towers on its first load (once per
+        model and weights) and opens each graph's session when it is first used."""
+        device = resolve_device(self.requested_device)
+        runtime = resolve_runtime(self.requested_runtime, device)
+        self._check_model_type()
+        if runtime != "torch":
+            return self._load_onnx(runtime)
+        import torch
+        import transformers
+        from transformers import AutoModel, AutoTokenizer
 
-            dtype = torch.bfloat16 if device.startswith("cuda") else torch.float32
-            if device == "cpu":
-                _limit_cpu_threads(self.num_threads)
-            dtype_kw = "dtype" if int(transformers.__version__.split(".")[0]) >= 5 else "torch_dtype"
-            transformers.utils.logging.disable_progress_bar()  # "Loading weights" bars inside a CLI's own
-            model = AutoModel.from_pretrained(self.model_dir, **{dtype_kw: dtype})
-            model.to(device).eval()
-            tokenizer = AutoTokenizer.from_pretrained(self.model_dir)
-            self._runtime = _Runtime(model, tokenizer, device, "torch")
-            return self._runtime
+        dtype = torch.bfloat16 if device.startswith("cuda") else torch.float32
+        if device == "cpu":
+            _limit_cpu_threads(self.num_threads)
+        dtype_kw = "dtype" if int(transformers.__version__.split(".")[0]) >= 5 else "torch_dtype"
+        transformers.utils.logging.disable_progress_bar()  # "Loading weights" bars inside a CLI's own
+        model = AutoModel.from_pretrained(self.model_dir, **{dtype_kw: dtype})
+        model.to(device).eval()
+        tokenizer = AutoTokenizer.from_pretrained(self.model_dir)
+        return _Runtime(model, tokenizer, device, "torch")
 
     def warm(self, *, images: bool = True, texts: bool = True) -> None:
         """Load now and make the named encoders ready, so the first request does not wait."""
-        towers = self.load().towers
+        towers = self.runtime.towers
         if towers is not None:
             towers.open(images=images, texts=texts)
 
     def _check_model_type(self) -> None:
         model_type = self.config.get("model_type")
         if model_type not in _MODEL_TYPES[self.spec.family]:
-            raise ValueError(
+            raise Unavailable(
                 f"{self.model_dir} holds a {model_type!r} model; {self.spec.name} expects "
                 f"{' or '.join(sorted(_MODEL_TYPES[self.spec.family]))}."
             )
@@ -255,21 +242,18 @@ class ImageTextModel:
         towers.variant  # noqa: B018 - exports (once) and checks the quantised graph now
         return _Runtime(None, None, "cpu", runtime, towers)
 
-    def unload(self) -> None:
-        with self._lock:
-            if self._runtime is None:
-                return
-            on_cuda = self._runtime.device.startswith("cuda")
-            self._runtime = None
-            gc.collect()
-            if on_cuda:
-                import torch
+    def _release(self, loaded: _Runtime) -> None:
+        on_cuda = loaded.device.startswith("cuda")
+        del loaded
+        gc.collect()
+        if on_cuda:
+            import torch
 
-                torch.cuda.empty_cache()
+            torch.cuda.empty_cache()
 
     def memory_bytes(self) -> int:
         """Bytes held by parameters and buffers; 0 when not loaded."""
-        runtime = self._runtime
+        runtime = self._loaded
         if runtime is None:
             return 0
         if runtime.towers is not None:
@@ -297,7 +281,7 @@ class ImageTextModel:
         """Model text inputs. SigLIP: lower-cased, padded to the full context and without an
         attention mask, as it was trained (it pools the last position). CLIP: padded to the
         longest, truncated at 77, with a mask."""
-        runtime = self.load()
+        runtime = self.runtime
         if runtime.tokenizer is None:
             raise RuntimeError(f"{self.spec.name} runs on {runtime.name}; torch inputs need runtime='torch'")
         tokenizer, device = runtime.tokenizer, runtime.device
@@ -319,7 +303,7 @@ class ImageTextModel:
         """uint8 (N, H, W, 3) at `preprocessor` size -> L2-normalised float32 (N, dim)."""
         if len(batch) == 0:
             return np.zeros((0, self.embedding_dim), np.float32)
-        towers = self.load().towers
+        towers = self.runtime.towers
         if towers is not None:
             _check_batch(batch)
             return _unit_rows(towers.image_features(batch))
@@ -334,7 +318,7 @@ class ImageTextModel:
         """Texts -> L2-normalised float32 (N, dim)."""
         if len(texts) == 0:
             return np.zeros((0, self.embedding_dim), np.float32)
-        towers = self.load().towers
+        towers = self.runtime.towers
         if towers is not None:
             return _unit_rows(towers.text_features(texts))
         import torch

@@ -228,11 +228,16 @@ def _quiet_export() -> Iterator[None]:
     """The tracer warns about every Python branch it freezes; the graphs are checked instead."""
     import warnings
 
-    from engine.models.synthetic import quiet_transformers
+    from transformers.utils import logging as transformers_logging
 
-    with warnings.catch_warnings(), quiet_transformers():
-        warnings.simplefilter("ignore")
-        yield
+    level = transformers_logging.get_verbosity()
+    transformers_logging.set_verbosity_error()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        transformers_logging.set_verbosity(level)
 
 
 def _dtype_kw() -> str:
