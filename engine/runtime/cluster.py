@@ -76,8 +76,9 @@ class ClusterHandle:
     def client(self) -> Client:
         with self._lock:
             if self._client is None:
-                # a decoder that kills its worker is retried once, then its files are isolated
-                dask.config.set({"distributed.scheduler.allowed-failures": 1})
+                # a task whose worker dies fails at once: the runner retries its files one by one itself,
+                # so a poison file costs two worker restarts instead of four
+                dask.config.set({"distributed.scheduler.allowed-failures": 0})
                 if not log.isEnabledFor(logging.INFO):
                     logging.getLogger("distributed").setLevel(logging.WARNING)
                 if self.settings.dask_scheduler_address:
