@@ -30,6 +30,7 @@ class Settings(BaseSettings):
 
     clip_model: str = "SigLIP"
     clip_device: str = Field("auto", description="auto | cpu | cuda | cuda:N")
+    clip_runtime: str = Field("auto", description="auto | torch | onnx | onnx-int8 | onnx-int8-static; onnx ones run on the CPU.")
     clip_batch_size: int = Field(32, validation_alias=AliasChoices("clip_batch_size", "batch_size_clip"),
                                  description="Photos per image-text model batch (the original's BATCH_SIZE_CLIP works too).")
 

@@ -19,6 +19,7 @@ class ModelStatusOut(Out):
     available: bool
     loaded: bool
     device: str | None
+    runtime: str | None = None
     memory_bytes: int
     path: str | None
     reason: str | None
