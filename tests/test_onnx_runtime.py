@@ -141,3 +141,17 @@ def test_onnx_runtime_process_never_imports_torch(model_dirs: dict[str, Path]) -
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.split() == ["False", "False"]
+
+
+def test_auto_falls_back_to_torch_when_the_export_fails(model_dirs: dict[str, Path],
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """An export that cannot be made (memory, an operator the exporter lacks) costs speed, not indexing."""
+    def failing_export(self, runtime: str):
+        raise MemoryError("exporting the vision tower")
+
+    monkeypatch.setattr(ImageTextModel, "_load_onnx", failing_export)
+    auto = _model(model_dirs["clip"], "clip", "auto")
+    assert auto.encode_images(_images(auto, 2)).shape == (2, auto.dim)
+    assert auto.backend == "torch" and auto.model is not None
+    with pytest.raises(MemoryError):
+        _model(model_dirs["clip"], "clip", DEFAULT_CPU_RUNTIME).load()

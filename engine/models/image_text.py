@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import gc
 import json
+import logging
 import os
 import sys
 from collections.abc import Sequence
@@ -32,6 +33,8 @@ if TYPE_CHECKING:
     import torch
 
     from engine.models.onnx_backend import OnnxTowers
+
+log = logging.getLogger(__name__)
 
 RUNTIMES = ("torch", "onnx", "onnx-int8", "onnx-int8-static")
 """CLIP_RUNTIME values besides `auto`; the onnx ones run on the CPU."""
@@ -204,7 +207,13 @@ class ImageTextModel(Model[_Runtime]):
         runtime = resolve_runtime(self.requested_runtime, device)
         self._check_model_type()
         if runtime != "torch":
-            return self._load_onnx(runtime)
+            if self.requested_runtime != "auto":
+                return self._load_onnx(runtime)
+            try:
+                return self._load_onnx(runtime)
+            except Exception as exc:  # an export that fails (memory, an operator) must not stop indexing
+                log.warning("CLIP_RUNTIME=auto: %s on %s failed (%s); using torch. Set CLIP_RUNTIME=torch "
+                            "to skip the attempt.", runtime, self.spec.name, exc)
         import torch
         import transformers
         from transformers import AutoModel, AutoTokenizer
