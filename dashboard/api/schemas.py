@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -132,10 +132,11 @@ class ReindexStatus(BaseModel):
 
 
 class HealthOut(BaseModel):
-    status: str
-    database: str
-    library: str
-    library_available: bool
-    default_model: str
-    default_model_available: bool
-    detail: dict[str, str] = {}
+    """Without the API token (when one is needed) only `status`; the rest would tell a stranger paths and models."""
+    status: Literal["ok", "degraded"]
+    database: str | None = None
+    library: str | None = None
+    library_available: bool | None = None
+    default_model: str | None = None
+    default_model_available: bool | None = None
+    detail: dict[str, str] | None = None

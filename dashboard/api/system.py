@@ -3,8 +3,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 
+from dashboard.api.access import authorized
 from dashboard.api.deps import Engine
 from dashboard.api.schemas import HealthOut, ModelOut
 from engine.models.registry import get_spec
@@ -12,8 +13,8 @@ from engine.models.registry import get_spec
 router = APIRouter(tags=["system"])
 
 
-@router.get("/health", response_model=HealthOut)
-def health(engine: Engine) -> HealthOut:
+@router.get("/health", response_model=HealthOut, response_model_exclude_none=True)
+def health(engine: Engine, request: Request) -> HealthOut:
     detail: dict[str, str] = {}
     try:
         with engine.db.connection() as conn:
@@ -32,6 +33,8 @@ def health(engine: Engine) -> HealthOut:
     if not model["available"]:
         detail["model"] = model["reason"] or "not available"
     ok = database == "ok" and library_ok and model["available"]
+    if not authorized(request):
+        return HealthOut(status="ok" if ok else "degraded")
     return HealthOut(
         status="ok" if ok else "degraded",
         database=database,
