@@ -86,7 +86,7 @@ def decode_stage(settings: Settings, files: list[Path], model: ImageTextModel) -
         client = handle.client()
         workers = sum("CPU" in w.get("resources", {}) for w in client.scheduler_info(n_workers=-1)["workers"].values())
         geometries, cap, size = [model.preprocessor], settings.max_image_pixels, settings.decode_batch_size
-        items = [DecodeItem(i, path, format_of(path) or "jpg") for i, path in enumerate(files)]
+        items = [DecodeItem(i, path, format_of(path) or "jpg", path.parent) for i, path in enumerate(files)]
         client.gather([client.submit(decode_batch, [item], geometries, cap, resources=DECODE, pure=False) for item in items[:workers]])
         with CpuMeter() as cpu:
             futures = [client.submit(decode_batch, items[i : i + size], geometries, cap, resources=DECODE, pure=False)

@@ -16,6 +16,7 @@ from engine.indexing.pipeline import Indexer, IndexProgress, IndexReport, Progre
 from engine.jobs.runner import JobContext, JobRunner, JobStatus
 from engine.jobs.queue import IndexQueue
 from engine.library.service import Library, wire_stages
+from engine.media.pictures import PictureDecoder
 from engine.media.thumbcache import LayeredThumbnailCache
 from engine.models.errors import ModelNotAvailable
 from engine.models.manager import ModelManager
@@ -39,10 +40,13 @@ class PhotoIndex:
         self.indexer = Indexer(db, settings, self.models, self.cluster)
         self.search = SearchService(
             db, self.models, settings.max_image_pixels, default_model=settings.clip_model, rrf_k=settings.rrf_k,
-            rrf_weights=settings.rrf_weights, translator=Translator(
+            rrf_weights=settings.rrf_weights, library_root=settings.photos_dir,
+            pictures=PictureDecoder(settings.upload_max_pixels, settings.upload_decode_concurrency,
+                                    settings.max_image_pixels), translator=Translator(
                 settings.translate_api_key, settings.translate_base_url, settings.translate_timeout_s))
         self.thumbnails = LayeredThumbnailCache(settings.resolved_thumb_cache_dir, settings.max_image_pixels,
-                                                memory_bytes=settings.thumb_memory_cache_mb << 20)
+                                                memory_bytes=settings.thumb_memory_cache_mb << 20,
+                                                library_root=settings.photos_dir)
         self.jobs = JobRunner()
         self.library = Library(db, settings, self.cluster, self.thumbnails)
         self.queue = IndexQueue(self.jobs, settings.queue_empty_command)

@@ -38,6 +38,13 @@ class Settings(BaseSettings):
     decode_batch_size: int = 16
     decode_timeout_s: float = 120.0
     max_image_pixels: int = 200_000_000
+    offline_max_share: float = Field(0.25, ge=0, description="A scan that would take more than this share of the "
+                                     "library (and more than 10 photos) offline at once stops and changes nothing.")
+    offline_grace_days: float = Field(0, ge=0, description="Photos offline (file gone) for longer than this are "
+                                      "removed from the index; 0 = never, only on request (CLI, REST, Admin).")
+    upload_max_pixels: int = Field(40_000_000, description="Pictures to search by (uploads, the bot): most pixels "
+                                   "decoded; JPEG and HEIC decode smaller, so any size of those passes.")
+    upload_decode_concurrency: int = Field(2, ge=1, description="Pictures to search by decoded at once; more wait.")
 
     face_model: str = Field("buffalo_l", description="InsightFace model pack name (buffalo_l, buffalo_s, ...).")
     face_model_dir: Path | None = Field(None, description="A folder holding the pack's ONNX files; overrides FACE_MODEL.")

@@ -34,7 +34,7 @@ def photo(photo_id: int, engine: Engine) -> PhotoOut:
         height=p.height, taken_at=p.taken_at, camera=p.camera, lens=p.lens, latitude=p.latitude,
         longitude=p.longitude, altitude=p.altitude, rotation=p.rotation, exif_data=p.exif_data,
         index_failed=p.index_failed, fail_reason=p.fail_reason, faces_indexed=p.faces_indexed,
-        indexed_models=indexed, thumbnail_url=f"/image/{p.id}/thumb", full_url=f"/image/{p.id}/full",
+        offline_since=p.offline_since, indexed_models=indexed, thumbnail_url=f"/image/{p.id}/thumb", full_url=f"/image/{p.id}/full",
     )
 
 

@@ -91,6 +91,7 @@ class PhotoOut(BaseModel):
     index_failed: bool
     fail_reason: str | None
     faces_indexed: bool
+    offline_since: datetime | None = Field(None, description="Set while the file is gone (an unplugged disk?).")
     indexed_models: list[str]
     thumbnail_url: str
     full_url: str

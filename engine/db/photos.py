@@ -21,6 +21,7 @@ class FileState:
     size: int
     mtime: float
     content_hash: str | None
+    offline: bool = False
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,8 @@ class Photo:
     index_failed: bool
     fail_reason: str | None
     faces_indexed: bool
+    offline_since: datetime | None = None
+    """When the scan last found the file gone; None while it is there."""
 
     @property
     def rotation(self) -> int:
@@ -62,8 +65,9 @@ _PHOTO_COLUMNS = ", ".join(Photo.__dataclass_fields__)
 
 
 def file_states(conn: psycopg.Connection) -> dict[str, FileState]:
-    rows = conn.execute("SELECT id, path, size, mtime, content_hash FROM photos").fetchall()
-    return {r["path"]: FileState(r["id"], r["size"], r["mtime"], r["content_hash"]) for r in rows}
+    rows = conn.execute("SELECT id, path, size, mtime, content_hash, offline_since IS NOT NULL AS offline"
+                        " FROM photos").fetchall()
+    return {r["path"]: FileState(r["id"], r["size"], r["mtime"], r["content_hash"], r["offline"]) for r in rows}
 
 
 def insert_new(conn: psycopg.Connection, files: Sequence[tuple[str, int, float, str]]) -> None:
@@ -109,7 +113,7 @@ def pending(conn: psycopg.Connection, tables: Sequence[str], after_id: int = 0, 
     )
     rows = conn.execute(
         f"SELECT id, path, format, size, mtime FROM photos p"
-        f" WHERE NOT index_failed AND p.id > %s AND ({missing}) ORDER BY id LIMIT %s",
+        f" WHERE NOT index_failed AND offline_since IS NULL AND p.id > %s AND ({missing}) ORDER BY id LIMIT %s",
         (after_id, limit),
     ).fetchall()
     return [PendingPhoto(**r) for r in rows]
@@ -119,7 +123,8 @@ def count_pending(conn: psycopg.Connection, tables: Sequence[str]) -> int:
     missing = " OR ".join(
         ["NOT p.metadata_read"] + [f"NOT EXISTS (SELECT 1 FROM {t} e WHERE e.photo_id = p.id)" for t in tables]
     )
-    return conn.execute(f"SELECT count(*) AS n FROM photos p WHERE NOT index_failed AND ({missing})").fetchone()["n"]
+    return conn.execute(f"SELECT count(*) AS n FROM photos p WHERE NOT index_failed AND offline_since IS NULL"
+                        f" AND ({missing})").fetchone()["n"]
 
 
 def apply_update(conn: psycopg.Connection, photo: PendingPhoto, content_hash: str, m: PhotoMetadata) -> bool:
@@ -185,6 +190,7 @@ def stats(conn: psycopg.Connection) -> dict[str, Any]:
         " count(*) FILTER (WHERE metadata_read) AS metadata_read,"
         " count(*) FILTER (WHERE latitude IS NOT NULL) AS with_gps,"
         " count(*) FILTER (WHERE faces_indexed) AS faces_indexed,"
+        " count(*) FILTER (WHERE offline_since IS NOT NULL) AS offline_count,"
         " coalesce(sum(size), 0)::bigint AS total_bytes FROM photos"
     ).fetchone()
     formats = conn.execute("SELECT format, count(*) AS n FROM photos GROUP BY format ORDER BY n DESC").fetchall()

@@ -16,6 +16,7 @@ from PIL import Image
 
 from engine.faces.model import DetectedFace, FaceAnalyzer
 from engine.indexing.tasks import DecodedPhoto, DecodeItem
+from engine.library.paths import read_inside
 from engine.media.decode import DecodeError, load_image
 from engine.media.exif import read_metadata
 
@@ -50,7 +51,7 @@ def decode_for_faces(items: list[DecodeItem], max_side: int, max_pixels: int) ->
 
 def _decode_one(item: DecodeItem, max_side: int, max_pixels: int) -> FaceDecoded:
     try:
-        data = item.path.read_bytes()
+        data = read_inside(item.root, item.path)
     except OSError as exc:
         return FaceDecoded(item.photo_id, False, f"unreadable: {exc.strerror or exc}")
     content_hash = hashlib.blake2b(data, digest_size=16).hexdigest()

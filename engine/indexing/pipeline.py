@@ -21,7 +21,7 @@ from engine.db import embeddings as embedding_rows
 from engine.db import photos as photo_rows
 from engine.db.database import Database
 from engine.indexing.cluster import ClusterHandle
-from engine.indexing.scan import ScanReport, scan_library
+from engine.indexing.scan import ScanReport, scan as scan_configured
 from engine.indexing.stream import BatchStream
 from engine.indexing.tasks import DecodedPhoto, ModelRef
 from engine.media.preprocess import Preprocessor
@@ -88,7 +88,7 @@ class Indexer:
         state = IndexProgress(stage="scanning")
         notify = progress or (lambda _p: None)
         notify(state)
-        scan_report = scan_library(self.db, self.settings.photos_dir) if scan else None
+        scan_report = scan_configured(self.db, self.settings) if scan else None
 
         refs, geometries = self._model_refs(model_names)
         tables = [get_spec(r.name).table for r in refs]

@@ -72,7 +72,7 @@ class BatchStream:
             yield from self._collect(in_flight)
 
     def _submit(self, photos: list[PendingPhoto]) -> _InFlight:
-        items = [DecodeItem(p.id, self.root / p.path, p.format) for p in photos]
+        items = [DecodeItem(p.id, self.root / p.path, p.format, self.root) for p in photos]
         decodes = [self._submit_decode(items[i : i + self.decode_size]) for i in range(0, len(items), self.decode_size)]
         if self.has_model_stage:
             result = self._submit_model(decodes)
@@ -108,7 +108,7 @@ class BatchStream:
 
     def _one_by_one(self, group: Group) -> Iterator[tuple[Group, list[DecodedPhoto]]]:
         for photo in group.values():
-            item = DecodeItem(photo.id, self.root / photo.path, photo.format)
+            item = DecodeItem(photo.id, self.root / photo.path, photo.format, self.root)
             decoded = self._submit_decode([item])
             try:
                 result = decoded.result(timeout=self.timeout)

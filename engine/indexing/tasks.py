@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from engine.indexing.cluster import MODEL_THREADS_ENV
+from engine.library.paths import read_inside
 from engine.media.decode import DecodeError, load_image
 from engine.media.exif import PhotoMetadata, read_metadata
 from engine.media.preprocess import Preprocessor
@@ -28,6 +29,8 @@ class DecodeItem:
     photo_id: int
     path: Path
     format: str
+    root: Path
+    """The library root `path` lies under: the file is opened with no symbolic link below it."""
 
 
 @dataclass(frozen=True)
@@ -54,7 +57,7 @@ class DecodedPhoto:
 
 def decode_one(item: DecodeItem, geometries: list[Preprocessor], max_pixels: int) -> DecodedPhoto:
     try:
-        data = item.path.read_bytes()
+        data = read_inside(item.root, item.path)
     except OSError as exc:
         return DecodedPhoto(item.photo_id, False, f"unreadable: {exc.strerror or exc}")
     content_hash = hashlib.blake2b(data, digest_size=16).hexdigest()

@@ -167,7 +167,8 @@ def find_duplicates(
     id_groups = uf.groups()
     ids = sorted({i for g in id_groups for i in g})
     rows = conn.execute(
-        "SELECT id, path, format, size, width, height, taken_at, mtime FROM photos WHERE id = ANY(%s)", (ids,)
+        "SELECT id, path, format, size, width, height, taken_at, mtime FROM photos WHERE id = ANY(%s)"
+        " AND offline_since IS NULL", (ids,)  # an offline copy is never kept over one that is there
     ).fetchall() if ids else []
     photos = {r["id"]: DuplicatePhoto(**r) for r in rows}
     root_of = {i: uf.find(i) for i in ids}

@@ -37,6 +37,8 @@ class PhashItem:
     format: str
     size: int
     mtime: float
+    root: Path
+    """The library root: the file is opened with no symbolic link below it."""
 
 
 @dataclass(frozen=True)
@@ -72,12 +74,14 @@ def hamming(a: str, b: str) -> int:
 
 def phash_batch(items: list[PhashItem], max_pixels: int) -> list[PhashResult]:
     """Runs on a decode worker: read, decode small, hash. One bad file never fails the batch."""
+    from engine.library.paths import read_inside
     from engine.media.decode import DecodeError, load_image
 
     out = []
     for item in items:
         try:
-            image = load_image(item.path, item.format, min_side=DECODE_MIN_SIDE, max_pixels=max_pixels)
+            data = read_inside(item.root, item.path)
+            image = load_image(data, item.format, min_side=DECODE_MIN_SIDE, max_pixels=max_pixels)
             out.append(PhashResult(item.photo_id, phash_bits(image)))
         except (DecodeError, OSError) as exc:
             out.append(PhashResult(item.photo_id, None, str(exc)))
@@ -87,12 +91,14 @@ def phash_batch(items: list[PhashItem], max_pixels: int) -> list[PhashResult]:
 
 
 def count_pending(conn: psycopg.Connection) -> int:
-    return conn.execute("SELECT count(*) AS n FROM photos WHERE NOT phash_indexed").fetchone()["n"]
+    return conn.execute("SELECT count(*) AS n FROM photos WHERE NOT phash_indexed AND offline_since IS NULL"
+                        ).fetchone()["n"]
 
 
 def pending(conn: psycopg.Connection, after_id: int, limit: int) -> list[dict]:
     return conn.execute(
-        "SELECT id, path, format, size, mtime FROM photos WHERE NOT phash_indexed AND id > %s ORDER BY id LIMIT %s",
+        "SELECT id, path, format, size, mtime FROM photos WHERE NOT phash_indexed AND offline_since IS NULL"
+        " AND id > %s ORDER BY id LIMIT %s",
         (after_id, limit),
     ).fetchall()
 
@@ -170,7 +176,7 @@ class PhashIndexer:
             if not rows:
                 break
             after = rows[-1]["id"]
-            items = [PhashItem(r["id"], root / r["path"], r["format"], r["size"], r["mtime"]) for r in rows]
+            items = [PhashItem(r["id"], root / r["path"], r["format"], r["size"], r["mtime"], root) for r in rows]
             for start in range(0, len(items), self.batch_size):
                 if cancel is not None and cancel.is_set():
                     break

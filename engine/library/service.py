@@ -1,4 +1,4 @@
-"""Library operations as one service: trash, rotation, duplicates, albums, pHash and cache warming.
+"""Library operations as one service: trash, rotation, duplicates, albums, offline photos, pHash and cache warming.
 
 Plain data in, plain data out; the REST layer, the CLI and notebooks call these methods.
 """
@@ -17,6 +17,7 @@ from engine.jobs.runner import JobContext, JobRunner, JobStatus
 from engine.library import rotation
 from engine.library.albums import Albums
 from engine.library.duplicates import DuplicateReport, Method, find_duplicates
+from engine.library.offline import OfflinePhotos
 from engine.library.phash import PhashIndexer, PhashReport
 from engine.library.trash import Trash, TrashReport
 from engine.media.thumbcache import LayeredThumbnailCache, WarmReport, warm_cache
@@ -34,6 +35,7 @@ class Library:
         self.thumbnails = thumbnails
         self.trash = Trash(db, settings.photos_dir, settings.resolved_trash_dir, on_removed=thumbnails.invalidate)
         self.albums = Albums(db)
+        self.offline = OfflinePhotos(db, on_removed=thumbnails.invalidate)
         self.phash = PhashIndexer(db, cluster, settings.photos_dir, batch_size=settings.decode_batch_size,
                                   max_pixels=settings.max_image_pixels)
 
@@ -84,6 +86,7 @@ class Library:
         with self.db.connection() as conn:
             photos = conn.execute(
                 "SELECT id, path, format, exif_data, content_hash, size, mtime FROM photos WHERE NOT index_failed"
+                " AND offline_since IS NULL"
             ).fetchall()
         return warm_cache(self.thumbnails, self.cluster.client(), photos, self.settings.photos_dir.resolve(),
                           kinds=kinds, batch_size=self.settings.decode_batch_size, progress=progress,  # type: ignore[arg-type]

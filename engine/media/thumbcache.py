@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from engine.library.paths import read_inside
 from engine.media.decode import DEFAULT_MAX_PIXELS
 from engine.media.formats import RAW_FORMATS
 from engine.media.thumbnails import ThumbKind, ThumbnailCache, normalize_rotation, render_view
@@ -78,8 +79,9 @@ class MemoryLRU:
 class LayeredThumbnailCache(ThumbnailCache):
     """`ThumbnailCache` (disk) with a memory LRU in front; `get_bytes` is the fast path."""
 
-    def __init__(self, cache_dir: Path, max_pixels: int = DEFAULT_MAX_PIXELS, memory_bytes: int = 128 << 20) -> None:
-        super().__init__(cache_dir, max_pixels)
+    def __init__(self, cache_dir: Path, max_pixels: int = DEFAULT_MAX_PIXELS, memory_bytes: int = 128 << 20,
+                 library_root: Path | None = None) -> None:
+        super().__init__(cache_dir, max_pixels, library_root)
         self.memory = MemoryLRU(memory_bytes)
 
     def get_bytes(self, photo_id: int, source: Path, fmt: str, kind: ThumbKind, rotation: int, version: str) -> bytes:
@@ -131,6 +133,8 @@ class WarmItem:
     format: str
     rotation: int
     version: str
+    root: Path
+    """The library root: the file is opened with no symbolic link below it."""
 
 
 def render_batch(items: list[WarmItem], kind: str, max_side: int, max_pixels: int) -> list[tuple[int, bytes | None, str | None]]:
@@ -138,7 +142,8 @@ def render_batch(items: list[WarmItem], kind: str, max_side: int, max_pixels: in
     out = []
     for item in items:
         try:
-            out.append((item.photo_id, render_view(item.path, item.format, max_side, item.rotation, max_pixels), None))
+            data = read_inside(item.root, item.path)
+            out.append((item.photo_id, render_view(data, item.format, max_side, item.rotation, max_pixels), None))
         except Exception as exc:  # one bad file never fails the batch
             out.append((item.photo_id, None, f"{type(exc).__name__}: {exc}"))
     return out
@@ -186,7 +191,7 @@ def warm_cache(
             if cache.path_for(p["id"], kind, rotation, version).is_file():
                 cached += 1
             else:
-                todo.append((kind, WarmItem(p["id"], source, p["format"], rotation, version)))
+                todo.append((kind, WarmItem(p["id"], source, p["format"], rotation, version, root)))
     total = len(todo)
     done = failed = 0
     notify(done, total, failed, None)
