@@ -18,8 +18,10 @@ from engine.config import Settings
 from engine.db.database import Database
 from engine.db import offline as offline_rows
 from engine.db import photos as photo_rows
+from engine.db import unsupported as unsupported_rows
+from engine.db.unsupported import UnsupportedFile
 from engine.library.paths import open_inside
-from engine.media.formats import format_of
+from engine.media.formats import format_of, unsupported_reason
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +53,8 @@ class LibraryFile:
 class LibraryWalk:
     files: list[LibraryFile] = field(default_factory=list)
     unreadable_dirs: list[str] = field(default_factory=list)
+    unsupported: list[UnsupportedFile] = field(default_factory=list)
+    """Pictures and videos the index does not take (listed with the reason, never skipped silently)."""
 
 
 @dataclass(frozen=True)
@@ -68,6 +72,7 @@ class ScanReport:
     removed: int = 0
     """Photos offline for longer than OFFLINE_GRACE_DAYS, removed from the index."""
     unreadable_dirs: tuple[str, ...] = ()
+    unsupported: int = 0
 
 
 def walk_library(root: Path) -> LibraryWalk:
@@ -97,13 +102,18 @@ def _iter_files(root: Path, folder: Path, walk: LibraryWalk) -> Iterator[Library
                     yield from _iter_files(root, Path(entry.path), walk)
                 continue
             fmt = format_of(entry.name)
-            if fmt is None or not entry.is_file():
+            reason = None if fmt else unsupported_reason(entry.name)
+            if (fmt is None and reason is None) or not entry.is_file():
                 continue
             stat = entry.stat()
         except OSError as exc:
             log.warning("cannot stat %s: %s", entry.path, exc)
             continue
         rel = Path(entry.path).relative_to(root).as_posix()
+        if fmt is None:
+            walk.unsupported.append(UnsupportedFile(rel, stat.st_size, stat.st_mtime,
+                                                    Path(entry.name).suffix.lower().lstrip("."), reason))
+            continue
         yield LibraryFile(rel, stat.st_size, stat.st_mtime, fmt)
 
 
@@ -190,6 +200,7 @@ def scan_library(db: Database, root: Path, *, offline_max_share: float = 0.25, o
         offline_rows.mark(conn, going)
         expired = datetime.now(timezone.utc) - timedelta(days=offline_grace_days)
         removed = offline_rows.remove(conn, offline_before=expired) if offline_grace_days > 0 else []
+        unsupported_rows.replace(conn, walk.unsupported, keep_under=walk.unreadable_dirs)
     return ScanReport(
         files=len(walk.files),
         new=len(new),
@@ -200,6 +211,7 @@ def scan_library(db: Database, root: Path, *, offline_max_share: float = 0.25, o
         moved=len(moved),
         removed=len(removed),
         unreadable_dirs=tuple(walk.unreadable_dirs),
+        unsupported=len(walk.unsupported),
     )
 
 
