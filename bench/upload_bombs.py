@@ -71,7 +71,10 @@ class Sampler:
     def __enter__(self) -> "Sampler":
         def run() -> None:
             while not self._stop.is_set():
-                self.peak = max(self.peak, rss_mb(self.pid))
+                try:
+                    self.peak = max(self.peak, rss_mb(self.pid))
+                except psutil.NoSuchProcess:  # the peer finished
+                    return
                 time.sleep(0.005)
 
         self._thread = threading.Thread(target=run, daemon=True)

@@ -66,6 +66,7 @@ class PhotoIndex:
         self.models.unload_all()
         self.faces.close()
         self.search.translator.close()
+        self.search.pictures.close()
         self.db.close()
 
     def __enter__(self) -> "PhotoIndex":

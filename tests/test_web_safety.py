@@ -197,3 +197,17 @@ def test_a_bad_bokeh_session_id_is_a_client_error(client: TestClient) -> None:
         answer = client.get(f"/?{query}")
         assert 400 <= answer.status_code < 500, (query, answer.status_code, answer.text[:300])
     assert client.get("/").status_code == 200
+
+
+# --- bulk removals over REST need intent ----------------------------------------------------
+
+def test_removing_many_photos_over_rest_never_happens_by_default(client: TestClient, engine: PhotoIndex) -> None:
+    with engine.db.connection() as conn:
+        photo_id = conn.execute("SELECT min(id) AS id FROM photos").fetchone()["id"]
+    assert client.post("/photos/delete", json={"image_ids": [photo_id]}).json()["deleted"] == 1
+    refused = client.post("/trash/purge", json={})
+    assert refused.status_code == 422 and "all: true" in refused.json()["detail"]
+    assert client.get("/trash").json()["total"] == 1
+    assert client.request("DELETE", "/duplicates", json={"method": "phash"}).json()["dry_run"] is True
+    assert client.post("/library/offline/remove", json={}).json()["dry_run"] is True
+    assert client.post("/trash/purge", json={"all": True}).json() == {"removed": 1}

@@ -50,7 +50,8 @@ class RestoreResponse(BaseModel):
 
 
 class PurgeRequest(BaseModel):
-    trash_ids: list[int] | None = Field(None, max_length=10_000, description="None empties the whole trash.")
+    trash_ids: list[int] | None = Field(None, max_length=10_000, description="The items to delete for good.")
+    all: bool = Field(False, description="With trash_ids null: empty the whole trash (never by default).")
 
 
 class PurgeResponse(BaseModel):

@@ -13,7 +13,7 @@ from tests.e2e.conftest import DESKTOP, PHONE, Live, shot
 from tests.e2e.test_dashboard_browser import MAP_MARKERS, ask, search, tab, text, wait_text
 from tests.fixtures import make_jpeg
 
-pytestmark = pytest.mark.timeout(600)
+pytestmark = pytest.mark.timeout(1500)  # two full walks; generous for a loaded machine
 
 IMG = '<img src=x onerror="window.__pwned=1;alert(1)">'
 SCRIPT = "<script>window.__pwned=2;alert(2)</script>"
@@ -21,6 +21,7 @@ META = '<meta http-equiv="refresh" content="0;url=about:blank#pwned">'
 SVG = '"><svg onload="window.__pwned=3">'
 LINK = "[x](javascript:window.__pwned=4)"
 PAYLOADS = (IMG, SCRIPT, META, SVG, LINK)
+SEARCH_BOX = "input[placeholder='sunset over the sea…']"
 PHONE_UA = ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
             "Version/17.4 Mobile/15E148 Safari/604.1")
 
@@ -48,9 +49,10 @@ INJECTED = """() => {
 def plant(live: Live) -> dict[str, int]:
     """Files, cameras, persons, albums and an offline photo named with the payloads; returns photo ids."""
     lib = live.library
-    make_jpeg(lib / "evil" / f"{IMG}.jpg", (640, 480), (230, 20, 20), gps=(48.85, 2.35, 30.0), make=META, model=IMG)
-    make_jpeg(lib / "evil" / f"copy {SVG}.jpg", (320, 240), (230, 20, 20))  # a near copy: a duplicate group
-    make_jpeg(lib / f"x{SCRIPT}.jpg", (400, 300), (230, 30, 30), make=SVG, model=LINK)
+    first = make_jpeg(lib / "evil" / f"{IMG}.jpg", (640, 480), (230, 20, 20), gps=(48.85, 2.35, 30.0), make=META,
+                      model=IMG)
+    shutil.copy(first, lib / "evil" / f"copy {SVG}.jpg")  # a duplicate group; the first is kept (older)
+    make_jpeg(lib / f"x{SCRIPT}.jpg", (400, 300), (230, 30, 30), gps=(35.68, 139.69, 40.0), make=SVG, model=LINK)
     (lib / "evil" / f"{LINK}.png").write_bytes(b"not an image at all")  # a failed file
     gone = make_jpeg(lib / "evil" / f"gone {META}.jpg", (64, 48), (10, 10, 10))
     live.engine.index()
@@ -100,19 +102,30 @@ def shown(page, needle: str, timeout: float = 60) -> None:
     wait_text(page, needle, timeout)
 
 
-def walk(page, live: Live, ids: dict[str, int], phone: bool, suffix: str) -> None:
-    clean(page, "first load")
-    if phone:
+def search_from_drawer(page, query: str) -> None:
+    """Search from the sidebar, opening it first where it is a closed drawer (a phone; a search may close it)."""
+    if not page.locator(SEARCH_BOX).is_visible():
         page.locator("#sidebar-toggle").click()
-    search(page, SCRIPT)
+        page.locator(SEARCH_BOX).wait_for(state="visible", timeout=10_000)
+    search(page, query)
+
+
+def close_drawer(page) -> None:
+    """On a phone the open sidebar covers the results: close it."""
+    if page.viewport_size["width"] <= 700 and page.locator(SEARCH_BOX).is_visible():
+        page.locator("#sidebar-toggle").click()
+        page.locator(SEARCH_BOX).wait_for(state="hidden", timeout=10_000)
+
+
+def walk(page, live: Live, ids: dict[str, int], suffix: str) -> None:
+    clean(page, "first load")
+    search_from_drawer(page, SCRIPT)
     shown(page, f"for “{SCRIPT}”")
     clean(page, "a query with a script")
-    search(page, "red")
+    search_from_drawer(page, "red")
     target = ids[f"evil/{IMG}.jpg"]
     page.locator(f".grid .cell[data-id='{target}']").wait_for(timeout=30_000)
-    if phone:
-        page.locator("#sidebar-toggle").click()
-        page.wait_for_timeout(500)
+    close_drawer(page)
     clean(page, "results with payload file names")
     page.locator(f".grid .cell[data-id='{target}']").click()
     page.locator(".lightbox .frame img").wait_for(timeout=15_000)
@@ -123,10 +136,10 @@ def walk(page, live: Live, ids: dict[str, int], phone: bool, suffix: str) -> Non
     page.locator(".lightbox").wait_for(state="hidden", timeout=10_000)
 
     tab(page, "Assistant")
-    ask(page, f"{IMG} red")
-    shown(page, IMG)
-    ask(page, f"{META} photos by {SVG}")
-    shown(page, "photos by")
+    for n, question in enumerate((f"{IMG} red", f"{META} photos by {SVG}"), 1):
+        ask(page, question)
+        page.locator(".answer").nth(n - 1).wait_for(timeout=60_000)  # answered: the next question is taken
+        shown(page, question.split(" photos")[0])
     clean(page, "assistant questions")
     shot(page, f"injection-assistant-{suffix}")
 
@@ -151,7 +164,7 @@ def walk(page, live: Live, ids: dict[str, int], phone: bool, suffix: str) -> Non
     markers = []
     while not markers and time.time() < deadline:
         page.wait_for_timeout(300)
-        markers = [m for m in page.evaluate(MAP_MARKERS) if IMG in m[2]]
+        markers = [m for m in page.evaluate(MAP_MARKERS) if SCRIPT in m[2]]
     assert markers, "the payload photo has no marker"
     page.mouse.move(markers[0][0], markers[0][1])
     page.wait_for_timeout(800)
@@ -186,7 +199,7 @@ def test_no_user_text_becomes_markup(live: Live, browser) -> None:
         name_persons(live)
         page = open_page(browser, live, phone)
         try:
-            walk(page, live, ids, phone, "phone" if phone else "desktop")
+            walk(page, live, ids, "phone" if phone else "desktop")
             assert text(page)  # the walk ended on a rendered page
         finally:
             page.context.close()
