@@ -227,7 +227,7 @@ class AdminView(pn.viewable.Viewer):
             return '<div class="muted">No failed files.</div>' + unsupported
         rows = "".join(f"<tr><td>{f['id']}</td><td>{html.escape(f['path'])}</td><td>{html.escape(f['reason'])}</td></tr>"
                        for f in self.failed[:50])
-        return (f"<div>{self.failed_total} files could not be read</div><table><tr><th>id</th><th>file</th>"
+        return (f"<div>{count(self.failed_total, 'file')} could not be read</div><table><tr><th>id</th><th>file</th>"
                 f"<th>reason</th></tr>{rows}</table>" + unsupported)
 
     def _offline_html(self) -> str:
@@ -235,7 +235,7 @@ class AdminView(pn.viewable.Viewer):
             return '<div class="muted">Every indexed photo\'s file is there.</div>'
         rows = "".join(f"<tr><td>{p.id}</td><td>{html.escape(p.path)}</td><td>{p.offline_since:%Y-%m-%d %H:%M}</td></tr>"
                        for p in self.offline)
-        return (f"<div>{self.offline_total} photos are offline: their files are gone (an unplugged disk?). They keep "
+        return (f"<div>{count(self.offline_total, 'photo')} offline: their files are gone (an unplugged disk?). They keep "
                 "their albums and faces and come back when the files do.</div>"
                 f"<table><tr><th>id</th><th>file</th><th>offline since</th></tr>{rows}</table>")
 
