@@ -29,7 +29,9 @@ import httpx
 import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import BENCH_ROOT, CpuMeter, command, machine, revision  # noqa: E402
+from common import BENCH_ROOT, REPO, CpuMeter, command, machine, revision  # noqa: E402
+
+sys.path.insert(0, str(REPO))  # the random-weight model builder lives with the tests
 
 MODEL = "ViT-B/32"
 BOMB = (16000, 12000)
@@ -180,7 +182,7 @@ def main() -> None:
     from PIL import Image
 
     from engine.config import Settings
-    from engine.models.synthetic import build_random_model
+    from tests.synthetic_models import build_random_model
 
     workdir = BENCH_ROOT / f"upload-bombs-{os.getpid()}"
     shutil.rmtree(workdir, ignore_errors=True)

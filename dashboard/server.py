@@ -7,15 +7,10 @@ from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
 
-from dashboard.api import indexing, photos, search, system
-from dashboard.api import faces, persons
-from dashboard.api import admin, albums, duplicates, library
-from dashboard.api import ai
-from dashboard.api import ui
-from dashboard.api import offline
 from dashboard.api.access import install_token_cookie, require_access
 from dashboard.api.error_responses import document_errors
 from dashboard.api.errors import install_error_handlers
+from dashboard.api.routes import ROUTERS
 from dashboard.api.same_origin import SameOriginGuard
 from dashboard.log_redaction import install_log_redaction
 from dashboard.panel_routes import no_client_session_id
@@ -53,14 +48,8 @@ def create_app(settings: Settings | None = None, engine: PhotoIndex | None = Non
     document_errors(app)
     install_token_cookie(app)
     app.add_middleware(SameOriginGuard)
-    for module in (system, search, photos, indexing):
-        app.include_router(module.router)
-    for module in (faces, persons):
-        app.include_router(module.router)
-    for module in (library, duplicates, albums, admin, offline):
-        app.include_router(module.router)
-    app.include_router(ai.router)
-    app.include_router(ui.router)
+    for router in ROUTERS:
+        app.include_router(router)
     _mount_dashboard(app)
     return app
 

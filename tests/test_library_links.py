@@ -10,8 +10,8 @@ import pytest
 
 from engine.app import PhotoIndex
 from engine.db import photos as photo_rows
-from engine.indexing.scan import file_hash
 from engine.library.paths import OutsideLibrary, open_inside, read_inside
+from engine.runtime.hashing import file_hash
 from tests.face_fixtures import face_engine, save_faces, tiny_face_pack  # noqa: F401
 from tests.fixtures import make_jpeg
 

@@ -22,7 +22,7 @@ from schemathesis.checks import (content_type_conformance, not_a_server_error, r
 from dashboard.server import create_app
 from engine.app import PhotoIndex
 from engine.db.database import open_database
-from engine.indexing.cluster import ClusterHandle
+from engine.runtime.cluster import ClusterHandle
 from tests.conftest import make_settings
 from tests.fixtures import make_library
 

@@ -6,7 +6,6 @@ whose files are gone are marked offline until they come back or are removed expl
 """
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 from datetime import datetime, timedelta, timezone
@@ -20,15 +19,16 @@ from engine.db import offline as offline_rows
 from engine.db import photos as photo_rows
 from engine.db import unsupported as unsupported_rows
 from engine.db.unsupported import UnsupportedFile
-from engine.library.paths import open_inside
+from engine.errors import Unavailable
 from engine.media.formats import format_of, unsupported_reason
+from engine.runtime.hashing import file_hash
 
 log = logging.getLogger(__name__)
 
 _SKIPPED_DIRS = {"@eaDir", "#recycle", "$RECYCLE.BIN", "System Volume Information", "__MACOSX"}
 
 
-class LibraryUnavailable(RuntimeError):
+class LibraryUnavailable(Unavailable):
     """The library root is missing or empty while the index holds photos: nothing is changed."""
 
 
@@ -115,16 +115,6 @@ def _iter_files(root: Path, folder: Path, walk: LibraryWalk) -> Iterator[Library
                                                     Path(entry.name).suffix.lower().lstrip("."), reason))
             continue
         yield LibraryFile(rel, stat.st_size, stat.st_mtime, fmt)
-
-
-def file_hash(path: Path, chunk: int = 1 << 20, *, root: Path | None = None) -> str:
-    """blake2b-128 of the file bytes, the content identity used across the index; with `root`, the
-    file is opened with no symbolic link below it."""
-    digest = hashlib.blake2b(digest_size=16)
-    with (open_inside(root, path) if root is not None else open(path, "rb")) as fh:
-        while block := fh.read(chunk):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def check_library_root(root: Path) -> None:

@@ -7,9 +7,15 @@ import stat
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
+from engine.errors import Forbidden, NotFound
 
-class OutsideLibrary(PermissionError):
+
+class OutsideLibrary(Forbidden):
     pass
+
+
+class FileMissing(NotFound):
+    """The index knows a photo whose file is gone from the library."""
 
 
 def resolve_inside(root: Path, relative: str | Path) -> Path:
