@@ -3,8 +3,6 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel
-
 from dashboard.api.schemas.common import Out
 
 
@@ -20,7 +18,7 @@ class ModelOut(Out):
     reason: str | None = None
 
 
-class HealthOut(BaseModel):
+class HealthOut(Out):
     """Without the API token (when one is needed) only `status`; the rest would tell a stranger paths and models."""
     status: Literal["ok", "degraded"]
     database: str | None = None
