@@ -6,7 +6,6 @@ Thumbnails are plain `<img loading="lazy">` in one custom grid component, served
 """
 from __future__ import annotations
 
-import html
 from typing import Any
 
 import panel as pn
@@ -16,7 +15,7 @@ from panel.custom import JSComponent
 from dashboard.views.admin import AdminView
 from dashboard.views.assistant import AssistantView
 from dashboard.views.albums import AlbumsView
-from dashboard.views.common import Context
+from dashboard.views.common import Context, literal, markdown_pane
 from dashboard.views.duplicates import DuplicatesView
 from dashboard.views.lightbox import Lightbox
 from dashboard.views.map import MapView
@@ -137,10 +136,10 @@ def create_dashboard(engine: PhotoIndex) -> pn.template.BaseTemplate:
     dash = Dashboard(engine)
     main: list[Any] = [dash, PhoneStart(width=0, height=0, margin=0)]
     if not engine.db.vector_check.ok:
-        main.insert(0, pn.pane.Alert(html.escape(engine.db.vector_check.message or ""), alert_type="danger",
+        main.insert(0, markdown_pane(literal(engine.db.vector_check.message or ""), alert_type="danger",
                                      sizing_mode="stretch_width"))
     template = pn.template.BootstrapTemplate(
-        title="Photo search", sidebar=[dash.search.filters(), pn.pane.Markdown(status_markdown(engine),
+        title="Photo search", sidebar=[dash.search.filters(), markdown_pane(status_markdown(engine),
                                                                                styles={"font-size": "12px"})],
         main=main, sidebar_width=300, header_background="#1f2d3d", raw_css=[APP_CSS],
     )

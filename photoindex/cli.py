@@ -52,7 +52,9 @@ def cmd_index(args: argparse.Namespace) -> int:
             report = engine.index(args.model, scan=not args.no_scan, progress=progress)
     scan = report.scan
     if scan:
-        print(f"scan: {scan.files} files, {scan.new} new, {scan.changed} changed, {scan.deleted} deleted"
+        print(f"scan: {scan.files} files, {scan.new} new, {scan.changed} changed, {scan.moved} moved,"
+              f" {scan.offline} went offline, {scan.returned} came back"
+              + (f", {scan.removed} offline too long removed" if scan.removed else "")
               + (f", {scan.unsupported} not indexed (unsupported type: photoindex failed --unsupported)"
                  if scan.unsupported else ""))
     rate = report.indexed / report.seconds if report.seconds else 0
@@ -386,13 +388,13 @@ def cmd_failed(args: argparse.Namespace) -> int:
 
 def cmd_faces(args: argparse.Namespace) -> int:
     from engine.app import PhotoIndex
-    from engine.indexing.scan import scan_library
+    from engine.indexing.scan import scan
 
     with PhotoIndex.open() as engine:
         engine.db.require_vectors()
         engine.faces.pack_dir()  # a missing model is one clear sentence before any work
         if not args.no_scan:
-            scan_library(engine.db, engine.settings.photos_dir)
+            scan(engine.db, engine.settings)
         with ProgressBar("faces") as progress:
             report = engine.faces.index(skip_indexed=not args.all, batch_size=args.batch_size, progress=progress)
         print(f"{report.model}: {report.faces} faces in {report.photos} photos, {report.failed} failed"
@@ -400,6 +402,23 @@ def cmd_faces(args: argparse.Namespace) -> int:
         if not args.no_suggest:
             c = engine.faces.clusters.update()
             print(f"suggested people: {c.new_suggestions} new, {c.joined_existing} faces joined existing ones")
+    return 0
+
+
+def cmd_offline(args: argparse.Namespace) -> int:
+    from engine.app import PhotoIndex
+
+    with PhotoIndex.open() as engine:
+        offline = engine.library.offline
+        if args.remove:
+            removed = offline.remove(args.ids or None)
+            print(f"removed {len(removed)} offline photos from the index")
+            return 0
+        items, total = offline.list(limit=args.limit)
+    for p in items:
+        print(f"{p.id:>7}  offline since {p.offline_since:%Y-%m-%d %H:%M}  {p.path}")
+    print(f"{total} photos are offline (their files are gone); they come back when the files do."
+          + (" Remove them from the index with: photoindex offline --remove" if total else ""))
     return 0
 
 
@@ -502,6 +521,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--reset", action="store_true", help="clear the flags so the next run retries them")
     p.add_argument("--unsupported", action="store_true", help="list the files of types the index does not take")
     p.set_defaults(func=cmd_failed)
+
+    p = sub.add_parser("offline", help="photos whose files are gone, and removing them from the index")
+    p.add_argument("--remove", action="store_true", help="remove them (with their albums links and faces)")
+    p.add_argument("ids", nargs="*", type=int, help="only these photo ids (default: every offline photo)")
+    p.add_argument("--limit", type=int, default=100)
+    p.set_defaults(func=cmd_offline)
 
     p = sub.add_parser("faces", help="find and recognise faces in photos not yet done (resumable)")
     p.add_argument("--all", action="store_true", help="detect again in every photo (persons are kept)")

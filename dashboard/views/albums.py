@@ -8,7 +8,7 @@ import param
 
 from dashboard.components import PhotoGrid
 from dashboard.icons import icon
-from dashboard.views.common import Context, Tile, count, error_text, grid_items, literal
+from dashboard.views.common import Context, Tile, count, error_text, grid_items, literal, markdown_pane
 from engine.errors import PhotoIndexError
 from engine.library.albums import Album
 
@@ -143,9 +143,9 @@ class AlbumsView(pn.viewable.Viewer):
         delete.on_click(lambda e: self.delete())
         tools = pn.Row(rename, save, select, remove, delete, visible=self.param.album_id.rx.is_not(None),
                        styles={"flex-wrap": "wrap"}, sizing_mode="stretch_width")
-        title = pn.pane.Markdown(pn.bind(lambda _a, _p: f"### {literal(self.album.name)} · {count(self.album.photo_count, 'photo')}"
+        title = markdown_pane(pn.bind(lambda _a, _p: f"### {literal(self.album.name)} · {count(self.album.photo_count, 'photo')}"
                                          if self.album else "", self.param.album_id, self.param.photos),
                                  margin=(0, 10))
         return pn.Column(pn.Row(new, create, sizing_mode="stretch_width"),
-                         pn.pane.Markdown(self.param.message, margin=(0, 10)), self.album_grid, title, tools,
+                         markdown_pane(self.param.message, margin=(0, 10)), self.album_grid, title, tools,
                          self.photo_grid, sizing_mode="stretch_width")

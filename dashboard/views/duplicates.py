@@ -8,7 +8,7 @@ import param
 
 from dashboard.components import PhotoGrid
 from dashboard.icons import icon
-from dashboard.views.common import Context, Tile, count, error_text, human_bytes, literal
+from dashboard.views.common import Context, Tile, count, error_text, human_bytes, literal, markdown_pane
 from engine.errors import PhotoIndexError
 from engine.library.duplicates import DuplicateGroup
 
@@ -80,7 +80,7 @@ class DuplicatesView(pn.viewable.Viewer):
             button.on_click(lambda e, i=i: self.delete_group(i))
             closeness = (f"at most {count(int(g.closeness), 'bit')} apart" if self.method == "phash"
                          else f"similarity ≥ {g.closeness:.3f}")
-            head = pn.Row(pn.pane.Markdown(f"**Group {i + 1}** · {closeness} · keep "
+            head = pn.Row(markdown_pane(f"**Group {i + 1}** · {closeness} · keep "
                                            f"**{literal(g.keep.path)}**", sizing_mode="stretch_width"), button,
                           sizing_mode="stretch_width")
             rows.append(pn.Column(head, grid, sizing_mode="stretch_width", styles={"border-bottom": "1px solid #ddd"}))
@@ -101,7 +101,7 @@ class DuplicatesView(pn.viewable.Viewer):
         return pn.Column(
             pn.Row(method, distance, threshold, find, ask, styles={"flex-wrap": "wrap"}, sizing_mode="stretch_width"),
             pn.Row(sure, cancel, visible=self.param.confirm),
-            pn.pane.Markdown(self.param.message, margin=(0, 10)), self._body, sizing_mode="stretch_width")
+            markdown_pane(self.param.message, margin=(0, 10)), self._body, sizing_mode="stretch_width")
 
     def tiles(self) -> list[Tile]:
         return [Tile(id=p.id, path=p.path, format=p.format) for g in self.groups for p in g.photos]

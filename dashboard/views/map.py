@@ -14,7 +14,7 @@ from bokeh.models import ColumnDataSource, HoverTool, TapTool, WMTSTileSource
 from bokeh.plotting import figure
 
 from dashboard.icons import icon
-from dashboard.views.common import Context, count
+from dashboard.views.common import Context, count, markdown_pane
 from engine.db.photos import GeoPhoto
 from engine.search.filters import SearchFilters
 
@@ -145,7 +145,7 @@ class MapView(pn.viewable.Viewer):
         self.param.watch(lambda e: self.refresh(), "follow_search")
         reload = pn.widgets.Button(label="Refresh", icon=icon("refresh"), color="light")
         reload.on_click(lambda e: self.refresh())
-        return pn.Column(pn.Row(follow, reload, pn.pane.Markdown(self.param.message, margin=(4, 10)),
+        return pn.Column(pn.Row(follow, reload, markdown_pane(self.param.message, margin=(4, 10)),
                                 styles={"flex-wrap": "wrap"}),
                          pn.pane.Bokeh(self.figure(), sizing_mode="stretch_width", height=560),
                          sizing_mode="stretch_width")

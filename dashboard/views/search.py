@@ -10,7 +10,8 @@ import param
 
 from dashboard.components import PhotoGrid
 from dashboard.icons import icon
-from dashboard.views.common import Context, Tile, count, error_text, grid_items, in_date_range, literal
+from dashboard.views.common import (Context, Tile, count, error_text, grid_items, in_date_range, literal,
+                                    markdown_pane)
 from engine.errors import PhotoIndexError
 from engine.media.formats import expand_format_filter
 from engine.search.filters import SearchFilters
@@ -324,8 +325,8 @@ class SearchView(pn.viewable.Viewer):
         for name in ("formats", "top_k", "translate", "multi_model"):
             self.param.watch(lambda e: run(), name)
         return pn.Column(query, go, upload,
-                         person, pn.pane.Markdown("**Formats**", margin=(6, 10, 0, 10)), formats, threshold,
-                         pn.pane.Markdown("**Results per page**", margin=(6, 10, 0, 10)), top_k, dates, translate, multi, clear,
+                         person, markdown_pane("**Formats**", margin=(6, 10, 0, 10)), formats, threshold,
+                         markdown_pane("**Results per page**", margin=(6, 10, 0, 10)), top_k, dates, translate, multi, clear,
                          sizing_mode="stretch_width", css_classes=["filters"])
 
     def refresh_people(self) -> None:
@@ -334,7 +335,7 @@ class SearchView(pn.viewable.Viewer):
             select.options = self.person_options()
 
     def bottom_bar(self) -> pn.viewable.Viewable:
-        how_many = pn.pane.Markdown(pn.bind(lambda s: f"**{len(s)}** selected", self.param.selected), margin=(8, 4))
+        how_many = markdown_pane(pn.bind(lambda s: f"**{len(s)}** selected", self.param.selected), margin=(8, 4))
         album = pn.widgets.Select(options=self.album_options(), value=-1, width=110, margin=(5, 5))
         album.param.watch(lambda e: setattr(self, "album_choice", None if e.new in (None, -1) else e.new), "value")
         self._album_select = album
@@ -355,7 +356,7 @@ class SearchView(pn.viewable.Viewer):
         cancel = pn.widgets.Button(label="Cancel", color="light")
         confirm.on_click(lambda e: self.delete_selected())
         cancel.on_click(lambda e: setattr(self, "confirm_delete", False))
-        asking = pn.Row(pn.pane.Markdown(pn.bind(lambda s: f"Move **{count(len(s), 'photo')}** to the trash?",
+        asking = pn.Row(markdown_pane(pn.bind(lambda s: f"Move **{count(len(s), 'photo')}** to the trash?",
                                                  self.param.selected), margin=(8, 10)),
                         confirm, cancel, visible=self.param.confirm_delete)
         actions = pn.Row(how_many, album, to_album, similar, delete, done, styles={"flex-wrap": "wrap"},
@@ -373,7 +374,7 @@ class SearchView(pn.viewable.Viewer):
                                    color="light")
         select.param.watch(lambda e: self.toggle_select_mode() if e.new != self.select_mode else None, "value")
         self.param.watch(lambda e: setattr(select, "value", e.new), "select_mode")
-        header = pn.Row(pn.pane.Markdown(self.param.message, sizing_mode="stretch_width", margin=(8, 10)), select,
+        header = pn.Row(markdown_pane(self.param.message, sizing_mode="stretch_width", margin=(8, 10)), select,
                         sizing_mode="stretch_width")
         return pn.Column(header, self.grid, pn.Spacer(height=70), self.bottom_bar(), sizing_mode="stretch_width")
 

@@ -110,12 +110,18 @@ def move_file(src: Path, dst: Path) -> None:
         if exc.errno != errno.EXDEV:
             raise
     tmp = dst.with_name(f".{dst.name}.partial")
-    shutil.copy2(src, tmp)
+    with open(src, "rb", opener=_no_follow) as fin, open(tmp, "xb") as fout:  # a link swapped in is not copied
+        shutil.copyfileobj(fin, fout, 1 << 20)
+    shutil.copystat(src, tmp, follow_symlinks=False)
     if file_hash(tmp) != file_hash(src):
         tmp.unlink(missing_ok=True)
         raise TrashError(f"copy of {src} to {dst} differs; the original was kept")
     os.replace(tmp, dst)
     src.unlink()
+
+
+def _no_follow(path: str, flags: int) -> int:
+    return os.open(path, flags | os.O_NOFOLLOW)
 
 
 def _free_name(root: Path, rel: str) -> str:

@@ -73,8 +73,9 @@ class MemoryLRU:
 class LayeredThumbnailCache(ThumbnailCache):
     """`ThumbnailCache` (disk) with a memory LRU in front; `get_bytes` is the fast path."""
 
-    def __init__(self, cache_dir: Path, max_pixels: int = DEFAULT_MAX_PIXELS, memory_bytes: int = 128 << 20) -> None:
-        super().__init__(cache_dir, max_pixels)
+    def __init__(self, cache_dir: Path, max_pixels: int = DEFAULT_MAX_PIXELS, memory_bytes: int = 128 << 20,
+                 library_root: Path | None = None) -> None:
+        super().__init__(cache_dir, max_pixels, library_root)
         self.memory = MemoryLRU(memory_bytes)
 
     def get_bytes(self, photo_id: int, source: Path, fmt: str, kind: ThumbKind, rotation: int, version: str) -> bytes:
