@@ -8,6 +8,7 @@ from fastapi import Request, Response
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 
+from engine.errors import Conflict, Forbidden, NotFound, Unavailable
 from engine.jobs.queue import NoQueueCommand, StageUnavailable
 from engine.library.albums import AlbumNotFound
 from engine.library.paths import OutsideLibrary
@@ -25,6 +26,10 @@ STATUS: list[tuple[type[Exception], int]] = [
     (NoQueueCommand, 409),
     (StageUnavailable, 400),
     (UnknownModel, 400),
+    (NotFound, 404),
+    (Conflict, 409),
+    (Forbidden, 403),
+    (Unavailable, 503),
     (ValueError, 422),
 ]
 

@@ -1,10 +1,13 @@
-"""The perceptual-hash indexing stage: a 256-bit DCT hash per photo, computed on CPU workers.
+"""The perceptual-hash indexing stage: a 256-bit DCT hash and the duplicate finder's signature
+per photo, computed on CPU workers.
 
 `imagehash.phash(hash_size=16)` of the oriented image (EXIF orientation applied, the user's
-rotation not: it is a display setting). Photos still missing the hash are decoded in batches
-on the Dask decode workers (`resources={"CPU": 1}`), only the hashes come back, and each batch
-is written in one transaction; a stopped run resumes from `phash_indexed = FALSE`. A file that
-cannot be decoded is marked tried (`phash_indexed`, hash NULL) so it is not retried forever.
+rotation not: it is a display setting), and `signatures.compute` of the same decode, plus the
+JPEG quality estimated from the file's quantisation tables (the keeper rule). Photos still
+missing them are decoded in batches on the Dask decode workers (`resources={"CPU": 1}`), only
+the results come back, and each batch is written in one transaction; a stopped run resumes
+from `phash_indexed = FALSE`. A file that cannot be decoded is marked tried (`phash_indexed`,
+hash NULL) so it is not retried forever.
 """
 from __future__ import annotations
 
@@ -18,14 +21,14 @@ from pathlib import Path
 import psycopg
 from distributed import as_completed
 
+from engine.db import duplicates as duplicate_rows
 from engine.db.database import Database
 from engine.indexing.cluster import DECODE, ClusterHandle
 from engine.indexing.pipeline import IndexProgress
+from engine.library.signatures import VERSION as SIGNATURE_VERSION
 
 log = logging.getLogger(__name__)
 
-HASH_SIZE = 16
-HASH_BITS = HASH_SIZE * HASH_SIZE
 DECODE_MIN_SIDE = 256
 """phash works on a 64x64 downscale; decoding at >= 256 px (DCT-scaled JPEG, RAW preview) is plenty."""
 
@@ -45,6 +48,8 @@ class PhashResult:
     bits: str | None
     """256 characters of 0/1 (row-major hash matrix), or None when the file could not be decoded."""
     error: str | None = None
+    signature: bytes | None = None
+    jpeg_quality: int | None = None
 
 
 @dataclass(frozen=True)
@@ -55,30 +60,28 @@ class PhashReport:
     cancelled: bool = False
 
 
-def phash_bits(image) -> str:
-    """The 256-bit perceptual hash of a PIL image as a 0/1 string."""
-    import imagehash
+def file_jpeg_quality(path: Path) -> int | None:
+    """The estimated quality of a JPEG file (its header only), None for other files."""
+    from PIL import Image
 
-    return "".join("1" if b else "0" for b in imagehash.phash(image, hash_size=HASH_SIZE).hash.flatten())
+    from engine.library.keeper import jpeg_quality
 
-
-def bits_to_hex(bits: str | None) -> str | None:
-    return None if bits is None else f"{int(bits, 2):0{HASH_BITS // 4}x}"
-
-
-def hamming(a: str, b: str) -> int:
-    return sum(x != y for x, y in zip(a, b))
+    with Image.open(path) as im:
+        return jpeg_quality(getattr(im, "quantization", None)) if im.format == "JPEG" else None
 
 
 def phash_batch(items: list[PhashItem], max_pixels: int) -> list[PhashResult]:
     """Runs on a decode worker: read, decode small, hash. One bad file never fails the batch."""
+    from engine.library import signatures
     from engine.media.decode import DecodeError, load_image
 
     out = []
     for item in items:
         try:
             image = load_image(item.path, item.format, min_side=DECODE_MIN_SIDE, max_pixels=max_pixels)
-            out.append(PhashResult(item.photo_id, phash_bits(image)))
+            sig = signatures.compute(image)
+            quality = file_jpeg_quality(item.path) if item.format == "jpg" else None
+            out.append(PhashResult(item.photo_id, sig.phash, signature=signatures.encode(sig), jpeg_quality=quality))
         except (DecodeError, OSError) as exc:
             out.append(PhashResult(item.photo_id, None, str(exc)))
         except Exception as exc:  # a hostile file must not fail its batch
@@ -98,18 +101,9 @@ def pending(conn: psycopg.Connection, after_id: int, limit: int) -> list[dict]:
 
 
 def store(conn: psycopg.Connection, item: PhashItem, result: PhashResult) -> None:
-    """Write one hash unless the file changed since it was read (size/mtime guard)."""
-    conn.execute(
-        "UPDATE photos SET phash = %s::bit(256), phash_indexed = TRUE WHERE id = %s AND size = %s AND mtime = %s",
-        (result.bits, item.photo_id, item.size, item.mtime),
-    )
-
-
-def reset(conn: psycopg.Connection, ids: list[int] | None = None) -> int:
-    """Forget hashes (all, or of some photos) so the next stage run computes them again."""
-    if ids is None:
-        return conn.execute("UPDATE photos SET phash = NULL, phash_indexed = FALSE WHERE phash_indexed").rowcount
-    return conn.execute("UPDATE photos SET phash = NULL, phash_indexed = FALSE WHERE id = ANY(%s)", (ids,)).rowcount
+    """Write one hash and signature unless the file changed since it was read (size/mtime guard)."""
+    duplicate_rows.store_signature(conn, item.photo_id, item.size, item.mtime, result.bits, result.signature,
+                                   result.jpeg_quality)
 
 
 class PhashIndexer:
@@ -128,6 +122,7 @@ class PhashIndexer:
         started = time.time()
         notify = progress or (lambda _p: None)
         with self.db.connection() as conn:
+            duplicate_rows.reset_old_signatures(conn, SIGNATURE_VERSION)
             state = IndexProgress(stage="phash", total=count_pending(conn))
         notify(state)
         if state.total == 0:
