@@ -186,12 +186,16 @@ class AutoAssignOut(BaseModel):
     dry_run: bool
     count: int
     assigned: int
+    rounds: int = Field(description="Rounds until no new face came (faces found are searched from in turn).")
+    more: int = Field(description="Faces one more round would add; 0 at a fixed point.")
+    closer_elsewhere: int = Field(description="Similar faces left out because another person's faces are nearer.")
     candidates: list[AutoAssignCandidateOut]
 
 
 class SuggestionOut(BaseModel):
     id: int
     face_count: int
+    photo_count: int
     sample_faces: list[FaceOut]
 
 

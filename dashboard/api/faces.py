@@ -134,7 +134,8 @@ async def search_person_clip(body: PersonClipRequest, engine: Engine) -> SearchR
 def suggestions(engine: Engine, limit: Annotated[int, Query(ge=1, le=500)] = 50,
                 offset: Annotated[int, Query(ge=0)] = 0) -> list[SuggestionOut]:
     """Groups of unassigned faces that look like one person, largest first."""
-    return [SuggestionOut(id=s.id, face_count=s.face_count, sample_faces=[FaceOut.of(f) for f in s.sample_faces])
+    return [SuggestionOut(id=s.id, face_count=s.face_count, photo_count=s.photo_count,
+                          sample_faces=[FaceOut.of(f) for f in s.sample_faces])
             for s in engine.faces.clusters.suggestions(limit=limit, offset=offset)]
 
 
@@ -143,6 +144,16 @@ async def update_suggestions(engine: Engine, body: SuggestionUpdateRequest | Non
     """Group faces that are in no suggestion yet (new ones join the nearest existing group)."""
     body = body or SuggestionUpdateRequest()
     report = await run_in_threadpool(engine.faces.clusters.update, min_similarity=body.min_similarity,
+                                     min_faces=body.min_faces)
+    return SuggestionReportOut(**report.__dict__)
+
+
+@router.post("/faces/suggestions/recluster", response_model=SuggestionReportOut)
+async def recluster_suggestions(engine: Engine, body: SuggestionUpdateRequest | None = None) -> SuggestionReportOut:
+    """Start the suggestions over from every unassigned face (dismissed ones stay dismissed); one
+    index query per face, so it takes a while on a big library."""
+    body = body or SuggestionUpdateRequest()
+    report = await run_in_threadpool(engine.faces.clusters.recluster, min_similarity=body.min_similarity,
                                      min_faces=body.min_faces)
     return SuggestionReportOut(**report.__dict__)
 

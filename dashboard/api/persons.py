@@ -103,7 +103,8 @@ def auto_assign(person_id: int, engine: Engine, body: AutoAssignRequest | None =
     body = body or AutoAssignRequest()
     report = engine.faces.persons.auto_assign(person_id, body.threshold, dry_run=body.dry_run)
     return AutoAssignOut(person_id=report.person_id, threshold=report.threshold, dry_run=report.dry_run,
-                         count=len(report.candidates), assigned=report.assigned,
+                         count=len(report.candidates), assigned=report.assigned, rounds=report.rounds,
+                         more=report.more, closer_elsewhere=report.closer_elsewhere,
                          candidates=[AutoAssignCandidateOut(face_id=c.face_id, photo_id=c.photo_id,
                                                             similarity=round(c.similarity, 6))
                                      for c in report.candidates])

@@ -96,7 +96,7 @@ class Faces:
 
     def stats(self) -> dict[str, Any]:
         with self.db.connection() as conn:
-            result = dict(face_rows.stats(conn))
+            result = dict(face_rows.stats(conn, self.clusters.min_faces))
         try:
             pack = self.pack_dir()
             result.update(model=pack.name, model_dir=str(pack), model_available=True, model_error=None)

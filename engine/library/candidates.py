@@ -46,8 +46,8 @@ def _unit(rows: np.ndarray) -> np.ndarray:
 
 def low_block(thumbs: np.ndarray) -> np.ndarray:
     """(n, 8, 8) low-frequency DCT blocks of (n, s, s) grey pictures."""
-    basis = _dct_basis(thumbs.shape[-1])
-    return np.einsum("ui,nij,vj->nuv", basis, thumbs.astype(np.float64), basis)
+    basis = _dct_basis(thumbs.shape[-1]).astype(np.float32)
+    return basis @ thumbs.astype(np.float32) @ basis.T
 
 
 def _flat(blocks: np.ndarray) -> np.ndarray:

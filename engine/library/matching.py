@@ -226,27 +226,38 @@ class CropFit:
 def _crop_search(big: np.ndarray, small: np.ndarray, big_aspect: float | None, small_aspect: float | None,
                  min_side: float) -> CropFit | None:
     """The window of `big` that `small` (whole, resized) fits best; its shape follows from the
-    two aspect ratios (±1 pixel of the 32x32 grid), its sides are `min_side` to 100 %."""
+    two aspect ratios (±1 pixel of the 32x32 grid), its sides are `min_side` to 100 %. Every other
+    width first, then every size around the best two."""
     import cv2
 
     side = big.shape[0]
     big32 = big.astype(np.float32)
     small32 = small.astype(np.float32)
     ratio = (big_aspect / small_aspect) if big_aspect and small_aspect else 1.0
-    best: tuple[float, int, int, int, int, np.ndarray] | None = None
-    for w in range(int(np.ceil(min_side * side)), side + 1):
-        for h in {round(w * ratio) - 1, round(w * ratio), round(w * ratio) + 1}:
-            if not (min_side * side <= h <= side) or (w >= side and h >= side) or min(w, h) < 4:
-                continue
-            template = cv2.resize(small32, (w, h), interpolation=cv2.INTER_AREA)
-            if template.std() < 1e-3:
-                continue
-            _, score, _, (x, y) = cv2.minMaxLoc(cv2.matchTemplate(big32, template, cv2.TM_CCOEFF_NORMED))
-            if best is None or score > best[0]:
-                best = (float(score), w, h, x, y, template)
-    if best is None:
+    if float(small32.std()) < 1e-3:
         return None
-    score, w, h, x, y, template = best
+    tried: dict[tuple[int, int], tuple[float, int, int]] = {}
+
+    def fit(w: int, h: int) -> float:
+        if not (min_side * side <= h <= side) or not (min_side * side <= w <= side) or (w >= side and h >= side):
+            return -1.0
+        if (w, h) not in tried:
+            template = cv2.resize(small32, (w, h), interpolation=cv2.INTER_AREA)
+            _, score, _, (x, y) = cv2.minMaxLoc(cv2.matchTemplate(big32, template, cv2.TM_CCOEFF_NORMED))
+            tried[(w, h)] = (float(score), x, y)
+        return tried[(w, h)][0]
+
+    widths = range(int(np.ceil(min_side * side)), side + 1)
+    for w in widths[::2]:  # coarse: every other width, the height the aspect ratios give
+        fit(w, round(w * ratio))
+    if not tried:
+        return None
+    for (w0, _), _ in sorted(tried.items(), key=lambda kv: -kv[1][0])[:2]:  # fine: around the best two
+        for w in (w0 - 1, w0, w0 + 1):
+            for h in (round(w * ratio) - 1, round(w * ratio), round(w * ratio) + 1):
+                fit(w, h)
+    (w, h), (score, x, y) = max(tried.items(), key=lambda kv: kv[1][0])
+    template = cv2.resize(small32, (w, h), interpolation=cv2.INTER_AREA)
     return CropFit(score, structure(big32[y:y + h, x:x + w], template), (round(w / side, 3), round(h / side, 3)))
 
 
