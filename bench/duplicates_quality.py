@@ -290,7 +290,7 @@ def main() -> None:
         scan_library(engine.db, root)
         with CpuMeter(settings.embedded_db_dir) as hashing:
             engine.indexer.run([], scan=False)
-            hashed = engine.library.phash.run()
+            hashed = engine.library.hash_photos()
         with CpuMeter(settings.embedded_db_dir) as comparing:
             compared = engine.library.compare_duplicates()
         with CpuMeter(settings.embedded_db_dir) as grouping:

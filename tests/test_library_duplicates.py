@@ -166,7 +166,7 @@ def test_groups_say_why_and_keep_the_best_copy(client: TestClient, engine: Photo
     assert client.post("/trash/restore", json={"trash_ids": [item["trash_id"]]}).status_code == 200
     again = client.post("/duplicates", json={}).json()
     assert [{p["path"] for p in g["photos"]} for g in again["groups"]] == [{rel["a"], rel["turned"]}]
-    assert engine.library.phash.run().hashed == 0
+    assert engine.library.hash_photos().hashed == 0
 
 
 def test_big_groups_wait_for_review(tmp_path: Path, database_url: str, library: Path, clip_model_dir: Path,

@@ -1,5 +1,5 @@
 """SQL of the duplicate finder (migrations 003 and 008): signatures, compared photos, pairs with
-their evidence, chosen keepers, and image-embedding neighbours. The caller owns the transaction."""
+their evidence, and chosen keepers. The caller owns the transaction."""
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
@@ -10,27 +10,6 @@ from psycopg.types.json import Jsonb
 
 FACTS = ("id, path, format, size, width, height, taken_at, camera, latitude, longitude, content_hash,"
          " jpeg_quality")
-
-
-def store_signature(conn: psycopg.Connection, photo_id: int, size: int, mtime: float, phash: str | None,
-                    signature: bytes | None, jpeg_quality: int | None) -> None:
-    """Write one photo's hash and signature unless the file changed since it was read (size/mtime guard).
-    A NULL hash marks the photo tried (not decodable)."""
-    conn.execute(
-        "UPDATE photos SET phash = %s::bit(256), signature = %s, jpeg_quality = %s, phash_indexed = TRUE"
-        " WHERE id = %s AND size = %s AND mtime = %s",
-        (phash, signature, jpeg_quality, photo_id, size, mtime),
-    )
-
-
-def reset_old_signatures(conn: psycopg.Connection, version: int) -> int:
-    """Photos whose signature has another version byte are hashed (and compared) again."""
-    ids = [r["id"] for r in conn.execute(
-        "UPDATE photos SET phash_indexed = FALSE WHERE phash_indexed AND signature IS NOT NULL"
-        " AND get_byte(signature, 0) <> %s RETURNING id", (version,)).fetchall()]
-    if ids:
-        forget(conn, ids)
-    return len(ids)
 
 
 def reset_comparisons(conn: psycopg.Connection, version: int | None = None) -> int:
@@ -136,31 +115,3 @@ def choose_keeper(conn: psycopg.Connection, photo_id: int, group: Sequence[int])
 def clear_keepers(conn: psycopg.Connection, ids: Sequence[int]) -> int:
     return conn.execute("DELETE FROM duplicate_keepers WHERE photo_id = ANY(%s)", (list(ids),)).rowcount
 
-
-def embedding_count(conn: psycopg.Connection, table: str) -> int:
-    return conn.execute(f"SELECT count(*) AS n FROM {table}").fetchone()["n"]
-
-
-def embedding_pairs(conn: psycopg.Connection, table: str, threshold: float, neighbours: int
-                    ) -> list[tuple[int, int, float]]:
-    """Pairs of photos whose image-text vectors are at least `threshold` similar (HNSW neighbours)."""
-    rows = conn.execute(
-        f"SELECT a.photo_id AS a, n.photo_id AS b, 1 - n.d AS sim FROM {table} a CROSS JOIN LATERAL ("
-        f"  SELECT b.photo_id, (b.embedding <=> a.embedding) AS d FROM {table} b"
-        f"  WHERE b.photo_id <> a.photo_id ORDER BY b.embedding <=> a.embedding LIMIT %s) n"
-        f" WHERE 1 - n.d >= %s",
-        (neighbours, threshold),
-    ).fetchall()
-    return [(min(r["a"], r["b"]), max(r["a"], r["b"]), float(r["sim"])) for r in rows]
-
-
-def embedding_similarities(conn: psycopg.Connection, table: str, pairs: Sequence[tuple[int, int]]) -> dict[tuple[int, int], float]:
-    """Cosine similarity of the image-text vectors of each pair that has both."""
-    if not pairs:
-        return {}
-    rows = conn.execute(
-        f"SELECT x.a, x.b, 1 - (ea.embedding <=> eb.embedding) AS sim"
-        f" FROM unnest(%s::bigint[], %s::bigint[]) AS x(a, b)"
-        f" JOIN {table} ea ON ea.photo_id = x.a JOIN {table} eb ON eb.photo_id = x.b",
-        ([a for a, _ in pairs], [b for _, b in pairs])).fetchall()
-    return {(r["a"], r["b"]): float(r["sim"]) for r in rows}

@@ -10,6 +10,7 @@ import numpy as np
 import psycopg
 from pgvector import Vector
 
+from engine.db import clusters as cluster_rows
 from engine.db.photos import PendingPhoto
 
 
@@ -169,8 +170,20 @@ def nearest(
     return [FaceNeighbour(**r) for r in rows]
 
 
-def stats(conn: psycopg.Connection, min_photos: int = 2) -> dict[str, Any]:
-    """Counts, all from the rows: suggestions are those that would be listed (`open_suggestions`)."""
+@dataclass(frozen=True)
+class FaceCounts:
+    total_faces: int
+    assigned_faces: int
+    unassigned_faces: int
+    photos_with_faces: int
+    photos_indexed: int
+    photos_pending: int
+    persons: int
+    suggestions: int
+
+
+def stats(conn: psycopg.Connection, min_photos: int = 2) -> FaceCounts:
+    """Counts, all from the rows: suggestions are those that would be listed (`clusters.open_groups`)."""
     row = conn.execute(
         "SELECT (SELECT count(*) FROM faces) AS total_faces,"
         " (SELECT count(*) FROM faces WHERE person_id IS NOT NULL) AS assigned_faces,"
@@ -180,89 +193,13 @@ def stats(conn: psycopg.Connection, min_photos: int = 2) -> dict[str, Any]:
         " (SELECT count(*) FROM photos WHERE NOT faces_indexed AND NOT index_failed) AS photos_pending,"
         " (SELECT count(*) FROM persons) AS persons"
     ).fetchone()
-    return {**row, "suggestions": count_suggestions(conn, min_photos)}
+    return FaceCounts(**row, suggestions=cluster_rows.count_open(conn, min_photos))
 
 
-# --- suggested people (migration 008: cluster_checked, face_rejections)
 @dataclass(frozen=True)
-class ClusterNeighbour:
+class Candidate:
+    """An unassigned face proposed to a person, with its best similarity to the person's faces."""
+
     face_id: int
     photo_id: int
-    cluster_id: int | None
-    score: float
-
-
-def unchecked_faces(conn: psycopg.Connection, limit: int) -> list[dict[str, Any]]:
-    """Unassigned faces not yet checked against the others, oldest first: id, photo_id, embedding."""
-    return conn.execute(
-        "SELECT id, photo_id, embedding FROM faces WHERE NOT cluster_checked AND person_id IS NULL"
-        " ORDER BY id LIMIT %s", (limit,)).fetchall()
-
-
-def cluster_neighbours(conn: psycopg.Connection, embedding: Any, top_k: int, min_score: float) -> list[ClusterNeighbour]:
-    """The nearest already-checked unassigned faces (HNSW), at least `min_score` similar."""
-    rows = conn.execute(
-        "SELECT * FROM (SELECT id AS face_id, photo_id, cluster_id, 1 - (embedding <=> %s) AS score FROM faces"
-        "  WHERE cluster_checked AND person_id IS NULL ORDER BY embedding <=> %s LIMIT %s) n"
-        " WHERE score >= %s ORDER BY score DESC, face_id", (embedding, embedding, top_k, min_score)).fetchall()
-    return [ClusterNeighbour(**r) for r in rows]
-
-
-def photos_of_cluster(conn: psycopg.Connection, cluster_id: int) -> set[int]:
-    return {r["photo_id"] for r in conn.execute(
-        "SELECT DISTINCT photo_id FROM faces WHERE cluster_id = %s AND person_id IS NULL", (cluster_id,))}
-
-
-def create_cluster(conn: psycopg.Connection, face_ids: Sequence[int]) -> int:
-    cluster_id = conn.execute("INSERT INTO face_clusters DEFAULT VALUES RETURNING id").fetchone()["id"]
-    conn.execute("UPDATE faces SET cluster_id = %s WHERE id = ANY(%s)", (cluster_id, list(face_ids)))
-    return cluster_id
-
-
-def join_cluster(conn: psycopg.Connection, face_id: int, cluster_id: int) -> None:
-    conn.execute("UPDATE faces SET cluster_id = %s WHERE id = %s", (cluster_id, face_id))
-
-
-def mark_cluster_checked(conn: psycopg.Connection, face_id: int) -> None:
-    conn.execute("UPDATE faces SET cluster_checked = TRUE WHERE id = %s", (face_id,))
-
-
-def reset_clusters(conn: psycopg.Connection) -> int:
-    """Forget the open suggestions (dismissed ones keep their faces): their faces are checked again."""
-    conn.execute("DELETE FROM face_clusters WHERE NOT dismissed")
-    return conn.execute(
-        "UPDATE faces SET cluster_checked = FALSE WHERE person_id IS NULL AND cluster_id IS NULL").rowcount
-
-
-_OPEN = ("FROM face_clusters c JOIN faces f ON f.cluster_id = c.id AND f.person_id IS NULL WHERE NOT c.dismissed"
-         " GROUP BY c.id HAVING count(DISTINCT f.photo_id) >= %s")
-
-
-def open_suggestions(conn: psycopg.Connection, min_photos: int, limit: int, offset: int) -> list[dict[str, Any]]:
-    """Open suggestions (with at least `min_photos` photos of unassigned faces), largest first: id, faces, photos."""
-    return conn.execute(
-        f"SELECT c.id, count(f.id) AS faces, count(DISTINCT f.photo_id) AS photos {_OPEN}"
-        " ORDER BY count(f.id) DESC, c.id LIMIT %s OFFSET %s", (min_photos, limit, offset)).fetchall()
-
-
-def count_suggestions(conn: psycopg.Connection, min_photos: int) -> int:
-    return conn.execute(f"SELECT count(*) AS n FROM (SELECT c.id {_OPEN}) s", (min_photos,)).fetchone()["n"]
-
-
-def best_faces_of_cluster(conn: psycopg.Connection, cluster_id: int, limit: int) -> list[int]:
-    return [r["id"] for r in conn.execute(
-        "SELECT id FROM faces WHERE cluster_id = %s AND person_id IS NULL ORDER BY det_score DESC, id LIMIT %s",
-        (cluster_id, limit))]
-
-
-def cluster_is_open(conn: psycopg.Connection, cluster_id: int) -> bool:
-    row = conn.execute("SELECT dismissed FROM face_clusters WHERE id = %s", (cluster_id,)).fetchone()
-    return row is not None and not row["dismissed"]
-
-
-def dismiss_cluster(conn: psycopg.Connection, cluster_id: int) -> None:
-    conn.execute("UPDATE face_clusters SET dismissed = TRUE WHERE id = %s", (cluster_id,))
-
-
-def delete_cluster(conn: psycopg.Connection, cluster_id: int) -> None:
-    conn.execute("DELETE FROM face_clusters WHERE id = %s", (cluster_id,))
+    similarity: float

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from engine.db import clusters as cluster_rows
 from engine.db import faces as face_rows
 from engine.db import persons as person_rows
 from engine.db.database import Database
@@ -50,7 +51,7 @@ class Placement:
     together: tuple[int, ...] = ()
 
 
-def place(photo_id: int, neighbours: Sequence[face_rows.ClusterNeighbour], photos_of: dict[int, set[int]],
+def place(photo_id: int, neighbours: Sequence[cluster_rows.ClusterNeighbour], photos_of: dict[int, set[int]],
           min_photos: int) -> Placement:
     """Pure: the nearest neighbour in a suggestion that has no face of this photo yet wins; else the
     unclustered neighbours (one face per photo, nearest first) start one if there are enough photos."""
@@ -87,28 +88,28 @@ class FaceClusters:
         considered = joined = new = clustered = 0
         while True:
             with self.db.connection() as conn:
-                batch = face_rows.unchecked_faces(conn, BATCH)
+                batch = cluster_rows.unchecked(conn, BATCH)
                 if not batch:
                     break
                 photos_of: dict[int, set[int]] = {}
                 for face in batch:
                     considered += 1
-                    neighbours = face_rows.cluster_neighbours(conn, face["embedding"], NEIGHBOURS, sim)
+                    neighbours = cluster_rows.neighbours(conn, face["embedding"], NEIGHBOURS, sim)
                     for n in neighbours:
                         if n.cluster_id is not None and n.cluster_id not in photos_of:
-                            photos_of[n.cluster_id] = face_rows.photos_of_cluster(conn, n.cluster_id)
+                            photos_of[n.cluster_id] = cluster_rows.photos_of(conn, n.cluster_id)
                     spot = place(face["photo_id"], neighbours, photos_of, size)
                     if spot.cluster is not None:
-                        face_rows.join_cluster(conn, face["id"], spot.cluster)
+                        cluster_rows.join(conn, face["id"], spot.cluster)
                         photos_of[spot.cluster].add(face["photo_id"])
                         joined += 1
                         clustered += 1
                     elif spot.together:
-                        cluster_id = face_rows.create_cluster(conn, [face["id"], *spot.together])
-                        photos_of[cluster_id] = face_rows.photos_of_cluster(conn, cluster_id)
+                        cluster_id = cluster_rows.create(conn, [face["id"], *spot.together])
+                        photos_of[cluster_id] = cluster_rows.photos_of(conn, cluster_id)
                         new += 1
                         clustered += 1 + len(spot.together)
-                    face_rows.mark_cluster_checked(conn, face["id"])
+                    cluster_rows.mark_checked(conn, face["id"])
         return ClusterReport(considered, joined, new, clustered)
 
     def recluster(self, *, min_similarity: float | None = None, min_faces: int | None = None) -> ClusterReport:
@@ -116,15 +117,15 @@ class FaceClusters:
         suggestion is placed again (an explicit action: it costs one index query per face)."""
         self._params(min_similarity, min_faces)
         with self.db.connection() as conn:
-            face_rows.reset_clusters(conn)
+            cluster_rows.reset(conn)
         return self.update(min_similarity=min_similarity, min_faces=min_faces)
 
     def suggestions(self, *, limit: int = 50, offset: int = 0, samples: int = 6) -> list[Suggestion]:
         """Open suggestions with faces from at least `min_faces` photos, largest first, each with its best faces."""
         with self.db.connection() as conn:
             out = []
-            for g in face_rows.open_suggestions(conn, self.min_faces, limit, offset):
-                ids = face_rows.best_faces_of_cluster(conn, g["id"], samples)
+            for g in cluster_rows.open_groups(conn, self.min_faces, limit, offset):
+                ids = cluster_rows.best_faces(conn, g["id"], samples)
                 out.append(Suggestion(g["id"], g["faces"], g["photos"], [Face.from_row(face_rows.get(conn, i)) for i in ids]))
         return out
 
@@ -141,16 +142,15 @@ class FaceClusters:
                 person_id = person_rows.create(conn, name.strip()[:200])
             elif person_rows.get(conn, person_id) is None:
                 raise PersonNotFound(f"no person with id {person_id}")
-            person_rows.assign_cluster(conn, cluster_id, person_id)
-            face_rows.delete_cluster(conn, cluster_id)
+            cluster_rows.give_to_person(conn, cluster_id, person_id)
             return person_rows.get(conn, person_id)
 
     def dismiss(self, cluster_id: int) -> None:
         with self.db.connection() as conn:
             self._check(conn, cluster_id)
-            face_rows.dismiss_cluster(conn, cluster_id)
+            cluster_rows.dismiss(conn, cluster_id)
 
     @staticmethod
     def _check(conn, cluster_id: int) -> None:
-        if not face_rows.cluster_is_open(conn, cluster_id):
+        if not cluster_rows.is_open(conn, cluster_id):
             raise SuggestionNotFound(f"no open suggestion with id {cluster_id}")

@@ -53,10 +53,10 @@ def share_inside(bbox: Sequence[float], width: float, height: float) -> float:
 
 
 def pad_picture(pixels: np.ndarray, fraction: float) -> tuple[np.ndarray, tuple[int, int]]:
-    """The picture on a canvas `fraction` of its size larger on every side, filled with its mean
-    colour (featureless, so nothing is found there), and the offset of the picture in it."""
+    """The picture on a canvas with a margin of `fraction` of its longer side on every side, filled
+    with its mean colour (featureless, so nothing is found there), and the offset of the picture in it."""
     height, width = pixels.shape[:2]
-    px, py = max(1, round(width * fraction)), max(1, round(height * fraction))
+    px = py = max(1, round(max(width, height) * fraction))
     canvas = np.empty((height + 2 * py, width + 2 * px, pixels.shape[2]), pixels.dtype)
     canvas[:] = pixels.reshape(-1, pixels.shape[2]).mean(axis=0).astype(pixels.dtype)
     canvas[py:py + height, px:px + width] = pixels

@@ -13,18 +13,11 @@ _UNSET = object()
 
 
 @dataclass(frozen=True)
-class AutoAssignCandidate:
-    face_id: int
-    photo_id: int
-    similarity: float
-
-
-@dataclass(frozen=True)
 class AutoAssignReport:
     person_id: int
     threshold: float
     dry_run: bool
-    candidates: list[AutoAssignCandidate] = field(default_factory=list)
+    candidates: list[face_rows.Candidate] = field(default_factory=list)
     assigned: int = 0
     rounds: int = 0
     """Rounds of "faces like the person's faces, the new ones included" until no new face came."""
@@ -152,7 +145,7 @@ class PersonService:
         if not -1.0 <= threshold <= 1.0:
             raise InvalidRequest(f"threshold must be a cosine similarity in [-1, 1], got {threshold}")
         self.get(person_id)
-        found: dict[int, AutoAssignCandidate] = {}
+        found: dict[int, face_rows.Candidate] = {}
         elsewhere: set[int] = set()
         rounds = more = 0
         with self.db.connection() as conn:
@@ -173,7 +166,7 @@ class PersonService:
                     break
                 rounds += 1
                 for p in fresh:
-                    found[p.face_id] = AutoAssignCandidate(p.face_id, p.photo_id, float(p.similarity))
+                    found[p.face_id] = face_rows.Candidate(p.face_id, p.photo_id, float(p.similarity))
                 references = [p.embedding for p in fresh]
             candidates = sorted(found.values(), key=lambda c: (-c.similarity, c.face_id))
             assigned = 0

@@ -24,7 +24,7 @@ import numpy as np
 
 from engine.db import duplicates as rows
 from engine.db.database import Database
-from engine.indexing.pipeline import IndexProgress
+from engine.runtime.progress import Progress, ProgressCallback
 from engine.library import candidates as cand
 from engine.library.matching import STORE, PhotoFacts, compare, decide
 from engine.library.signatures import FLAT_DETAIL, Signature, decode
@@ -145,7 +145,7 @@ class DuplicateComparer:
         with self.db.connection() as conn:
             return rows.counts(conn)["uncompared"]
 
-    def run(self, *, progress: Callable[[IndexProgress], None] | None = None,
+    def run(self, *, progress: ProgressCallback | None = None,
             cancel: threading.Event | None = None) -> CompareReport:
         started = time.time()
         notify = progress or (lambda _p: None)
@@ -156,7 +156,7 @@ class DuplicateComparer:
             if c["uncompared"] and c["uncompared"] * 2 >= c["hashed"]:
                 rows.reset_comparisons(conn)
                 c = rows.counts(conn)
-        state = IndexProgress(stage="comparing", total=c["uncompared"])
+        state = Progress(stage="comparing", total=c["uncompared"])
         notify(state)
         if not state.total:
             return CompareReport(0, 0, 0, time.time() - started)

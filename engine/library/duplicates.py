@@ -20,6 +20,7 @@ from typing import Literal
 import psycopg
 
 from engine.db import duplicates as rows
+from engine.db import embeddings as embedding_rows
 from engine.errors import Conflict, Invalid
 from engine.library import grouping, keeper
 from engine.library.comparer import facts_of
@@ -75,6 +76,10 @@ class DuplicateGroup:
     def extras(self) -> list[PhotoFacts]:
         return self.photos[1:]
 
+    @property
+    def extra_bytes(self) -> int:
+        return sum(p.size for p in self.extras)
+
 
 @dataclass
 class DuplicateReport:
@@ -92,6 +97,15 @@ class DuplicateReport:
     def extra_ids(self) -> list[int]:
         """Extras of the groups that do not need review (what "delete extras" may trash)."""
         return [p.id for g in self.groups if not g.needs_review for p in g.extras]
+
+    @property
+    def total_extras(self) -> int:
+        return len(self.extra_ids)
+
+    @property
+    def extra_bytes(self) -> int:
+        """What deleting the extras of the groups not flagged for review would free."""
+        return sum(g.extra_bytes for g in self.groups if not g.needs_review)
 
 
 @dataclass(frozen=True)
@@ -179,14 +193,15 @@ def find_duplicates(
             raise Invalid("the clip method needs a model name")
         spec = get_spec(model)
         report.model = spec.name
-        if rows.embedding_count(conn, spec.table) == 0:
+        if embedding_rows.count(conn, spec.name) == 0:
             sentence = (f"no photo has {spec.name} image vectors yet, so there is nothing to compare by embedding: "
                         f"index them first (`photoindex index --model {spec.name}` or Admin → Index all)")
             if method == "clip":
                 raise NoEmbeddings(sentence + ".")
             report.notes.append(f"The image-text signal is not used: {sentence}.")
         else:
-            proposed = {(a, b): s for a, b, s in rows.embedding_pairs(conn, spec.table, t.embedding, neighbours)}
+            proposed = {(min(a, b), max(a, b)): s for a, b, s in embedding_rows.similar_pairs(conn, spec.name, t.embedding,
+                                                                                         neighbours)}
             if method == "clip":
                 matches = {k: _Match(*k, _embedding_only(s, t, spec.name), None) for k, s in proposed.items()}
             else:

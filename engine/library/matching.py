@@ -99,6 +99,10 @@ class PhotoFacts:
     def aspect(self) -> float | None:
         return self.width / self.height if self.width and self.height else None
 
+    @property
+    def has_gps(self) -> bool:
+        return self.latitude is not None
+
 
 @dataclass(frozen=True)
 class Evidence:
