@@ -65,7 +65,8 @@ class Settings(BaseSettings):
                                  description="Photos per face-model batch (BATCH_SIZE_FACE works too).")
     face_assign_threshold: float = Field(0.5, description="Default cosine similarity for auto-assigning faces.")
     face_cluster_similarity: float = Field(0.5, description="Faces at least this similar may share a suggested person.")
-    face_cluster_min_faces: int = 3
+    face_cluster_min_faces: int = Field(2, description="Faces (from this many different photos) a suggested person needs.")
+    duplicate_review_size: int = Field(12, description="A duplicate group larger than this is flagged for review, never auto-deleted.")
 
     host: str = "127.0.0.1"
     port: int = 8000

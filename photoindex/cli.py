@@ -50,6 +50,7 @@ def cmd_index(args: argparse.Namespace) -> int:
         engine.db.require_vectors()
         with ProgressBar("scanning") as progress:
             report = engine.index(args.model, scan=not args.no_scan, progress=progress)
+            hashes = engine.library.index_phash(progress=progress)  # what the duplicate finder needs
     scan = report.scan
     if scan:
         print(f"scan: {scan.files} files, {scan.new} new, {scan.changed} changed, {scan.moved} moved,"
@@ -60,6 +61,7 @@ def cmd_index(args: argparse.Namespace) -> int:
     rate = report.indexed / report.seconds if report.seconds else 0
     what = ", ".join(report.models) or "metadata only"
     print(f"{what}: {report.indexed} indexed, {report.failed} failed in {report.seconds:.1f} s ({rate:.1f} img/s)")
+    print(f"duplicates: {hashes.hashed} hashed, {hashes.failed} could not be read")
     for warning in report.warnings:
         print(f"photoindex: {warning}", file=sys.stderr)
     return 2 if report.warnings else 0
@@ -449,6 +451,53 @@ def _version() -> str:
         return "unknown (not installed)"
 
 
+def _json_default(value):
+    from dataclasses import asdict, is_dataclass
+    from datetime import datetime
+
+    if is_dataclass(value):
+        return asdict(value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return str(value)
+
+
+def cmd_duplicates(args: argparse.Namespace) -> int:
+    from dataclasses import asdict
+
+    from engine.app import PhotoIndex
+
+    with PhotoIndex.open() as engine:
+        report = engine.library.duplicates(args.method, max_distance=args.max_distance, threshold=args.threshold,
+                                           model=args.model, limit=args.limit)
+    if args.json:
+        body = asdict(report)
+        for out, group in zip(body["groups"], report.groups):
+            out["needs_review"] = group.needs_review
+        print(json.dumps(body, indent=2, default=_json_default, ensure_ascii=False))
+        return 0
+    for note in report.notes:
+        print(f"photoindex: {note}", file=sys.stderr)
+    for n, g in enumerate(report.groups, 1):
+        flag = f"  REVIEW: {'; '.join(g.review)}" if g.needs_review else ""
+        print(f"group {n}: {len(g.photos)} photos, keep {g.keep.path} ({'; '.join(g.keeper_reasons)}){flag}")
+        reasons = {pair.b: pair for pair in g.pairs if pair.a == g.anchor_id}
+        for p in g.photos:
+            pair = reasons.get(p.id)
+            why = f"{pair.transform} [{pair.rule}: {_signal_text(pair.signals)}]" if pair else "the best copy"
+            print(f"  {'keep ' if p.id == g.keep_id else 'extra'}  {p.id:>7}  {p.path}  {why}")
+    shown = len(report.groups)
+    print(f"{report.total_groups} groups ({report.review_groups} to review)"
+          + (f", {shown} shown" if shown < report.total_groups else "")
+          + f", {len(report.extra_ids)} extra copies outside review groups")
+    return 0
+
+
+def _signal_text(signals) -> str:
+    return ", ".join(f"{s.name} {s.value}" + (f" {s.unit.split(',')[0]}" if s.name == "pHash" else "")
+                     for s in signals if s.matched)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="photoindex", description=__doc__)
     parser.add_argument("-v", "--verbose", action="store_true")
@@ -527,6 +576,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("ids", nargs="*", type=int, help="only these photo ids (default: every offline photo)")
     p.add_argument("--limit", type=int, default=100)
     p.set_defaults(func=cmd_offline)
+
+    p = sub.add_parser("duplicates", help="groups of duplicate photos, each copy with the reason it matched")
+    p.add_argument("--method", choices=["all", "phash", "clip"], default="all",
+                   help="all: pictures + image embeddings where indexed (default); phash: pictures; clip: embeddings")
+    p.add_argument("--max-distance", type=int, help="pHash limit in bits of 256 (default: calibrated 56)")
+    p.add_argument("--threshold", type=float, help="embedding cosine similarity (default 0.95)")
+    p.add_argument("--model", help="image-text model for the embedding signal (default CLIP_MODEL)")
+    p.add_argument("--limit", type=int, default=None, help="show at most this many groups")
+    p.add_argument("--json", action="store_true", help="the whole report as JSON")
+    p.set_defaults(func=cmd_duplicates)
 
     p = sub.add_parser("faces", help="find and recognise faces in photos not yet done (resumable)")
     p.add_argument("--all", action="store_true", help="detect again in every photo (persons are kept)")

@@ -5,6 +5,7 @@ from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
+import panel as pn
 import pytest
 
 from dashboard.app import Dashboard
@@ -221,6 +222,25 @@ def test_persons_albums_duplicates_map(ctx: Context) -> None:
     assert dups.groups, dups.message
     group = next(g for g in dups.groups if "red_copy" in " ".join(p.path for p in g.photos))
     assert group.keep.path == "2023/sydney/red.jpg"  # the better copy is kept
+    index = dups.groups.index(group)
+    head, _grid, why = dups._body.objects[index].objects
+    assert "keep **2023/sydney/red.jpg** (less compressed (JPEG quality" in head.objects[0].object
+    assert r"2023/sydney/red\_copy.jpg: re-encoded (JPEG quality 90 → 70) · pHash " in why.object  # what and why
+    assert " bits of 256 apart" in why.object
+    assert any(isinstance(o, pn.widgets.Button) for o in head.objects)
+
+    ctx.engine.settings.duplicate_review_size = 1  # every group now waits for a person's look
+    dups.find()
+    assert dups.groups and all(g.needs_review for g in dups.groups)
+    assert " to review · " in dups.message and "0 extra copies shown" in dups.message
+    head = dups._body.objects[0].objects[0]
+    assert not any(isinstance(o, pn.widgets.Button) for o in head.objects)  # no delete button, the reason instead
+    assert "⚠ Review: " in head.objects[-1].object and "more than 1 copies of one picture" in head.objects[-1].object
+    assert dups.delete_group(0) == 0 and "flagged for review" in dups.message
+    assert dups.delete_all() == 0
+    ctx.engine.settings.duplicate_review_size = 12
+    dups.find()
+    group = next(g for g in dups.groups if "red_copy" in " ".join(p.path for p in g.photos))
     moved = dups.delete_group(dups.groups.index(group))
     assert moved >= 1 and ctx.photo(group.extras[0].id) is None
 

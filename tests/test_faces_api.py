@@ -145,10 +145,14 @@ def test_face_search_and_rotation(client: TestClient, library: Path) -> None:
 
 def test_suggestions_endpoints(client: TestClient) -> None:
     job = index(client)
-    assert job["result"]["suggestions"]["new_suggestions"] == 1  # Anna's three faces, after indexing
-    assert client.post("/faces/suggestions/update", json={"min_faces": 2}).json()["new_suggestions"] == 1  # Boris
+    assert job["result"]["suggestions"]["new_suggestions"] == 2  # Anna's three faces and Boris's two, after indexing
+    assert client.post("/faces/suggestions/update", json={"min_faces": 2}).json()["considered"] == 0  # nothing new
     groups = client.get("/faces/suggestions").json()
-    assert sorted(g["face_count"] for g in groups) == [2, 3]
+    assert sorted((g["face_count"], g["photo_count"]) for g in groups) == [(2, 2), (3, 3)]
+    assert client.get("/faces/stats").json()["suggestions"] == 2
+    redone = client.post("/faces/suggestions/recluster").json()
+    assert redone["new_suggestions"] == 2 and redone["considered"] == 5
+    groups = client.get("/faces/suggestions").json()
     named = client.post(f"/faces/suggestions/{groups[0]['id']}/name", json={"name": "Anna"}).json()
     assert named["face_count"] == groups[0]["face_count"]
     assert client.post(f"/faces/suggestions/{groups[1]['id']}/dismiss").status_code == 204

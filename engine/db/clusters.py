@@ -1,33 +1,42 @@
-"""SQL for `face_clusters`: suggested people, groups of unassigned faces (migration 002)."""
+"""SQL for suggested people: `face_clusters` (migration 002), groups of unassigned faces, and the
+faces' `cluster_checked` flag (migration 008) that makes clustering incremental."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
 
-import numpy as np
 import psycopg
-from pgvector import Vector
 
 
-def unclustered(conn: psycopg.Connection) -> list[tuple[int, np.ndarray]]:
-    """Unassigned faces in no group yet, in id order, with their vectors."""
+@dataclass(frozen=True)
+class ClusterNeighbour:
+    face_id: int
+    photo_id: int
+    cluster_id: int | None
+    score: float
+
+
+def unchecked(conn: psycopg.Connection, limit: int) -> list[dict[str, Any]]:
+    """Unassigned faces not yet checked against the others, oldest first: id, photo_id, embedding."""
+    return conn.execute(
+        "SELECT id, photo_id, embedding FROM faces WHERE NOT cluster_checked AND person_id IS NULL"
+        " ORDER BY id LIMIT %s", (limit,)).fetchall()
+
+
+def neighbours(conn: psycopg.Connection, embedding: Any, top_k: int, min_score: float) -> list[ClusterNeighbour]:
+    """The nearest already-checked unassigned faces (HNSW), at least `min_score` similar."""
     rows = conn.execute(
-        "SELECT id, embedding FROM faces WHERE person_id IS NULL AND cluster_id IS NULL ORDER BY id").fetchall()
-    return [(r["id"], np.asarray(r["embedding"].to_numpy(), np.float32)) for r in rows]
+        "SELECT * FROM (SELECT id AS face_id, photo_id, cluster_id, 1 - (embedding <=> %s) AS score FROM faces"
+        "  WHERE cluster_checked AND person_id IS NULL ORDER BY embedding <=> %s LIMIT %s) n"
+        " WHERE score >= %s ORDER BY score DESC, face_id", (embedding, embedding, top_k, min_score)).fetchall()
+    return [ClusterNeighbour(**r) for r in rows]
 
 
-def nearest_group(conn: psycopg.Connection, vector: np.ndarray) -> tuple[int, float] | None:
-    """The group of the grouped unassigned face nearest to `vector`, and its cosine similarity."""
-    vec = Vector(np.asarray(vector, np.float32))
-    row = conn.execute(
-        "SELECT cluster_id, 1 - (embedding <=> %s) AS score FROM faces"
-        " WHERE cluster_id IS NOT NULL AND person_id IS NULL ORDER BY embedding <=> %s LIMIT 1",
-        (vec, vec),
-    ).fetchone()
-    return None if row is None else (row["cluster_id"], float(row["score"]))
-
-
-def join(conn: psycopg.Connection, face_id: int, cluster_id: int) -> None:
-    conn.execute("UPDATE faces SET cluster_id = %s WHERE id = %s", (cluster_id, face_id))
+def photos_of(conn: psycopg.Connection, cluster_id: int) -> set[int]:
+    """The photos of the group's unassigned faces."""
+    return {r["photo_id"] for r in conn.execute(
+        "SELECT DISTINCT photo_id FROM faces WHERE cluster_id = %s AND person_id IS NULL", (cluster_id,))}
 
 
 def create(conn: psycopg.Connection, face_ids: Sequence[int]) -> int:
@@ -37,20 +46,42 @@ def create(conn: psycopg.Connection, face_ids: Sequence[int]) -> int:
     return cluster_id
 
 
-def open_groups(conn: psycopg.Connection, limit: int, offset: int) -> list[tuple[int, int]]:
-    """(id, unassigned face count) of the groups not dismissed, largest first."""
-    rows = conn.execute(
-        "SELECT c.id, count(f.id) AS n FROM face_clusters c JOIN faces f ON f.cluster_id = c.id"
-        " AND f.person_id IS NULL WHERE NOT c.dismissed GROUP BY c.id ORDER BY n DESC, c.id LIMIT %s OFFSET %s",
-        (limit, offset),
-    ).fetchall()
-    return [(r["id"], r["n"]) for r in rows]
+def join(conn: psycopg.Connection, face_id: int, cluster_id: int) -> None:
+    conn.execute("UPDATE faces SET cluster_id = %s WHERE id = %s", (cluster_id, face_id))
+
+
+def mark_checked(conn: psycopg.Connection, face_id: int) -> None:
+    conn.execute("UPDATE faces SET cluster_checked = TRUE WHERE id = %s", (face_id,))
+
+
+def reset(conn: psycopg.Connection) -> int:
+    """Forget the open groups (dismissed ones keep their faces): their faces are checked again."""
+    conn.execute("DELETE FROM face_clusters WHERE NOT dismissed")
+    return conn.execute(
+        "UPDATE faces SET cluster_checked = FALSE WHERE person_id IS NULL AND cluster_id IS NULL").rowcount
+
+
+_OPEN = ("FROM face_clusters c JOIN faces f ON f.cluster_id = c.id AND f.person_id IS NULL WHERE NOT c.dismissed"
+         " GROUP BY c.id HAVING count(DISTINCT f.photo_id) >= %s")
+
+
+def open_groups(conn: psycopg.Connection, min_photos: int, limit: int, offset: int) -> list[dict[str, Any]]:
+    """Groups not dismissed with unassigned faces in at least `min_photos` photos, largest first:
+    id, faces, photos."""
+    return conn.execute(
+        f"SELECT c.id, count(f.id) AS faces, count(DISTINCT f.photo_id) AS photos {_OPEN}"
+        " ORDER BY count(f.id) DESC, c.id LIMIT %s OFFSET %s", (min_photos, limit, offset)).fetchall()
+
+
+def count_open(conn: psycopg.Connection, min_photos: int) -> int:
+    """How many groups `open_groups` would list."""
+    return conn.execute(f"SELECT count(*) AS n FROM (SELECT c.id {_OPEN}) s", (min_photos,)).fetchone()["n"]
 
 
 def best_faces(conn: psycopg.Connection, cluster_id: int, limit: int) -> list[int]:
     """Ids of the group's unassigned faces, best detection score first."""
     return [r["id"] for r in conn.execute(
-        "SELECT id FROM faces WHERE cluster_id = %s AND person_id IS NULL ORDER BY det_score DESC LIMIT %s",
+        "SELECT id FROM faces WHERE cluster_id = %s AND person_id IS NULL ORDER BY det_score DESC, id LIMIT %s",
         (cluster_id, limit))]
 
 
@@ -59,11 +90,15 @@ def is_open(conn: psycopg.Connection, cluster_id: int) -> bool:
     return row is not None and not row["dismissed"]
 
 
-def give_to_person(conn: psycopg.Connection, cluster_id: int, person_id: int) -> None:
-    """The group's unassigned faces become the person's (marked `suggestion`); the group goes."""
-    conn.execute("UPDATE faces SET person_id = %s, assigned_by = 'suggestion' WHERE cluster_id = %s"
-                 " AND person_id IS NULL", (person_id, cluster_id))
+def give_to_person(conn: psycopg.Connection, cluster_id: int, person_id: int) -> int:
+    """The group's unassigned faces become the person's (marked `suggestion`), except those once
+    taken away from that person; the group goes."""
+    given = conn.execute(
+        "UPDATE faces f SET person_id = %s, assigned_by = 'suggestion' WHERE f.cluster_id = %s AND f.person_id IS NULL"
+        " AND NOT EXISTS (SELECT 1 FROM face_rejections r WHERE r.face_id = f.id AND r.person_id = %s)",
+        (person_id, cluster_id, person_id)).rowcount
     conn.execute("DELETE FROM face_clusters WHERE id = %s", (cluster_id,))
+    return given
 
 
 def dismiss(conn: psycopg.Connection, cluster_id: int) -> None:

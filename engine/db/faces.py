@@ -10,6 +10,7 @@ import numpy as np
 import psycopg
 from pgvector import Vector
 
+from engine.db import clusters as cluster_rows
 from engine.db.photos import PendingPhoto
 
 
@@ -182,38 +183,24 @@ class FaceCounts:
     suggestions: int
 
 
-def stats(conn: psycopg.Connection) -> FaceCounts:
-    return FaceCounts(**conn.execute(
+def stats(conn: psycopg.Connection, min_photos: int = 2) -> FaceCounts:
+    """Counts, all from the rows: suggestions are those that would be listed (`clusters.open_groups`)."""
+    row = conn.execute(
         "SELECT (SELECT count(*) FROM faces) AS total_faces,"
         " (SELECT count(*) FROM faces WHERE person_id IS NOT NULL) AS assigned_faces,"
         " (SELECT count(*) FROM faces WHERE person_id IS NULL) AS unassigned_faces,"
         " (SELECT count(DISTINCT photo_id) FROM faces) AS photos_with_faces,"
         " (SELECT count(*) FROM photos WHERE faces_indexed) AS photos_indexed,"
         " (SELECT count(*) FROM photos WHERE NOT faces_indexed AND NOT index_failed AND offline_since IS NULL) AS photos_pending,"
-        " (SELECT count(*) FROM persons) AS persons,"
-        " (SELECT count(*) FROM face_clusters WHERE NOT dismissed) AS suggestions"
-    ).fetchone())
+        " (SELECT count(*) FROM persons) AS persons"
+    ).fetchone()
+    return FaceCounts(**row, suggestions=cluster_rows.count_open(conn, min_photos))
 
 
 @dataclass(frozen=True)
 class Candidate:
+    """An unassigned face proposed to a person, with its best similarity to the person's faces."""
+
     face_id: int
     photo_id: int
     similarity: float
-
-
-def candidates_for(conn: psycopg.Connection, person_id: int, threshold: float, *, per_face: int,
-                   max_reference_faces: int) -> list[Candidate]:
-    """Unassigned faces at least `threshold` similar to one of the person's best
-    `max_reference_faces` faces (user-assigned first), `per_face` HNSW neighbours of each."""
-    rows = conn.execute(
-        "WITH ref AS (SELECT id, embedding FROM faces WHERE person_id = %s"
-        "   ORDER BY assigned_by = 'user' DESC, det_score DESC LIMIT %s)"
-        " SELECT c.id AS face_id, c.photo_id, max(c.similarity) AS similarity FROM ref,"
-        " LATERAL (SELECT u.id, u.photo_id, 1 - (u.embedding <=> ref.embedding) AS similarity"
-        "   FROM faces u WHERE u.person_id IS NULL"
-        "   ORDER BY u.embedding <=> ref.embedding LIMIT %s) c"
-        " WHERE c.similarity >= %s GROUP BY c.id, c.photo_id ORDER BY similarity DESC, c.id",
-        (person_id, max_reference_faces, per_face, threshold),
-    ).fetchall()
-    return [Candidate(r["face_id"], r["photo_id"], float(r["similarity"])) for r in rows]

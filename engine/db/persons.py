@@ -109,3 +109,55 @@ def assign_faces(conn: psycopg.Connection, face_ids: Sequence[int], person_id: i
 
 def move_faces(conn: psycopg.Connection, source: int, target: int) -> int:
     return conn.execute("UPDATE faces SET person_id = %s WHERE person_id = %s", (target, source)).rowcount
+
+
+def reject(conn: psycopg.Connection, face_ids: Sequence[int], person_id: int) -> None:
+    """These faces are not `person_id`: never propose them to that person again."""
+    conn.execute("INSERT INTO face_rejections (face_id, person_id) SELECT f, %s FROM unnest(%s::bigint[]) f"
+                 " ON CONFLICT DO NOTHING", (person_id, list(face_ids)))
+
+
+def person_of(conn: psycopg.Connection, face_id: int) -> int | None:
+    row = conn.execute("SELECT person_id FROM faces WHERE id = %s", (face_id,)).fetchone()
+    return None if row is None else row["person_id"]
+
+
+@dataclass(frozen=True)
+class Proposal:
+    face_id: int
+    photo_id: int
+    similarity: float
+    embedding: Any
+
+
+def proposals(conn: psycopg.Connection, person_id: int, references: Sequence[Any], per_face: int, threshold: float,
+              exclude: Sequence[int]) -> list[Proposal]:
+    """Unassigned faces at least `threshold` similar to one of `references` (HNSW neighbours of
+    each), never one rejected for `person_id` nor one of `exclude`; best similarity per face."""
+    if not references:
+        return []
+    rows = conn.execute(
+        "SELECT c.id AS face_id, c.photo_id, max(c.similarity) AS similarity, c.embedding"
+        " FROM unnest(%s::vector[]) AS ref(embedding), LATERAL ("
+        "   SELECT u.id, u.photo_id, u.embedding, 1 - (u.embedding <=> ref.embedding) AS similarity FROM faces u"
+        "   WHERE u.person_id IS NULL ORDER BY u.embedding <=> ref.embedding LIMIT %s) c"
+        " WHERE c.similarity >= %s AND NOT (c.id = ANY(%s))"
+        " AND NOT EXISTS (SELECT 1 FROM face_rejections r WHERE r.face_id = c.id AND r.person_id = %s)"
+        " GROUP BY c.id, c.photo_id, c.embedding ORDER BY similarity DESC, c.id",
+        (list(references), per_face, threshold, list(exclude), person_id)).fetchall()
+    return [Proposal(**r) for r in rows]
+
+
+def reference_faces(conn: psycopg.Connection, person_id: int, limit: int) -> list[Any]:
+    """The person's best faces' vectors: the ones a user assigned first, then by detection score."""
+    return [r["embedding"] for r in conn.execute(
+        "SELECT embedding FROM faces WHERE person_id = %s ORDER BY assigned_by = 'user' DESC, det_score DESC, id"
+        " LIMIT %s", (person_id, limit))]
+
+
+def nearest_other_person(conn: psycopg.Connection, embedding: Any, person_id: int) -> tuple[int, float] | None:
+    """The person (other than `person_id`) whose face is nearest to `embedding`, and that similarity."""
+    row = conn.execute(
+        "SELECT person_id, 1 - (embedding <=> %s) AS score FROM faces WHERE person_id IS NOT NULL AND person_id <> %s"
+        " ORDER BY embedding <=> %s LIMIT 1", (embedding, person_id, embedding)).fetchone()
+    return None if row is None else (row["person_id"], float(row["score"]))

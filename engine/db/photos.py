@@ -9,6 +9,7 @@ from typing import Any
 import psycopg
 from psycopg.types.json import Jsonb
 
+from engine.db import duplicates as duplicate_rows
 from engine.db import embeddings
 from engine.db.filters import Where, where_sql
 from engine.media.exif import PhotoMetadata
@@ -98,10 +99,12 @@ def reset_changed(conn: psycopg.Connection, changes: Sequence[tuple[int, int, fl
         cur.executemany(
             "UPDATE photos SET size = %s, mtime = %s, format = %s, content_hash = %s,"
             " metadata_read = FALSE, index_failed = FALSE, fail_reason = NULL,"
-            " faces_indexed = FALSE, phash = NULL, phash_indexed = FALSE, updated_at = now() WHERE id = %s",
+            " faces_indexed = FALSE, phash = NULL, phash_indexed = FALSE, signature = NULL, jpeg_quality = NULL,"
+            " updated_at = now() WHERE id = %s",
             [(size, mtime, fmt, h, pid) for pid, size, mtime, fmt, h in changes],
         )
     embeddings.delete_of_photos(conn, ids)
+    duplicate_rows.forget(conn, ids)
 
 
 def delete(conn: psycopg.Connection, ids: Sequence[int]) -> None:

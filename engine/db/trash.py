@@ -23,11 +23,11 @@ PHOTO_COLUMNS = (
     "id", "path", "size", "mtime", "content_hash", "format", "width", "height", "taken_at", "camera", "lens",
     "latitude", "longitude", "altitude", "exif_data", "metadata_read", "index_failed", "fail_reason",
     "faces_indexed", "created_at", "updated_at", "phash", "phash_indexed", "place_country", "place_country_code",
-    "place_state", "place_city", "place_metro", "place_geocoded",
+    "place_state", "place_city", "place_metro", "place_geocoded", "signature", "jpeg_quality",
 )
 FACE_COLUMNS = (
     "id", "photo_id", "bbox", "landmarks", "det_score", "age", "gender", "embedding", "person_id", "assigned_by",
-    "cluster_id", "model", "created_at",
+    "cluster_id", "model", "created_at", "cluster_checked",
 )
 _LINKS = {"person_id": "pe.id", "cluster_id": "c.id"}
 """Face links to rows deleted while the photo was in the trash become NULL on restore."""

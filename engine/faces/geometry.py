@@ -39,6 +39,30 @@ def rotated_size(width: float, height: float, rotation: int) -> tuple[float, flo
     return (height, width) if int(rotation) % 180 == 90 else (width, height)
 
 
+def clip_bbox(bbox: Sequence[float], width: float, height: float) -> BBox:
+    """The box inside a width x height picture (a detector may reach past the border)."""
+    x1, y1, x2, y2 = (float(v) for v in bbox)
+    return (min(max(x1, 0.0), width), min(max(y1, 0.0), height), min(max(x2, 0.0), width), min(max(y2, 0.0), height))
+
+
+def share_inside(bbox: Sequence[float], width: float, height: float) -> float:
+    """Fraction of the box's area that lies inside a width x height picture."""
+    x1, y1, x2, y2 = clip_bbox(bbox, width, height)
+    area = (bbox[2] - bbox[0]) * (bbox[3] - bbox[1])
+    return (x2 - x1) * (y2 - y1) / area if area > 0 else 0.0
+
+
+def pad_picture(pixels: np.ndarray, fraction: float) -> tuple[np.ndarray, tuple[int, int]]:
+    """The picture on a canvas with a margin of `fraction` of its longer side on every side, filled
+    with its mean colour (featureless, so nothing is found there), and the offset of the picture in it."""
+    height, width = pixels.shape[:2]
+    px = py = max(1, round(max(width, height) * fraction))
+    canvas = np.empty((height + 2 * py, width + 2 * px, pixels.shape[2]), pixels.dtype)
+    canvas[:] = pixels.reshape(-1, pixels.shape[2]).mean(axis=0).astype(pixels.dtype)
+    canvas[py:py + height, px:px + width] = pixels
+    return canvas, (px, py)
+
+
 def iou(a: Sequence[float], b: Sequence[float]) -> float:
     ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
     iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))

@@ -19,6 +19,12 @@ class AutoAssignReport:
     dry_run: bool
     candidates: list[face_rows.Candidate] = field(default_factory=list)
     assigned: int = 0
+    rounds: int = 0
+    """Rounds of "faces like the person's faces, the new ones included" until no new face came."""
+    more: int = 0
+    """Faces one more round would add (0 when it stopped at a fixed point)."""
+    closer_elsewhere: int = 0
+    """Faces similar enough but nearer to another person's faces: left to that person."""
 
 
 def _clean_name(name: str | None) -> str:
@@ -96,7 +102,8 @@ class PersonService:
 
     def assign(self, face_id: int, person_id: int | None = None, *, new_name: str | None = None,
                description: str | None = None) -> Face:
-        """Give a face to a person, or to a new person named `new_name`."""
+        """Give a face to a person, or to a new person named `new_name` (a face moved from another
+        person is never proposed to that one again)."""
         if (person_id is None) == (new_name is None):
             raise InvalidRequest("give either a person id or a name for a new person")
         with self.db.connection() as conn:
@@ -106,32 +113,64 @@ class PersonService:
                 person_id = person_rows.create(conn, _clean_name(new_name), description)
             elif person_rows.get(conn, person_id) is None:
                 raise PersonNotFound(f"no person with id {person_id}")
+            previous = person_rows.person_of(conn, face_id)
             person_rows.assign_faces(conn, [face_id], person_id, "user")
+            if previous is not None and previous != person_id:
+                person_rows.reject(conn, [face_id], previous)
             return Face.from_row(face_rows.get(conn, face_id))
 
     def unassign(self, face_id: int) -> Face:
+        """The face leaves its person and is never proposed to that person again."""
         with self.db.connection() as conn:
             if face_rows.get(conn, face_id) is None:
                 raise FaceNotFound(f"no face with id {face_id}")
+            previous = person_rows.person_of(conn, face_id)
             person_rows.assign_faces(conn, [face_id], None, None)
+            if previous is not None:
+                person_rows.reject(conn, [face_id], previous)
             return Face.from_row(face_rows.get(conn, face_id))
 
     def auto_assign(self, person_id: int, threshold: float | None = None, *, dry_run: bool = True,
-                    per_face: int = 200, max_reference_faces: int = 100) -> AutoAssignReport:
-        """Unassigned faces at least `threshold` similar (cosine) to one of the person's faces.
+                    per_face: int = 200, max_reference_faces: int = 100, max_rounds: int = 20) -> AutoAssignReport:
+        """Unassigned faces at least `threshold` similar (cosine) to one of the person's faces,
+        repeated with the faces just found until no new one comes (a fixed point, at most
+        `max_rounds`; `more` says how many the next round would have added).
 
-        `dry_run` only reports; otherwise they are assigned (marked `auto`). Neighbours come
-        from the HNSW index, `per_face` for each of the person's best `max_reference_faces` faces.
+        Never proposed: a face once taken away from this person, or one nearer to another person's
+        faces than to this person's (`closer_elsewhere`). `dry_run` only reports; otherwise the
+        faces are assigned (marked `auto`) in one step, only those still unassigned. Neighbours come
+        from the HNSW index, `per_face` for each reference face.
         """
         threshold = self.default_threshold if threshold is None else float(threshold)
         if not -1.0 <= threshold <= 1.0:
             raise InvalidRequest(f"threshold must be a cosine similarity in [-1, 1], got {threshold}")
         self.get(person_id)
+        found: dict[int, face_rows.Candidate] = {}
+        elsewhere: set[int] = set()
+        rounds = more = 0
         with self.db.connection() as conn:
-            candidates = face_rows.candidates_for(conn, person_id, threshold, per_face=per_face,
-                                                  max_reference_faces=max_reference_faces)
+            references = person_rows.reference_faces(conn, person_id, max_reference_faces)
+            while references:
+                fresh = []
+                for p in person_rows.proposals(conn, person_id, references, per_face, threshold,
+                                               [*found, *elsewhere]):
+                    other = person_rows.nearest_other_person(conn, p.embedding, person_id)
+                    if other is not None and other[1] > p.similarity:
+                        elsewhere.add(p.face_id)
+                        continue
+                    fresh.append(p)
+                if rounds == max_rounds:
+                    more = len(fresh)
+                    break
+                if not fresh:
+                    break
+                rounds += 1
+                for p in fresh:
+                    found[p.face_id] = face_rows.Candidate(p.face_id, p.photo_id, float(p.similarity))
+                references = [p.embedding for p in fresh]
+            candidates = sorted(found.values(), key=lambda c: (-c.similarity, c.face_id))
             assigned = 0
             if not dry_run and candidates:
                 assigned = person_rows.assign_faces(conn, [c.face_id for c in candidates], person_id, "auto",
                                                     only_unassigned=True)
-        return AutoAssignReport(person_id, threshold, dry_run, candidates, assigned)
+        return AutoAssignReport(person_id, threshold, dry_run, candidates, assigned, rounds, more, len(elsewhere))

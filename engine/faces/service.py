@@ -102,7 +102,7 @@ class Faces:
 
     def stats(self) -> FaceStats:
         with self.db.connection() as conn:
-            counts = face_rows.stats(conn)
+            counts = face_rows.stats(conn, self.clusters.min_faces)
         try:
             pack = self.pack_dir()
             model = dict(model=pack.name, model_dir=str(pack), model_available=True, model_error=None)

@@ -1,25 +1,30 @@
-"""The perceptual-hash stage: a 256-bit DCT hash per photo, computed on CPU workers.
+"""The perceptual-hash stage: a 256-bit DCT hash and the duplicate finder's signature per photo,
+computed on CPU workers.
 
 `imagehash.phash(hash_size=16)` of the oriented image (EXIF orientation applied, the user's
-rotation not: it is a display setting). Photos still missing the hash are decoded in batches
-on the decode workers, only the hashes come back, and each batch is written in one transaction;
-a stopped run resumes from `phash_indexed = FALSE`. A file that cannot be decoded is marked
-tried (`phash_indexed`, hash NULL) so it is not retried forever.
+rotation not: it is a display setting), and `signatures.compute` of the same decode, plus the
+JPEG quality estimated from the file's quantisation tables (the keeper rule). Photos still
+missing them are decoded in batches on the decode workers, only the results come back, and each
+batch is written in one transaction; a stopped run resumes from `phash_indexed = FALSE`. A file
+that cannot be decoded is marked tried (`phash_indexed`, hash NULL) so it is not retried forever.
+Comparing the new signatures with the others is the next step (`comparer`), run by the library
+after this stage.
 """
 from __future__ import annotations
 
+import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
+from typing import BinaryIO
 
 from engine.db import phash as phash_rows
 from engine.db.database import Database
 from engine.db.photos import PendingPhoto
+from engine.library.signatures import VERSION as SIGNATURE_VERSION
 from engine.runtime.stage import Stage, paged
 
-HASH_SIZE = 16
-HASH_BITS = HASH_SIZE * HASH_SIZE
 DECODE_MIN_SIDE = 256
 """phash works on a 64x64 downscale; decoding at >= 256 px (DCT-scaled JPEG, RAW preview) is plenty."""
 
@@ -30,6 +35,8 @@ class PhashResult:
     bits: str | None
     """256 characters of 0/1 (row-major hash matrix), or None when the file could not be decoded."""
     error: str | None = None
+    signature: bytes | None = None
+    jpeg_quality: int | None = None
 
     @property
     def ok(self) -> bool:
@@ -44,23 +51,19 @@ class PhashReport:
     cancelled: bool = False
 
 
-def phash_bits(image) -> str:
-    """The 256-bit perceptual hash of a PIL image as a 0/1 string."""
-    import imagehash
+def file_jpeg_quality(path: Path | BinaryIO) -> int | None:
+    """The estimated quality of a JPEG file (its header only), None for other files."""
+    from PIL import Image
 
-    return "".join("1" if b else "0" for b in imagehash.phash(image, hash_size=HASH_SIZE).hash.flatten())
+    from engine.library.keeper import jpeg_quality
 
-
-def bits_to_hex(bits: str | None) -> str | None:
-    return None if bits is None else f"{int(bits, 2):0{HASH_BITS // 4}x}"
-
-
-def hamming(a: str, b: str) -> int:
-    return sum(x != y for x, y in zip(a, b))
+    with Image.open(path) as im:
+        return jpeg_quality(getattr(im, "quantization", None)) if im.format == "JPEG" else None
 
 
 def phash_batch(photos: list[PendingPhoto], root: Path, max_pixels: int) -> list[PhashResult]:
-    """Runs on a decode worker: read, decode small, hash. One bad file never fails the batch."""
+    """Runs on a decode worker: read, decode small, hash and sign. One bad file never fails the batch."""
+    from engine.library import signatures
     from engine.library.paths import read_inside
     from engine.media.decode import DecodeError, load_image
 
@@ -69,7 +72,9 @@ def phash_batch(photos: list[PendingPhoto], root: Path, max_pixels: int) -> list
         try:
             data = read_inside(root, photo.path)  # no symbolic link below the root
             image = load_image(data, photo.format, min_side=DECODE_MIN_SIDE, max_pixels=max_pixels)
-            out.append(PhashResult(photo.id, phash_bits(image)))
+            sig = signatures.compute(image)
+            quality = file_jpeg_quality(io.BytesIO(data)) if photo.format == "jpg" else None
+            out.append(PhashResult(photo.id, sig.phash, signature=signatures.encode(sig), jpeg_quality=quality))
         except (DecodeError, OSError) as exc:
             out.append(PhashResult(photo.id, None, str(exc)))
         except Exception as exc:  # a hostile file must not fail its batch
@@ -84,6 +89,8 @@ class PhashStage(Stage[PendingPhoto, PhashResult]):
         self.db = db
         self.decode = partial(phash_batch, root=root, max_pixels=max_pixels)
         self.decode_batch = batch_size
+        with db.connection() as conn:
+            phash_rows.reset_old_signatures(conn, SIGNATURE_VERSION)
 
     def count(self) -> int:
         with self.db.connection() as conn:
@@ -98,4 +105,4 @@ class PhashStage(Stage[PendingPhoto, PhashResult]):
     def write(self, done: list[tuple[PendingPhoto, PhashResult]]) -> None:
         with self.db.connection() as conn:
             for photo, result in done:
-                phash_rows.store(conn, photo, result.bits)
+                phash_rows.store(conn, photo, result.bits, result.signature, result.jpeg_quality)

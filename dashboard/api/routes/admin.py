@@ -13,6 +13,7 @@ from dashboard.api.schemas.admin import (CacheClearResponse, CacheStatsOut, Cach
                                          ResetFailedResponse, ShutdownFlagOut, ShutdownFlagRequest)
 from dashboard.api.schemas.common import CancelResponse, JobOut
 from engine.admin.gpu import gpu_stats
+from engine.models.errors import ModelNotAvailable
 from engine.models.registry import get_spec
 
 router = APIRouter(prefix="/admin", tags=["admin"])
@@ -69,16 +70,26 @@ def reset_failed(engine: Engine, body: ResetFailedRequest | None = None) -> Rese
 
 @router.post("/index-all", response_model=IndexAllResponse, status_code=202)
 def index_all(engine: Engine, body: IndexAllRequest | None = None) -> IndexAllResponse:
-    """Queue image-text indexing (per model), then faces and pHash; one job runs at a time."""
+    """Queue image-text indexing (per model), then faces and pHash; one job runs at a time.
+
+    A model named in `models` that is missing is answered now (503); the default model (none
+    named) is skipped with the reason instead, so the pHash and faces stages run without it."""
     body = body or IndexAllRequest()
     if body.all_models:
         names = [m.name for m in engine.models.status() if m.available]
     else:
         names = [get_spec(m).name for m in (body.models or [engine.settings.clip_model])]
-    for name in names:
-        engine.models.get(name)  # a missing model is answered now (503)
-    jobs, skipped = engine.queue.index_all(list(dict.fromkeys(names)), body.stages)
-    return IndexAllResponse(jobs=[JobOut.model_validate(j) for j in jobs], skipped=skipped)
+    skipped: dict[str, str] = {}
+    for name in list(names):
+        try:
+            engine.models.get(name)
+        except ModelNotAvailable as exc:
+            if body.models:
+                raise
+            names.remove(name)
+            skipped[f"image-text:{name}"] = str(exc)
+    jobs, skipped_stages = engine.queue.index_all(list(dict.fromkeys(names)), body.stages)
+    return IndexAllResponse(jobs=[JobOut.model_validate(j) for j in jobs], skipped={**skipped, **skipped_stages})
 
 
 @router.get("/index-all/status", response_model=IndexAllStatus)

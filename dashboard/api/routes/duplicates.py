@@ -1,12 +1,14 @@
-"""Duplicates: /duplicates lists groups (post) and moves every group's extras to the trash (delete)."""
+"""Duplicates: POST /duplicates lists groups with each pair's reasons, DELETE /duplicates moves the
+extras of the groups not flagged for review to the trash, PUT/DELETE /duplicates/keeper choose the
+copy kept."""
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 from starlette.concurrency import run_in_threadpool
 
 from dashboard.api.deps import Engine
 from dashboard.api.schemas.library import (DeleteDuplicatesRequest, DeleteDuplicatesResponse, DuplicatesRequest,
-                                           DuplicatesResponse)
+                                           DuplicatesResponse, KeeperClearRequest, KeeperRequest)
 
 router = APIRouter(tags=["duplicates"])
 
@@ -18,10 +20,11 @@ def _params(body: DuplicatesRequest) -> dict:
 
 @router.post("/duplicates", response_model=DuplicatesResponse)
 async def find(body: DuplicatesRequest, engine: Engine) -> DuplicatesResponse:
-    """Groups of duplicates, the copy to keep first (largest resolution, then oldest).
+    """Groups of duplicates, the copy kept first; each pair says which signals matched, with their
+    units, and what the copy is ("rotated 90°", "cropped to 86 % × 90 %").
 
-    `phash` needs the pHash stage (Index-All or /admin/index-all with stage phash); `clip` needs
-    the model's embeddings.
+    `phash`/`all` need the pHash stage (Index-All, `photoindex index`, /admin/index-all with stage
+    phash); `clip` needs the model's embeddings (one sentence, 409, when there are none).
     """
     report = await run_in_threadpool(engine.library.duplicates, body.method, limit=body.limit, **_params(body))
     return DuplicatesResponse.model_validate(report)
@@ -29,7 +32,7 @@ async def find(body: DuplicatesRequest, engine: Engine) -> DuplicatesResponse:
 
 @router.delete("/duplicates", response_model=DeleteDuplicatesResponse)
 async def delete(body: DeleteDuplicatesRequest, engine: Engine) -> DeleteDuplicatesResponse:
-    """Find duplicates and move every group's extras to the trash, keeping the best copy.
+    """Find duplicates and move the extras of every group not flagged for review to the trash.
     `dry_run` (the default) only reports; all groups are handled, `limit` only shortens the answer."""
     report, trash = await run_in_threadpool(engine.library.delete_duplicates, body.method, dry_run=body.dry_run,
                                             **_params(body))
@@ -37,3 +40,17 @@ async def delete(body: DeleteDuplicatesRequest, engine: Engine) -> DeleteDuplica
     found = DuplicatesResponse.model_validate(report)
     return DeleteDuplicatesResponse(**{**dict(found), "groups": found.groups[: body.limit]}, dry_run=body.dry_run,
                                     deleted=len(trashed), trashed=trashed)
+
+
+@router.put("/duplicates/keeper", status_code=204, response_class=Response)
+def choose_keeper(body: KeeperRequest, engine: Engine) -> Response:
+    """Keep `photo_id` in its group (given by its photos' ids) instead of the keeper rule's choice."""
+    engine.library.choose_keeper(body.photo_id, body.group)
+    return Response(status_code=204)
+
+
+@router.delete("/duplicates/keeper", status_code=204, response_class=Response)
+def clear_keeper(body: KeeperClearRequest, engine: Engine) -> Response:
+    """Back to the keeper rule for the group of these photos."""
+    engine.library.clear_keeper(body.group)
+    return Response(status_code=204)

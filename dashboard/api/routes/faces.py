@@ -147,6 +147,16 @@ async def update_suggestions(engine: Engine, body: SuggestionUpdateRequest | Non
     return SuggestionReportOut.model_validate(report)
 
 
+@router.post("/faces/suggestions/recluster", response_model=SuggestionReportOut)
+async def recluster_suggestions(engine: Engine, body: SuggestionUpdateRequest | None = None) -> SuggestionReportOut:
+    """Start the suggestions over from every unassigned face (dismissed ones stay dismissed); one
+    index query per face, so it takes a while on a big library."""
+    body = body or SuggestionUpdateRequest()
+    report = await run_in_threadpool(engine.faces.clusters.recluster, min_similarity=body.min_similarity,
+                                     min_faces=body.min_faces)
+    return SuggestionReportOut(**report.__dict__)
+
+
 @router.post("/faces/suggestions/{suggestion_id}/name", response_model=PersonOut)
 def name_suggestion(suggestion_id: int, body: SuggestionNameRequest, engine: Engine) -> PersonOut:
     return PersonOut.model_validate(engine.faces.clusters.name(suggestion_id, name=body.name, person_id=body.person_id))

@@ -193,6 +193,9 @@ class AutoAssignOut(Out):
     threshold: float
     dry_run: bool
     assigned: int
+    rounds: int = Field(description="Rounds until no new face came (faces found are searched from in turn).")
+    more: int = Field(description="Faces one more round would add; 0 at a fixed point.")
+    closer_elsewhere: int = Field(description="Similar faces left out because another person's faces are nearer.")
     candidates: list[AutoAssignCandidateOut]
 
     @computed_field  # type: ignore[prop-decorator]
@@ -204,6 +207,7 @@ class AutoAssignOut(Out):
 class SuggestionOut(Out):
     id: int
     face_count: int
+    photo_count: int
     sample_faces: list[FaceOut]
 
 

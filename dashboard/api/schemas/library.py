@@ -4,9 +4,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field, computed_field, field_validator, model_validator
+from pydantic import BaseModel, Field, computed_field, model_validator
 
-from dashboard.api.schemas.common import Out, PhotoLinks, photo_url, renamed
+from dashboard.api.schemas.common import Out, PhotoLinks, photo_url
 
 
 # --- trash
@@ -68,11 +68,14 @@ class RotateResponse(PhotoLinks):
 
 # --- duplicates
 class DuplicatesRequest(BaseModel):
-    method: Literal["phash", "clip"] = Field("phash", description="Perceptual hash or image-embedding similarity.")
-    max_distance: int = Field(24, ge=0, le=256, description="phash: Hamming distance out of 256 bits (unrelated pictures are ~128 apart); 0 = identical hashes.")
-    threshold: float = Field(0.95, ge=0.0, le=1.0, description="clip: minimum cosine similarity.")
-    model: str | None = Field(None, description="clip: registry name; default CLIP_MODEL.")
-    neighbours: int = Field(20, ge=1, le=200, description="Near-neighbours examined per photo.")
+    method: Literal["all", "phash", "clip"] = Field(
+        "all", description="all: the pictures (pHash over 8 orientations, pixels, crops) plus the image embeddings "
+        "where indexed; phash: the pictures only; clip: image-embedding similarity only.")
+    max_distance: int | None = Field(None, ge=0, le=256, description="pHash limit in bits of 256 (nearest of 8 "
+                                     "orientations; unrelated photos are ≥ 90 apart); default: the calibrated 56.")
+    threshold: float | None = Field(None, ge=0.0, le=1.0, description="Embedding cosine similarity; default 0.95.")
+    model: str | None = Field(None, description="Image-text model (registry name); default CLIP_MODEL.")
+    neighbours: int = Field(20, ge=1, le=200, description="Embedding neighbours examined per photo.")
     limit: int = Field(200, ge=1, le=10_000, description="Groups returned (largest first).")
 
 
@@ -87,18 +90,38 @@ class DuplicatePhotoOut(PhotoLinks):
     width: int | None
     height: int | None
     taken_at: datetime | None
+    camera: str | None
+    has_gps: bool
+    jpeg_quality: int | None = Field(description="Estimated from the file's quantisation tables (JPEG only).")
     keep: bool = False
 
 
-class DuplicateGroupOut(Out):
-    keep_id: int = Field(validation_alias=renamed("keep_id", "keep", "id"))
-    closeness: float = Field(description="phash: largest Hamming distance in the group; clip: smallest similarity.")
-    photos: list[DuplicatePhotoOut]
+class SignalOut(Out):
+    name: str = Field(description="pHash, pixels, crop, colour, EXIF, embedding, bytes or detail.")
+    value: float | str
+    unit: str
+    limit: str | None = Field(description="What the value had to meet.")
+    matched: bool
 
-    @field_validator("closeness")
-    @classmethod
-    def _closeness(cls, value: float) -> float:
-        return round(value, 6)
+
+class DuplicatePairOut(Out):
+    a: int
+    b: int = Field(description="The copy: `transform` says what it is relative to `a`.")
+    rule: str = Field(description="The rule that matched: identical, flat, phash, phash+pixels, crop or embedding.")
+    transform: str = Field(description='E.g. "rotated 90°", "cropped to 86 % × 90 %", "re-encoded (JPEG quality 92 → 40)".')
+    signals: list[SignalOut]
+
+
+class DuplicateGroupOut(Out):
+    keep_id: int = Field(description="The copy kept: the keeper rule's choice, or the one you chose.")
+    anchor_id: int = Field(description="The best copy by the rule; every other member matches it.")
+    keeper_chosen: bool
+    keeper_reasons: list[str] = Field(description="Why the kept copy goes before the others.")
+    needs_review: bool = Field(description="True: never offered for deleting extras; look at it yourself.")
+    review: list[str]
+    photos: list[DuplicatePhotoOut]
+    pairs: list[DuplicatePairOut] = Field(description="Anchor -> each member, then other matching pairs inside.")
+    extra_bytes: int
 
     @model_validator(mode="after")
     def _mark_keep(self) -> "DuplicateGroupOut":
@@ -111,8 +134,10 @@ class DuplicatesResponse(Out):
     method: str
     model: str | None
     total_groups: int
+    review_groups: int = Field(description="Groups flagged for review (their extras are not counted below).")
     total_extras: int
     extra_bytes: int
+    notes: list[str] = Field(description="What limited the answer: photos not hashed yet, a signal not available.")
     groups: list[DuplicateGroupOut]
 
 
@@ -120,6 +145,15 @@ class DeleteDuplicatesResponse(DuplicatesResponse):
     dry_run: bool
     deleted: int
     trashed: list[TrashedOut]
+
+
+class KeeperRequest(BaseModel):
+    photo_id: int = Field(description="The copy to keep.")
+    group: list[int] = Field(min_length=2, max_length=10_000, description="The ids of the group's photos.")
+
+
+class KeeperClearRequest(BaseModel):
+    group: list[int] = Field(min_length=1, max_length=10_000, description="The ids of the group's photos.")
 
 
 # --- albums
