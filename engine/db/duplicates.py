@@ -55,9 +55,12 @@ def signature_chunks(conn: psycopg.Connection, *, compared: bool | None = None, 
         after = rows[-1]["id"]
 
 
-def facts(conn: psycopg.Connection, ids: Sequence[int], *, with_signature: bool = False) -> list[dict[str, Any]]:
+def facts(conn: psycopg.Connection, ids: Sequence[int], *, with_signature: bool = False,
+          online_only: bool = False) -> list[dict[str, Any]]:
+    """`online_only`: leave out offline photos (their files are gone: never kept, never trashed)."""
     columns = FACTS + (", signature" if with_signature else "")
-    return conn.execute(f"SELECT {columns} FROM photos WHERE id = ANY(%s)", (list(ids),)).fetchall()
+    online = " AND offline_since IS NULL" if online_only else ""
+    return conn.execute(f"SELECT {columns} FROM photos WHERE id = ANY(%s){online}", (list(ids),)).fetchall()
 
 
 def store_pairs(conn: psycopg.Connection, pairs: Sequence[tuple[int, int, dict[str, Any]]]) -> None:

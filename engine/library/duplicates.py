@@ -214,7 +214,7 @@ def find_duplicates(
             matches.update(_measure(conn, {k: s for k, s in missing.items() if k not in stored}, t))
 
     ids = sorted({i for pair in matches for i in pair})
-    facts = {r["id"]: facts_of(r) for r in rows.facts(conn, ids)}
+    facts = {r["id"]: facts_of(r) for r in rows.facts(conn, ids, online_only=True)}
     matches = {k: m for k, m in matches.items() if k[0] in facts and k[1] in facts}
     chosen = rows.chosen_keepers(conn, ids)
     flat = {k for k, m in matches.items() if m.decision.rule == "flat"}
