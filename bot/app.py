@@ -56,17 +56,21 @@ def _top_k(context: ContextTypes.DEFAULT_TYPE) -> int:
     return context.application.bot_data["settings"].bot_top_k
 
 
-async def reply_photos(update: Update, context: ContextTypes.DEFAULT_TYPE, found: list[Found], title: str) -> None:
+async def reply_photos(update: Update, context: ContextTypes.DEFAULT_TYPE, found: list[Found], title: str,
+                       notes: list[str] | tuple[str, ...] = ()) -> None:
+    """The hits as a media group; the server's notes (a language the model cannot read, a name
+    nobody has) go into the first caption."""
     message = update.effective_message
+    lines = "".join(f"\nℹ️ {n}" for n in notes)
     if not found:
-        await message.reply_text(f"{title}: nothing found.")
+        await message.reply_text(f"{title}: nothing found.{lines}")
         return
     api = _api(context)
     media = []
     for i, hit in enumerate(found[:10]):
         caption = f"#{hit.id}" + (f" · score {hit.score:.3f}" if hit.score is not None else "") + f"\n{hit.path}"
         if i == 0:
-            caption = f"{title}\n{caption}"
+            caption = f"{title}\n{caption}{lines}"  # the notes last: a caption past 1024 loses them, not the id
         media.append(InputMediaPhoto(await api.thumbnail(hit.id), caption=caption[:1024]))
     if len(media) == 1:
         await message.reply_photo(media[0].media, caption=media[0].caption)
@@ -88,9 +92,9 @@ async def on_stranger(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
 async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     settings: BotSettings = context.application.bot_data["settings"]
     query = (update.effective_message.text or "").strip()
-    found, _notes = await _api(context).search_text(query, _top_k(context), settings.bot_multi_model,
-                                                    settings.bot_translate)
-    await reply_photos(update, context, found, f"🔎 {query}")
+    found, notes = await _api(context).search_text(query, _top_k(context), settings.bot_multi_model,
+                                                   settings.bot_translate)
+    await reply_photos(update, context, found, f"🔎 {query}", notes)
 
 
 async def on_photo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

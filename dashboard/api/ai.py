@@ -32,7 +32,8 @@ class SearchAssistantRequest(AssistantRequest, MetadataFilters):
     multi_model: bool = Field(True, description="Fuse every indexed model (RRF); false = one model.")
     model: str | None = None
     models: list[str] | None = None
-    translate: bool = Field(True, description="Translate what is left of the query to English when possible.")
+    translate: bool | None = Field(None, description="Translate what is left of the query to English; "
+                                                   "default: on when TRANSLATE_API_KEY is set.")
 
 
 class NamedOut(BaseModel):
@@ -51,13 +52,14 @@ class ParsedOut(BaseModel):
     cameras: list[str]
     source: str = Field(description='"gemini" or "offline".')
     notes: list[str]
+    unknown_persons: list[str] = Field(description="Names in the request that are nobody's in the library.")
 
     @classmethod
     def of(cls, p: ParsedQuery) -> "ParsedOut":
         return cls(query=p.query, persons=[NamedOut(id=x.id, name=x.name) for x in p.persons],
                    albums=[NamedOut(id=x.id, name=x.name) for x in p.albums], places=list(p.places),
                    date_from=p.date_from, date_to=p.date_to, formats=list(p.formats), cameras=list(p.cameras),
-                   source=p.source, notes=list(p.notes))
+                   source=p.source, notes=list(p.notes), unknown_persons=list(p.unknown_persons))
 
 
 class ClipPromptOut(BaseModel):

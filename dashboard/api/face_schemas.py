@@ -108,20 +108,26 @@ class PersonClipRequest(BaseModel):
     model: str | None = Field(None, description="Image-text registry name; default CLIP_MODEL.")
 
 
+ALIASES_DOC = 'Other names the person is found by: diminutives, full names, other spellings ("Саша", "Sasha").'
+
+
 class PersonCreate(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     description: str | None = Field(None, max_length=2000)
+    aliases: list[str] | None = Field(None, max_length=20, description=ALIASES_DOC)
 
 
 class PersonUpdate(BaseModel):
     name: str | None = Field(None, min_length=1, max_length=200)
     description: str | None = Field(None, max_length=2000, description="null clears it; leave out to keep it.")
+    aliases: list[str] | None = Field(None, max_length=20, description=ALIASES_DOC + " A list replaces them; [] clears.")
     cover_face_id: int | None = Field(None, description="One of the person's faces; null = the best-scored face.")
 
 
 class PersonOut(BaseModel):
     id: int
     name: str
+    aliases: list[str] = Field(description=ALIASES_DOC)
     description: str | None
     cover_face_id: int | None
     face_count: int
@@ -132,7 +138,7 @@ class PersonOut(BaseModel):
 
     @classmethod
     def of(cls, p: Person) -> "PersonOut":
-        return cls(id=p.id, name=p.name, description=p.description, cover_face_id=p.cover_face_id,
+        return cls(id=p.id, name=p.name, aliases=list(p.aliases), description=p.description, cover_face_id=p.cover_face_id,
                    face_count=p.face_count, photo_count=p.photo_count, created_at=p.created_at,
                    updated_at=p.updated_at, cover_url=None)
 

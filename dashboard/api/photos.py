@@ -11,6 +11,8 @@ from dashboard.api.deps import Engine
 from dashboard.api.schemas import PhotoOut
 from engine.db import embeddings as embedding_rows
 from engine.db import photos as photo_rows
+from engine.geo.names import LANGUAGES, place_label
+from engine.geo.places import Place
 from engine.library.paths import OutsideLibrary, resolve_inside
 from engine.models.registry import MODELS
 
@@ -35,6 +37,7 @@ def photo(photo_id: int, engine: Engine) -> PhotoOut:
         longitude=p.longitude, altitude=p.altitude, rotation=p.rotation, exif_data=p.exif_data,
         index_failed=p.index_failed, fail_reason=p.fail_reason, faces_indexed=p.faces_indexed,
         indexed_models=indexed, thumbnail_url=f"/image/{p.id}/thumb", full_url=f"/image/{p.id}/full",
+        place_names={lang: label for lang in LANGUAGES if (label := place_label(Place.of(p), lang))},
     )
 
 

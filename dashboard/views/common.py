@@ -10,6 +10,7 @@ from typing import Any
 
 from engine.app import PhotoIndex
 from engine.db import photos as photo_rows
+from engine.geo.names import Language
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,8 @@ class Context:
 
     def __init__(self, engine: PhotoIndex) -> None:
         self.engine = engine
+        self.language: Language = "en"
+        """The interface language: place names are shown in it (`engine.geo.names`)."""
         self.versions: dict[int, int] = {}
         self._listeners: list[Callable[[str, Any], None]] = []
 

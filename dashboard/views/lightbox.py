@@ -10,6 +10,8 @@ from dashboard.components import PhotoStage
 from dashboard.icons import icon
 from dashboard.views.common import Context, Tile, error_text, literal
 from engine.faces.records import Face
+from engine.geo.names import place_label
+from engine.geo.places import Place
 
 
 def face_box(face: Face) -> dict[str, Any]:
@@ -97,7 +99,8 @@ class Lightbox(pn.viewable.Viewer):
         if photo.camera:
             bits.append(literal(photo.camera))
         if photo.latitude is not None and photo.longitude is not None:
-            bits.append(f"GPS {photo.latitude:.4f}, {photo.longitude:.4f}")
+            bits.append(literal(place_label(Place.of(photo), self.ctx.language) or "")
+                        or f"GPS {photo.latitude:.4f}, {photo.longitude:.4f}")
         self.info = " · ".join(bits) + f" · {self.index + 1}/{len(self.photo_ids)}"
         self.message = ""
         self.active_face_id = None

@@ -20,7 +20,7 @@ class SearchView(pn.viewable.Viewer):
     """Every search the dashboard can run, as params; `search()` runs it, `load_more()` pages on."""
 
     query = param.String(default="", doc="What to look for, in words (Russian or English).")
-    translate = param.Boolean(default=False, doc="Translate the query to English first.")
+    translate = param.Boolean(default=False, doc="Translate the query to English first (on by default with a key).")
     multi_model = param.Boolean(default=False, doc="Fuse every indexed model's ranking (RRF).")
     formats = param.ListSelector(default=[], objects=FORMATS, doc="Only these formats; none = all.")
     threshold = param.Number(default=0.0, bounds=(0, 50), step=1, doc="Minimum similarity, percent.")
@@ -45,6 +45,8 @@ class SearchView(pn.viewable.Viewer):
         super().__init__(**params)
         self.ctx = ctx
         self.engine = ctx.engine
+        if "translate" not in params:
+            self.translate = self.engine.search.translator.configured
         self._limit = self.top_k
         self._external: str | None = None  # a title when results came from elsewhere (a face search)
         self.grid = PhotoGrid(empty_text="Type what you are looking for and press Enter — or drop a picture.")

@@ -14,6 +14,7 @@ from typing import Any
 from engine.assistant.gemini import Gemini, GeminiError
 from engine.assistant.parser import Named, ParsedQuery, Vocabulary, parse as offline_parse
 from engine.config import Settings
+from engine.db import persons as person_rows
 from engine.db.database import Database
 from engine.geo.places import known_places
 from engine.search.filters import SearchFilters
@@ -78,7 +79,7 @@ class Assistant:
 
     def vocabulary(self) -> Vocabulary:
         with self.db.connection() as conn:
-            persons = [Named(r["id"], r["name"]) for r in conn.execute("SELECT id, name FROM persons ORDER BY id")]
+            persons = [Named(p.id, p.name, p.aliases) for p in person_rows.names(conn)]
             albums = [Named(r["id"], r["name"]) for r in conn.execute("SELECT id, name FROM albums ORDER BY id")]
             cameras = [r["camera"] for r in conn.execute(
                 "SELECT DISTINCT camera FROM photos WHERE camera IS NOT NULL ORDER BY camera LIMIT 500")]
@@ -103,7 +104,8 @@ class Assistant:
         return parsed
 
     def clip_prompt(self, text: str, *, translate: bool = True) -> ClipPrompt:
-        """A prompt for the image-text models: the visual part of the request, in English when possible."""
+        """A prompt for the image-text models: the visual part of the request, in English when possible;
+        when it cannot be English, the notes say why and whether the default model can read it."""
         notes: list[str] = []
         if self.gemini_enabled:
             try:
@@ -121,13 +123,17 @@ class Assistant:
             prompt = tr.text
         if prompt and prompt.isascii() and not prompt.lower().startswith(("a photo", "a picture", "photo of")):
             prompt = f"a photo of {prompt}"
-        return ClipPrompt(text, prompt, "offline", tuple(notes))
+        mismatch = self.search.language_note(prompt, [self.search.default_model])
+        if mismatch:
+            notes.append(mismatch)
+        return ClipPrompt(text, prompt, "offline", tuple(notes + list(parsed.notes)))
 
     def run(self, text: str, *, top_k: int = 20, threshold: float | None = None, multi_model: bool = True,
-            model: str | None = None, models: list[str] | None = None, translate: bool = True,
+            model: str | None = None, models: list[str] | None = None, translate: bool | None = None,
             extra: SearchFilters | None = None, today: date | None = None,
             use_gemini: bool | None = None) -> AssistantAnswer:
-        """Understand the request, then search: fused over every indexed model by default."""
+        """Understand the request, then search: fused over every indexed model by default; what is
+        left to rank by is translated when `translate` (default: when TRANSLATE_API_KEY is set)."""
         parsed = self.understand(text, today=today, use_gemini=use_gemini)
         filters = parsed.filters() if extra is None else parsed.filters().merged(extra)
         notes = list(parsed.notes)

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -19,10 +19,19 @@ class PersonRow:
     photo_count: int
     created_at: datetime
     updated_at: datetime
+    aliases: list[str] = field(default_factory=list)
+    """Other names the person is found by (migration 010): "Саша" for Александр, "Sasha"."""
+
+
+@dataclass(frozen=True)
+class PersonNames:
+    id: int
+    name: str
+    aliases: tuple[str, ...]
 
 
 _SELECT = (
-    "SELECT pe.id, pe.name, pe.description,"
+    "SELECT pe.id, pe.name, pe.description, pe.aliases,"
     " coalesce(pe.cover_face_id, (SELECT f.id FROM faces f WHERE f.person_id = pe.id"
     "   ORDER BY f.det_score DESC, f.id LIMIT 1)) AS cover_face_id,"
     " (SELECT count(*) FROM faces f WHERE f.person_id = pe.id) AS face_count,"
@@ -31,9 +40,15 @@ _SELECT = (
 )
 
 
-def create(conn: psycopg.Connection, name: str, description: str | None = None) -> int:
-    return conn.execute("INSERT INTO persons (name, description) VALUES (%s, %s) RETURNING id",
-                        (name, description)).fetchone()["id"]
+def create(conn: psycopg.Connection, name: str, description: str | None = None, aliases: Sequence[str] = ()) -> int:
+    return conn.execute("INSERT INTO persons (name, description, aliases) VALUES (%s, %s, %s) RETURNING id",
+                        (name, description, list(aliases))).fetchone()["id"]
+
+
+def names(conn: psycopg.Connection) -> list[PersonNames]:
+    """Every person's name and aliases, for finding them in text."""
+    rows = conn.execute("SELECT id, name, aliases FROM persons ORDER BY id").fetchall()
+    return [PersonNames(r["id"], r["name"], tuple(r["aliases"] or ())) for r in rows]
 
 
 def get(conn: psycopg.Connection, person_id: int) -> PersonRow | None:
@@ -49,9 +64,9 @@ def get_many(conn: psycopg.Connection, ids: Sequence[int]) -> list[PersonRow]:
 def search(conn: psycopg.Connection, query: str | None, limit: int, offset: int) -> tuple[list[PersonRow], int]:
     where, params = "", []
     if query:
-        where = "WHERE pe.name ILIKE %s OR pe.description ILIKE %s"
+        where = "WHERE pe.name ILIKE %s OR pe.description ILIKE %s OR array_to_string(pe.aliases, ' ') ILIKE %s"
         pattern = "%" + query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        params = [pattern, pattern]
+        params = [pattern, pattern, pattern]
     total = conn.execute(f"SELECT count(*) AS n FROM persons pe {where}", params).fetchone()["n"]
     rows = conn.execute(
         f"SELECT * FROM ({_SELECT} {where}) x ORDER BY face_count DESC, lower(name), id LIMIT %s OFFSET %s",
@@ -61,7 +76,7 @@ def search(conn: psycopg.Connection, query: str | None, limit: int, offset: int)
 
 
 def update(conn: psycopg.Connection, person_id: int, fields: dict[str, Any]) -> bool:
-    allowed = {k: v for k, v in fields.items() if k in ("name", "description", "cover_face_id")}
+    allowed = {k: v for k, v in fields.items() if k in ("name", "description", "cover_face_id", "aliases")}
     if not allowed:
         return conn.execute("SELECT 1 FROM persons WHERE id = %s", (person_id,)).fetchone() is not None
     sets = ", ".join(f"{k} = %s" for k in allowed)

@@ -11,6 +11,7 @@ import math
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from engine.db.database import Database
 
@@ -28,6 +29,13 @@ class Place:
     @property
     def label(self) -> str:
         return ", ".join(x for x in (self.metro or self.city, self.country) if x)
+
+    @classmethod
+    def of(cls, photo: Any) -> "Place | None":
+        """The place stored on a photo (its `place_*` attributes); None when it has none."""
+        place = cls(photo.place_country, photo.place_country_code, photo.place_state, photo.place_city,
+                    photo.place_metro)
+        return place if place.country or place.city else None
 
 
 METRO_MIN_POPULATION = 100_000

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from engine.geo import names as place_names
 from engine.media.formats import expand_format_filter
 
 
@@ -38,7 +39,8 @@ class SearchFilters:
     cameras: tuple[str, ...] = ()
     """Any of them, matched as a case-insensitive part of the camera name ("iphone", "Nikon D750")."""
     places: tuple[str, ...] = ()
-    """Any of them: a country, country code, region or city name (case-insensitive, whole name)."""
+    """Any of them: a country, country code, region or city name, in English or Russian, in any case
+    form (case-insensitive, whole name; `engine.geo.names`)."""
     person_ids: tuple[int, ...] = ()
     """All of them must be in the photo."""
     album_ids: tuple[int, ...] = ()
@@ -80,6 +82,11 @@ class SearchFilters:
             exclude_ids=tuple(sorted(set(self.exclude_ids) | set(other.exclude_ids))),
         )
 
+    @property
+    def place_terms(self) -> place_names.PlaceQuery:
+        """What `places` stand for in the stored (English) place columns: names and country codes."""
+        return place_names.resolve_all(self.places)
+
     def excluding(self, ids: Sequence[int]) -> "SearchFilters":
         return replace(self, exclude_ids=tuple(sorted(set(self.exclude_ids) | {int(i) for i in ids})))
 
@@ -99,12 +106,12 @@ class SearchFilters:
             conditions.append(f"{p}.camera ILIKE ANY(%s)")
             params.append([f"%{_escape_like(c)}%" for c in self.cameras])
         if self.places:
-            names = [x.lower() for x in self.places]
+            names, codes = sorted(self.place_terms.names), sorted(self.place_terms.country_codes)
             conditions.append(
                 f"(lower({p}.place_city) = ANY(%s) OR lower({p}.place_metro) = ANY(%s)"
                 f" OR lower({p}.place_country) = ANY(%s) OR lower({p}.place_state) = ANY(%s)"
-                f" OR lower({p}.place_country_code) = ANY(%s))")
-            params += [names, names, names, names, names]
+                f" OR upper({p}.place_country_code) = ANY(%s))")
+            params += [names, names, names, names, codes]
         if self.person_ids:
             conditions.append(
                 f"{p}.id IN (SELECT photo_id FROM faces WHERE person_id = ANY(%s)"
