@@ -131,8 +131,15 @@ def test_names_places_and_languages_through_rest_the_assistant_and_the_bot(
 
 
 def test_translation_is_on_by_default_with_a_key(engine: PhotoIndex) -> None:
-    assert SearchView(Context(engine)).translate is False  # no key: off, and the note says why Russian ranks poorly
+    view = SearchView(Context(engine))
+    assert view.translate is False  # no key: off, and the search message says why Russian ranks poorly
+    view.query = "кошка на диване"
+    view.search()
+    message = view.message.replace("\\", "")  # Markdown-escaped
+    assert "Cyrillic" in message and "SigLIP2" in message and "TRANSLATE_API_KEY" in message
     fake = FakeTranslate({"кошка на диване": "a cat on the sofa"})
+    telegram = FakeBotApi(TOKEN)
+    telegram.user_says(ALLOWED, "кошка на диване")
     with serve(fake.app()) as url:
         engine.search.translator = Translator("test-key", base_url=url, timeout_s=5)
         with TestClient(create_app(engine=engine)) as client:
@@ -142,9 +149,19 @@ def test_translation_is_on_by_default_with_a_key(engine: PhotoIndex) -> None:
             assert off["translated_query"] is None and "Cyrillic" in _notes(off)
             prompt = client.post("/ai/clip-prompt", json={"query": "кошка на диване"}).json()
             assert prompt["prompt"] == "a photo of a cat on the sofa" and not any("Cyrillic" in n for n in prompt["notes"])
-        assert SearchView(Context(engine)).translate is True
+        view = SearchView(Context(engine))
+        assert view.translate is True
+        view.query = "кошка на диване"
+        view.search()
+        assert "translated: “a cat on the sofa”" in view.message and "Cyrillic" not in view.message
+        assert len(fake.requests) == 3
+        # the bot leaves `translate` to the server (BOT_TRANSLATE empty): the server has a key, so it translates
+        with serve(telegram.app) as telegram_url, serve(create_app(engine=engine)) as api_url:
+            settings = BotSettings(_env_file=None, telegram_bot_token=TOKEN, telegram_base_url=telegram_url,
+                                   telegram_allowed_users=str(ALLOWED), photoindex_api_url=api_url)
+            asyncio.run(_converse(settings, telegram, expected=1))
+        assert len(fake.requests) == 4 and "Cyrillic" not in telegram.replies(ALLOWED)[0][1].get("text", "")
         engine.search.translator.close()
-    assert len(fake.requests) == 2
 
 
 def test_persons_view_edits_aliases(face_engine: PhotoIndex) -> None:
