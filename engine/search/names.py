@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Generic, TypeVar
 
 from engine.text import morph
@@ -52,21 +53,26 @@ def same_name(text: str, name: str) -> bool:
                                                             for w, p in zip(words, parts))
 
 
+@lru_cache(maxsize=16384)
+def _name_lemmas(name: str) -> tuple[frozenset[str], ...]:
+    return tuple(morph.lemmas(t.text) for t in tokens(name))
+
+
 def find_names(text: str, items: Iterable[tuple[T, str]], *, taken: Sequence[tuple[int, int]] = ()) -> list[Match[T]]:
     """Occurrences of the items' names in `text`; longer names first, no overlaps (nor with `taken`)."""
     toks = tokens(text)
+    words = [morph.lemmas(t.text) for t in toks]
+    anywhere = frozenset().union(*words)
     spans = list(taken)
     found: list[Match[T]] = []
-    candidates = sorted(((item, name, tokens(name)) for item, name in items if name and name.strip()),
-                        key=lambda x: -len(x[1]))
-    for item, name, parts in candidates:
-        if not parts:
+    for item, name in sorted((x for x in items if x[1] and x[1].strip()), key=lambda x: -len(x[1])):
+        parts = _name_lemmas(name)
+        if not parts or parts[0].isdisjoint(anywhere):
             continue
         n = len(parts)
         for i in range(len(toks) - n + 1):
-            window = toks[i:i + n]
-            if all(morph.same_word(t.text, p.text) for t, p in zip(window, parts)):
-                span = (window[0].start, window[-1].end)
+            if all(not w.isdisjoint(p) for w, p in zip(words[i:i + n], parts)):
+                span = (toks[i].start, toks[i + n - 1].end)
                 if _overlaps(span, spans):
                     continue
                 spans.append(span)

@@ -32,6 +32,7 @@ def _morph():
         return _analyzer
 
 
+@lru_cache(maxsize=65536)
 def fold(word: str) -> str:
     """The form words are compared in: lowercase, ё as е, no English possessive, and Latin letters
     without accents ("Zürich" = "zurich"; Cyrillic keeps й)."""
@@ -57,8 +58,9 @@ def lemmas(word: str) -> frozenset[str]:
 
 
 def same_word(word: str, other: str) -> bool:
-    """Could these be forms of one word ("Таню" / "Таня", "Камбодже" / "Камбоджа")?"""
-    return fold(word) == fold(other) or not lemmas(word).isdisjoint(lemmas(other))
+    """Could these be forms of one word ("Таню" / "Таня", "Камбодже" / "Камбоджа")? (Each word's
+    lemmas hold the word itself, so equal words always are.)"""
+    return not lemmas(word).isdisjoint(lemmas(other))
 
 
 @lru_cache(maxsize=16384)
