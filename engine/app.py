@@ -93,6 +93,7 @@ class PhotoIndex:
         else:
             report = self.indexer.run([name], scan=scan, progress=progress, cancel=cancel)
         geocode_backfill(self.db)  # places of photos with GPS, offline (the place filter)
+        self.search.forget_serving()
         return report
 
     def start_index_job(self, model: str | None = None) -> JobStatus:

@@ -11,6 +11,8 @@ from pathlib import Path
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from engine.models.registry import DEFAULT_MODEL
+
 PACKAGE_DIR = Path(__file__).resolve().parent
 SAMPLE_PHOTOS_DIR = PACKAGE_DIR / "sample"
 
@@ -27,7 +29,8 @@ class Settings(BaseSettings):
     models_dir: Path | None = Field(None, description="Folder holding model folders; default DATA_DIR/models.")
     model_paths: dict[str, Path] = Field(default_factory=dict, description='Per-model folders, e.g. {"SigLIP": "/m/siglip"}.')
 
-    clip_model: str = "SigLIP"
+    clip_model: str = Field(DEFAULT_MODEL, description="The image-text model new photos are indexed with and "
+                            "search uses once the library is indexed with it.")
     clip_device: str = Field("auto", description="auto | cpu | cuda | cuda:N")
     clip_batch_size: int = 32
 

@@ -93,7 +93,7 @@ def cmd_search(args: argparse.Namespace) -> int:
     settings = get_settings()
     with PhotoIndex.open(settings) as engine:
         engine.db.require_vectors()
-        model = args.model or settings.clip_model
+        model = args.model or engine.search.serving().name
         formats = args.formats.split(",") if args.formats else None
         if args.image:
             if not Path(args.image).expanduser().is_file():

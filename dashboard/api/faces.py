@@ -125,7 +125,7 @@ async def search_person_clip(body: PersonClipRequest, engine: Engine) -> SearchR
     if not ids:
         raise HTTPException(422, "give person_id or person_ids")
     result = await run_in_threadpool(engine.faces.search.person_text, ids, body.query,
-                                     model=body.model or engine.settings.clip_model, top_k=body.top_k,
+                                     model=body.model or engine.search.serving().name, top_k=body.top_k,
                                      threshold=body.threshold)
     return to_response(result)
 

@@ -142,4 +142,7 @@ class HealthOut(BaseModel):
     library_available: bool
     default_model: str
     default_model_available: bool
+    search_model: str
+    """The model searches use: default_model, or another until the library is indexed with it."""
+    search_note: str | None = None
     detail: dict[str, str] = {}

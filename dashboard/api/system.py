@@ -32,6 +32,10 @@ def health(engine: Engine) -> HealthOut:
     if not model["available"]:
         detail["model"] = model["reason"] or "not available"
     ok = database == "ok" and library_ok and model["available"]
+    search_model, search_note = default, None
+    if database == "ok":
+        serving = engine.search.serving()
+        search_model, search_note = serving.name, serving.note
     return HealthOut(
         status="ok" if ok else "degraded",
         database=database,
@@ -39,6 +43,8 @@ def health(engine: Engine) -> HealthOut:
         library_available=library_ok,
         default_model=default,
         default_model_available=model["available"],
+        search_model=search_model,
+        search_note=search_note,
         detail=detail,
     )
 

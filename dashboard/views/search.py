@@ -70,7 +70,7 @@ class SearchView(pn.viewable.Viewer):
     def _fetch(self, limit: int) -> tuple[list[Tile], int, str]:
         """(tiles, how many the engine returned before the date filter, message)."""
         mode = self._mode()
-        engine, model = self.engine, self.engine.settings.clip_model
+        engine, model = self.engine, self.engine.search.serving().name
         threshold = self.threshold / 100 if self.threshold > 0 else None
         formats = list(self.formats) or None
         dated = self.date_from is not None or self.date_to is not None
@@ -97,7 +97,7 @@ class SearchView(pn.viewable.Viewer):
             tiles, what = [Tile.of(p) for p in photos], f"of {literal(self._person_name())}"
         else:
             result = engine.search.query(
-                self.query, model=model, multi_model=self.multi_model, translate=self.translate, top_k=want,
+                self.query, multi_model=self.multi_model, translate=self.translate, top_k=want,
                 threshold=threshold, formats=formats,
                 filters=SearchFilters.of(date_from=self.date_from, date_to=self.date_to),
             )

@@ -123,7 +123,7 @@ class Assistant:
             prompt = tr.text
         if prompt and prompt.isascii() and not prompt.lower().startswith(("a photo", "a picture", "photo of")):
             prompt = f"a photo of {prompt}"
-        mismatch = self.search.language_note(prompt, [self.search.default_model])
+        mismatch = self.search.language_note(prompt, [self.search.serving().name])
         if mismatch:
             notes.append(mismatch)
         return ClipPrompt(text, prompt, "offline", tuple(notes + list(parsed.notes)))

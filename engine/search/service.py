@@ -7,6 +7,7 @@ metadata filters (B3), one model or all of them.
 """
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -27,12 +28,15 @@ from engine.search import names as name_match
 from engine.search.filters import SearchFilters
 from engine.search.fusion import DEFAULT_K, rrf
 from engine.search.language import model_language_note
+from engine.search.serving import ServingModel, choose_serving
 from engine.search.service_types import DetectedPerson, SearchHit, SearchResult
 from engine.search.translate import Translator
 
 __all__ = ["NotIndexed", "PhotoNotFound", "SearchHit", "SearchResult", "SearchService", "NoModelIndexed"]
 
 FUSED = "rrf"
+SERVING_REFRESH_S = 30.0
+"""How long the choice of the serving model is kept; indexing in this process refreshes it at once."""
 
 
 class PhotoNotFound(LookupError):
@@ -58,6 +62,30 @@ class SearchService:
         self.translator = translator or Translator(None)
         self.rrf_k = rrf_k
         self.rrf_weights = dict(rrf_weights or {})
+        self._serving: tuple[float, ServingModel] | None = None
+
+    def serving(self) -> ServingModel:
+        """The model searches use when none is named: CLIP_MODEL, or while the library is not yet
+        indexed with it, the model with the most vectors (`engine.search.serving`)."""
+        cached = self._serving
+        if cached is not None and time.monotonic() - cached[0] < SERVING_REFRESH_S:
+            return cached[1]
+        with self.db.connection() as conn:
+            counts = {name: embedding_rows.count(conn, spec.table) for name, spec in self.models.models.items()}
+        chosen = choose_serving(get_spec(self.default_model, self.models.models).name, counts, self._has_weights)
+        self._serving = (time.monotonic(), chosen)
+        return chosen
+
+    def forget_serving(self) -> None:
+        """Choose the serving model afresh on the next search (after an indexing run)."""
+        self._serving = None
+
+    def _has_weights(self, name: str) -> bool:
+        try:
+            self.models.get(name)
+        except ModelNotAvailable:
+            return False
+        return True
 
     # --- one model
     def text(
@@ -214,11 +242,15 @@ class SearchService:
             if tr.note:
                 notes.append(tr.note)
             search_text = tr.text
+        if not multi_model and model is None:
+            serving = self.serving()
+            model = serving.name
+            notes += [serving.note] if serving.note else []
         if multi_model:
             result = self.multi_text(search_text, models=models, top_k=top_k, threshold=threshold, filters=flt, k=k,
                                      weights=weights)
         else:
-            result = self.text(search_text, model=model or self.default_model, top_k=top_k, threshold=threshold,
+            result = self.text(search_text, model=model, top_k=top_k, threshold=threshold,
                                filters=flt)
         mismatch = self.language_note(search_text, result.models)
         notes += [mismatch] if mismatch else []
