@@ -29,9 +29,9 @@ TABS = ["Search", "Assistant", "Persons", "Map", "Duplicates", "Albums", "Admin"
 
 def status_markdown(engine: PhotoIndex) -> str:
     stats = engine.stats()
-    indexed = ", ".join(f"{name}: {n}" for name, n in stats["embeddings"].items() if n) or "none yet"
-    return (f"**{stats['total_photos']}** photos · {stats['with_gps']} with GPS · "
-            f"{stats['failed_count']} unreadable · indexed — {indexed} · [REST API](/docs)")
+    indexed = ", ".join(f"{name}: {n}" for name, n in stats.embeddings.items() if n) or "none yet"
+    return (f"**{stats.total_photos}** photos · {stats.with_gps} with GPS · "
+            f"{stats.failed_count} unreadable · indexed — {indexed} · [REST API](/docs)")
 
 
 class Dashboard(pn.viewable.Viewer):

@@ -14,8 +14,8 @@ from dashboard.views.admin import AdminView
 from dashboard.views.common import Context
 from engine.app import PhotoIndex
 from engine.db.database import open_database
-from engine.indexing.cluster import ClusterHandle
-from engine.models.synthetic import build_random_model
+from engine.runtime.cluster import ClusterHandle
+from tests.synthetic_models import build_random_model
 from engine.search.serving import choose_serving
 from tests.conftest import TEST_MODEL, make_settings
 from tests.fixtures import make_jpeg

@@ -9,6 +9,7 @@ from datetime import date
 import pytest
 
 from engine.assistant.parser import Named, Vocabulary, parse
+from engine.db import filters as filter_sql
 from engine.geo.names import city_name, country_name, localized, place_label, resolve, resolve_all
 from engine.geo.places import Place
 from engine.models.registry import MODELS
@@ -90,7 +91,7 @@ def test_place_filter_values_in_either_language() -> None:
     assert "saint petersburg" in resolve("Питер").names  # the hand list: no time zone of its own
     assert "bali" in resolve("Бали").names and "new york city" in resolve("Нью-Йорке").names
     assert resolve("Vanves") == resolve_all(["Vanves"]) and resolve("Vanves").country_codes == set()
-    where, params = SearchFilters(places=("Камбодже",)).where("p")
+    where, params = filter_sql.where(SearchFilters(places=("Камбодже",)), "p")
     assert "upper(p.place_country_code) = ANY(%s)" in where[0] and ["KH"] in params
 
 

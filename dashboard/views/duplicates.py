@@ -9,6 +9,7 @@ import param
 from dashboard.components import PhotoGrid
 from dashboard.icons import icon
 from dashboard.views.common import Context, Tile, count, error_text, human_bytes, literal
+from engine.errors import PhotoIndexError
 from engine.library.duplicates import DuplicateGroup
 
 PAGE = 20
@@ -36,7 +37,7 @@ class DuplicatesView(pn.viewable.Viewer):
     def find(self) -> None:
         try:
             report = self.engine.library.duplicates(self.method, limit=PAGE, **self._params())
-        except Exception as exc:
+        except PhotoIndexError as exc:
             self.param.update(groups=[], total_groups=0, message=f"⚠ {error_text(exc)}")
         else:
             extras = sum(len(g.extras) for g in report.groups)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Any
 
 import panel as pn
@@ -10,8 +11,11 @@ import param
 from dashboard.components import PhotoGrid
 from dashboard.icons import icon
 from dashboard.views.common import Context, Tile, count, error_text, grid_items, in_date_range, literal
+from engine.errors import PhotoIndexError
 from engine.media.formats import expand_format_filter
 from engine.search.filters import SearchFilters
+
+log = logging.getLogger(__name__)
 
 FORMATS = ["JPG", "HEIC", "PNG", "RAW"]
 
@@ -137,6 +141,8 @@ class SearchView(pn.viewable.Viewer):
         try:
             tiles, returned, text = self._fetch(limit)
         except Exception as exc:  # a missing model, an unknown person: said on the page, never a crash
+            if not isinstance(exc, PhotoIndexError):
+                log.exception("search failed")
             return [], False, f"⚠ {error_text(exc)}"
         want = limit * 4 if (self.date_from or self.date_to) else limit
         return tiles, returned >= want and bool(tiles), text
@@ -175,7 +181,7 @@ class SearchView(pn.viewable.Viewer):
     def _person_name(self) -> str:
         try:
             return self.engine.faces.persons.get(self.person_id).name
-        except Exception:
+        except PhotoIndexError:
             return f"person {self.person_id}"
 
     def _sync_grid(self) -> None:
@@ -235,7 +241,7 @@ class SearchView(pn.viewable.Viewer):
             return
         try:
             report = self.engine.library.trash.move_to_trash(ids, reason="deleted in the dashboard")
-        except Exception as exc:
+        except PhotoIndexError as exc:
             self.message, self.confirm_delete = f"⚠ {error_text(exc)}", False
             return
         gone = set(ids)
@@ -257,10 +263,7 @@ class SearchView(pn.viewable.Viewer):
 
     # --- widgets ---------------------------------------------------------------------------
     def person_options(self) -> dict[str, int | None]:
-        try:
-            people, _ = self.engine.faces.persons.list(None, 500, 0)
-        except Exception:
-            people = []
+        people, _ = self.engine.faces.persons.list(None, 500, 0)
         return {"Anyone": -1, **{f"{p.name} ({p.photo_count})": p.id for p in people}}
 
     def album_options(self) -> dict[str, int | None]:

@@ -12,6 +12,7 @@ from typing import Any
 
 from engine.assistant.parser import Named, ParsedQuery, Vocabulary, parse as offline_parse
 from engine.search.names import unknown_person_note
+from engine.errors import Unavailable
 
 _SCHEMA_HINT = {
     "query": "the visual content to search for, in English, as a short image-text prompt ('' if none)",
@@ -23,7 +24,7 @@ _SCHEMA_HINT = {
 }
 
 
-class GeminiError(RuntimeError):
+class GeminiError(Unavailable):
     pass
 
 
