@@ -51,9 +51,13 @@ class PhotoApi:
     def _found(body: dict) -> list[Found]:
         return [Found(r["id"], r["path"], r.get("score")) for r in body.get("results", [])]
 
-    async def search_text(self, query: str, top_k: int, multi_model: bool = False, translate: bool = False) -> tuple[list[Found], list[str]]:
-        body = (await self._call("POST", "/search/text", json={"query": query, "top_k": top_k,
-                                                               "multi_model": multi_model, "translate": translate})).json()
+    async def search_text(self, query: str, top_k: int, multi_model: bool = False,
+                          translate: bool | None = None) -> tuple[list[Found], list[str]]:
+        """Hits and the server's notes; `translate` None leaves it to the server (on when it has a key)."""
+        payload = {"query": query, "top_k": top_k, "multi_model": multi_model}
+        if translate is not None:
+            payload["translate"] = translate
+        body = (await self._call("POST", "/search/text", json=payload)).json()
         return self._found(body), body.get("notes", [])
 
     async def search_image(self, data: bytes, top_k: int) -> list[Found]:
@@ -65,11 +69,14 @@ class PhotoApi:
                                              data={"photo_id": str(photo_id), "top_k": str(top_k)})).json())
 
     async def person_photos(self, name: str, top_k: int) -> tuple[str | None, list[Found]]:
-        persons = (await self._call("GET", "/persons", params={"search": name, "limit": 10})).json()["items"]
+        """The photos of the person called `name` (in any case form, or an alias: the server
+        resolves it), else of the first whose name contains it."""
+        persons = (await self._call("GET", "/persons", params={"name": name, "limit": 10})).json()["items"]
+        if not persons:
+            persons = (await self._call("GET", "/persons", params={"search": name, "limit": 10})).json()["items"]
         if not persons:
             return None, []
-        exact = [p for p in persons if p["name"].lower() == name.lower()]
-        person = (exact or persons)[0]
+        person = persons[0]
         items = (await self._call("GET", f"/persons/{person['id']}/photos", params={"limit": top_k})).json()["items"]
         return person["name"], [Found(p["id"], p["path"], None) for p in items]
 

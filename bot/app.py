@@ -69,17 +69,21 @@ def _top_k(context: ContextTypes.DEFAULT_TYPE) -> int:
     return context.application.bot_data["settings"].bot_top_k
 
 
-async def reply_photos(update: Update, context: ContextTypes.DEFAULT_TYPE, found: list[Found], title: str) -> None:
+async def reply_photos(update: Update, context: ContextTypes.DEFAULT_TYPE, found: list[Found], title: str,
+                       notes: list[str] | tuple[str, ...] = ()) -> None:
+    """The hits as a media group; the server's notes (a language the model cannot read, a name
+    nobody has) go into the first caption."""
     message = update.effective_message
+    lines = "".join(f"\nℹ️ {n}" for n in notes)
     if not found:
-        await message.reply_text(fit(f"{title}: nothing found.", MAX_MESSAGE))
+        await message.reply_text(fit(f"{title}: nothing found.{lines}", MAX_MESSAGE))
         return
     api = _api(context)
     media = []
     for i, hit in enumerate(found[:10]):
         caption = f"#{hit.id}" + (f" · score {hit.score:.3f}" if hit.score is not None else "") + f"\n{hit.path}"
         if i == 0:
-            caption = f"{fit(title, 300)}\n{caption}"
+            caption = f"{fit(title, 300)}\n{caption}{lines}"  # the notes last: fit() cuts them, not the id
         media.append(InputMediaPhoto(await api.thumbnail(hit.id), caption=fit(caption, MAX_CAPTION)))
     if len(media) == 1:
         await message.reply_photo(media[0].media, caption=media[0].caption)
@@ -116,9 +120,9 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if len(query) > MAX_QUERY:
         await update.effective_message.reply_text(f"That is too long to search by: {MAX_QUERY} characters at most.")
         return
-    found, _notes = await _api(context).search_text(query, _top_k(context), settings.bot_multi_model,
-                                                    settings.bot_translate)
-    await reply_photos(update, context, found, f"🔎 {query}")
+    found, notes = await _api(context).search_text(query, _top_k(context), settings.bot_multi_model,
+                                                   settings.bot_translate)
+    await reply_photos(update, context, found, f"🔎 {query}", notes)
 
 
 async def on_photo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

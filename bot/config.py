@@ -21,7 +21,8 @@ class BotSettings(BaseSettings):
         None, description="A file holding the token instead (the server's DATA_DIR/api_token, e.g. in docker compose).")
     bot_top_k: int = Field(6, ge=1, le=10, description="Photos per answer (a media group holds at most 10).")
     bot_multi_model: bool = Field(False, description="Fuse every indexed model for text search.")
-    bot_translate: bool = Field(False)
+    bot_translate: bool | None = Field(
+        None, description="Translate queries to English; empty = the server decides (on when it has TRANSLATE_API_KEY).")
     api_timeout_s: float = 60.0
 
     @property

@@ -62,6 +62,9 @@ class Health:
     default_model_available: bool
     detail: dict[str, str]
     """What is wrong, per part, in one sentence each."""
+    search_model: str
+    """The model searches use: default_model, or another until the library is indexed with it."""
+    search_note: str | None = None
 
 
 class PhotoIndex:
@@ -137,6 +140,7 @@ class PhotoIndex:
         else:
             report = self.indexer.run([name], scan=scan, progress=progress, cancel=cancel)
         geocode_backfill(self.db)  # places of photos with GPS, offline (the place filter)
+        self.search.forget_serving()
         return report
 
     def start_index_job(self, model: str | None = None) -> JobStatus:
@@ -212,7 +216,9 @@ class PhotoIndex:
         if not model.available:
             detail["model"] = model.reason or "not available"
         ok = database == "ok" and library_ok and model.available
-        return Health("ok" if ok else "degraded", database, str(root), library_ok, default, model.available, detail)
+        serving = self.search.serving() if database == "ok" else None
+        return Health("ok" if ok else "degraded", database, str(root), library_ok, default, model.available, detail,
+                      serving.name if serving else default, serving.note if serving else None)
 
     def stats(self) -> Stats:
         with self.db.connection() as conn:

@@ -13,6 +13,8 @@ from typing import Annotated
 from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from engine.models.registry import DEFAULT_MODEL
+
 PACKAGE_DIR = Path(__file__).resolve().parent
 SAMPLE_PHOTOS_DIR = PACKAGE_DIR / "sample"
 
@@ -30,7 +32,8 @@ class Settings(BaseSettings):
     models_dir: Path | None = Field(None, description="Folder holding model folders; default DATA_DIR/models.")
     model_paths: dict[str, Path] = Field(default_factory=dict, description='Per-model folders, e.g. {"SigLIP": "/m/siglip"}.')
 
-    clip_model: str = "SigLIP"
+    clip_model: str = Field(DEFAULT_MODEL, description="The image-text model new photos are indexed with and "
+                            "search uses once the library is indexed with it.")
     clip_device: str = Field("auto", description="auto | cpu | cuda | cuda:N")
     clip_runtime: str = Field("auto", description="auto | torch | onnx | onnx-int8 | onnx-int8-static; onnx ones run on the CPU.")
     clip_batch_size: int = Field(32, validation_alias=AliasChoices("clip_batch_size", "batch_size_clip"),

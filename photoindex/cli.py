@@ -71,8 +71,7 @@ def _search(engine, args: argparse.Namespace):
     """The search the arguments ask for: text (names become person filters), a picture or a photo id."""
     from engine.search.filters import SearchFilters
 
-    settings = engine.settings
-    model = args.model or settings.clip_model
+    model = args.model or engine.search.serving().name
     filters = SearchFilters.of(date_from=args.date_from, date_to=args.date_to, places=args.place, cameras=args.camera,
                                formats=args.formats.split(",") if args.formats else None,
                                person_ids=[_person_id(engine, name) for name in args.person or []] or None,

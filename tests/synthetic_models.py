@@ -7,8 +7,13 @@ preprocessor_config.json, a tokenizer), loadable by `ImageTextModel` and `AutoMo
 "tiny" builds in well under a second. The full sizes match the published configs (and parameter
 counts) and are only built when a benchmark asks: they take tens of seconds to initialise and
 write large files. fp32 sizes: SigLIP so400m/14-384 878M parameters, ~3.5 GB (the commonly
-quoted "so400m" is its vision tower alone, ~1.7 GB); ViT-L/14 428M, ~1.7 GB; ViT-B/16 and
-ViT-B/32 150M, ~0.6 GB. `dtype="bfloat16"` halves the files.
+quoted "so400m" is its vision tower alone, ~1.7 GB); SigLIP 2 so400m/16-384 1.14B (its 256k-token
+Gemma vocabulary), ~4.5 GB; ViT-L/14 428M, ~1.7 GB; ViT-B/16 and ViT-B/32 150M, ~0.6 GB.
+`dtype="bfloat16"` halves the files.
+
+Tokenizers: "word" is a word-level English/Russian vocabulary (the CLIP and SigLIP stand-ins);
+"gemma" is what SigLIP 2 ships, a byte-fallback BPE saved as `GemmaTokenizer` (no BOS, EOS
+appended, right padding, input ids only), trained here on a small English/Russian word list.
 """
 from __future__ import annotations
 
@@ -20,7 +25,8 @@ from typing import Any, Literal
 
 from engine.models.registry import Family
 
-Size = Literal["tiny", "so400m", "vit-b32", "vit-b16", "vit-l14"]
+Size = Literal["tiny", "so400m", "siglip2-so400m", "vit-b32", "vit-b16", "vit-l14"]
+TokenizerKind = Literal["word", "gemma"]
 
 _OPENAI_MEAN = [0.48145466, 0.4578275, 0.40821073]
 _OPENAI_STD = [0.26862954, 0.26130258, 0.27577711]
@@ -53,13 +59,22 @@ def _layers(hidden: int, intermediate: int, layers: int, heads: int) -> dict[str
 
 
 _TEXT_IDS = {"pad_token_id": PAD_ID, "bos_token_id": BOS_ID, "eos_token_id": EOS_ID}
+_GEMMA_SPECIALS = ["<pad>", "<eos>", "<bos>", "<unk>", "<mask>"]
+_GEMMA_TEXT_IDS = {"pad_token_id": 0, "bos_token_id": 2, "eos_token_id": 1}
 
-# Published configs: google/siglip-so400m-patch14-384 and openai/clip-vit-*.
+# Published configs: google/siglip-so400m-patch14-384, google/siglip2-so400m-patch16-384 (the
+# fixed-resolution SigLIP 2 checkpoints are `SiglipModel`s) and openai/clip-vit-*.
 _SIZES: dict[str, tuple[Family, dict[str, Any], dict[str, Any], dict[str, Any]]] = {
     "so400m": (
         "siglip",
         {**_layers(1152, 4304, 27, 16), "patch_size": 14, "image_size": 384},
         {**_layers(1152, 4304, 27, 16), "vocab_size": 32000, "max_position_embeddings": 64},
+        {},
+    ),
+    "siglip2-so400m": (
+        "siglip",
+        {**_layers(1152, 4304, 27, 16), "patch_size": 16, "image_size": 384},
+        {**_layers(1152, 4304, 27, 16), "vocab_size": 256000, "max_position_embeddings": 64},
         {},
     ),
     "vit-b32": (
@@ -117,6 +132,30 @@ def write_tokenizer(out_dir: Path, family: Family, max_length: int, vocab_size: 
     fast.save_pretrained(out_dir)
 
 
+def write_gemma_tokenizer(out_dir: Path, max_length: int, vocab_size: int = _TOKENIZER_VOCAB) -> None:
+    """A SigLIP 2-style Gemma tokenizer: byte-fallback BPE over "▁"-joined words, `text </eos>`,
+    padded on the right; loads as `GemmaTokenizer` with `AutoTokenizer.from_pretrained`."""
+    from tokenizers import Tokenizer, decoders, normalizers, pre_tokenizers, processors, trainers
+    from tokenizers.models import BPE
+    from transformers import GemmaTokenizerFast
+
+    byte_tokens = [f"<0x{i:02X}>" for i in range(256)]
+    tokenizer = Tokenizer(BPE(unk_token="<unk>", byte_fallback=True, fuse_unk=True))
+    tokenizer.normalizer = normalizers.Replace(" ", "▁")
+    tokenizer.pre_tokenizer = pre_tokenizers.Split(pattern=" ", behavior="merged_with_previous", invert=False)
+    tokenizer.decoder = decoders.Sequence([decoders.Replace("▁", " "), decoders.ByteFallback(), decoders.Fuse()])
+    trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=_GEMMA_SPECIALS + byte_tokens,
+                                  show_progress=False)
+    tokenizer.train_from_iterator([" ".join(WORDS), *WORDS], trainer)
+    eos = _GEMMA_TEXT_IDS["eos_token_id"]
+    tokenizer.post_processor = processors.TemplateProcessing(single="$A <eos>", special_tokens=[("<eos>", eos)])
+    gemma = GemmaTokenizerFast(
+        tokenizer_object=tokenizer, add_bos_token=False, add_eos_token=True, padding_side="right",
+        model_input_names=["input_ids"], model_max_length=max_length,
+    )
+    gemma.save_pretrained(out_dir)
+
+
 def preprocessor_config(family: Family, image_size: int) -> dict[str, Any]:
     """What the published checkpoints ship as preprocessor_config.json, at `image_size`."""
     if family == "siglip":
@@ -156,11 +195,13 @@ def build_random_model(
     seed: int = 0,
     embed_dim: int | None = None,
     dtype: Literal["float32", "bfloat16", "float16"] = "float32",
+    tokenizer: TokenizerKind | None = None,
 ) -> Path:
     """Write a loadable random-weight model folder and return it.
 
     `embed_dim` sets a tiny model's output dimension (e.g. 512 to stand in for ViT-B/32 in a
-    512-d vector table); tiny defaults are 32 (SigLIP) and 24 (CLIP)."""
+    512-d vector table, 1152 for SigLIP 2); tiny defaults are 32 (SigLIP) and 24 (CLIP).
+    `tokenizer` defaults to "gemma" for SigLIP 2 sizes and "word" otherwise."""
     import torch
     from transformers import CLIPConfig, CLIPModel, SiglipConfig, SiglipModel
 
@@ -175,8 +216,11 @@ def build_random_model(
         real_dim = extra.get("projection_dim", vision["hidden_size"])
         if embed_dim not in (None, real_dim):
             raise ValueError(f"size {size!r} embeds in {real_dim} dimensions; embed_dim applies to 'tiny' only")
+    tokenizer = tokenizer or ("gemma" if size.startswith("siglip2") else "word")
+    if tokenizer == "gemma" and family != "siglip":
+        raise ValueError("the Gemma tokenizer belongs to SigLIP 2; CLIP models use the word tokenizer")
     vision = {**vision, "image_size": image_size or vision["image_size"]}
-    text = {**text, **_TEXT_IDS}
+    text = {**text, **(_GEMMA_TEXT_IDS if tokenizer == "gemma" else _TEXT_IDS)}
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
 
@@ -190,7 +234,10 @@ def build_random_model(
         model.save_pretrained(out_dir, safe_serialization=True)
     del model
 
-    write_tokenizer(out_dir, family, text["max_position_embeddings"])
+    if tokenizer == "gemma":
+        write_gemma_tokenizer(out_dir, text["max_position_embeddings"])
+    else:
+        write_tokenizer(out_dir, family, text["max_position_embeddings"])
     (out_dir / "preprocessor_config.json").write_text(
         json.dumps(preprocessor_config(family, vision["image_size"]), indent=2), encoding="utf-8"
     )

@@ -199,13 +199,14 @@ def test_resolve_via_hf_cache(tmp_path: Path, empty_hf_home: Path) -> None:
 
 
 def test_missing_model_message(tmp_path: Path, empty_hf_home: Path) -> None:
+    """The default model, missing: one sentence with the settings, the folders and the command."""
     settings = _settings(tmp_path)
     with pytest.raises(ModelNotAvailable) as info:
-        resolve_model_dir(MODELS["SigLIP"], settings)
+        ModelManager(settings, device="cpu").get(settings.clip_model)
     message = str(info.value)
-    expected_dir = settings.resolved_models_dir / "google--siglip-so400m-patch14-384"
-    for part in ("SigLIP", "google/siglip-so400m-patch14-384", "MODEL_PATHS", "MODELS_DIR",
-                 str(expected_dir), str(empty_hf_home), "photoindex models download SigLIP"):
+    expected_dir = settings.resolved_models_dir / "google--siglip2-so400m-patch16-384"
+    for part in ("SigLIP2", "google/siglip2-so400m-patch16-384", "MODEL_PATHS", "MODELS_DIR",
+                 str(expected_dir), str(empty_hf_home), "photoindex models download SigLIP2"):
         assert part in message
     assert str(expected_dir) in info.value.looked_at
 
@@ -255,6 +256,41 @@ def test_concurrent_load_builds_one_model(random_dirs: dict[str, Path]) -> None:
     model.unload()
 
 
+def test_multilingual_default_is_siglip2_with_a_gemma_tokenizer(tmp_path: Path) -> None:
+    """New installs default to SigLIP 2 so400m/16-384; its fixed-resolution checkpoints are
+    `SiglipModel`s with a Gemma tokenizer, loaded by the same code as SigLIP."""
+    assert _settings(tmp_path).clip_model == "SigLIP2"
+    spec = get_spec(_settings(tmp_path).clip_model)
+    assert (spec.hf_id, spec.dim, spec.family, spec.multilingual) == (
+        "google/siglip2-so400m-patch16-384", 1152, "siglip", True)
+
+    folder = build_random_model("siglip", tmp_path / "siglip2", embed_dim=1152, tokenizer="gemma")
+    assert json.loads((folder / "config.json").read_text())["architectures"] == ["SiglipModel"]
+    assert json.loads((folder / "tokenizer_config.json").read_text())["tokenizer_class"] == "GemmaTokenizer"
+    model = ImageTextModel(spec, folder, device="cpu", runtime="torch")  # the transformers tokenizer itself
+    assert type(model.runtime.tokenizer).__name__ in ("GemmaTokenizer", "GemmaTokenizerFast")
+    ids = model.tokenize(["Таня в горах 🏔"])["input_ids"][0].tolist()
+    pad, eos, bos, unk = (model.runtime.tokenizer.convert_tokens_to_ids(t) for t in ("<pad>", "<eos>", "<bos>", "<unk>"))
+    assert len(ids) == model.text_max_length and bos not in ids and unk not in ids  # byte fallback, no BOS
+    assert ids[ids.index(eos) + 1:] == [pad] * (len(ids) - ids.index(eos) - 1)  # text, EOS, right padding
+    assert model.tokenize(["ТАНЯ"])["input_ids"].tolist() == model.tokenize(["таня"])["input_ids"].tolist()
+    assert model.encode_text(["закат", "sunset"]).shape == (2, 1152) and model.dim == 1152
+    images = np.zeros((1, model.preprocessor.height, model.preprocessor.width, 3), np.uint8)
+    assert model.encode_images(images).shape == (1, 1152)
+    with pytest.raises(ValueError, match="Gemma"):
+        build_random_model("clip", tmp_path / "bad", tokenizer="gemma")
+
+
+@pytest.mark.parametrize(("query", "colour"), [("красный", "red"), ("синий", "blue"), ("yellow", "yellow")])
+def test_gemma_tokenized_siglip_ranks_russian_colours(tmp_path_factory: pytest.TempPathFactory, query: str,
+                                                      colour: str) -> None:
+    """A tiny SigLIP 2-style model trained on colour words: a Russian query through the Gemma
+    tokenizer finds the right colour (the whole text path, not just shapes)."""
+    folder = train_color_model(tmp_path_factory.getbasetemp() / "siglip2-colours", "siglip", tokenizer="gemma")
+    model = ImageTextModel(tiny_spec("siglip"), folder, device="cpu")
+    images, labels = color_images(model.preprocessor.height, 2, np.random.default_rng(123))
+    scores = model.encode_images(images) @ model.encode_text([query])[0]
+    assert list(COLORS)[labels[int(np.argmax(scores))]] == colour
 def test_one_instance_per_model_per_process(random_dirs: dict[str, Path]) -> None:
     spec = tiny_spec("clip")
     model = model_cache.image_text(spec, random_dirs["clip"], "cpu")

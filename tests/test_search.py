@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 
 from engine.app import PhotoIndex
-from engine.config import Settings
 from engine.db.database import open_database
 from engine.runtime.cluster import ClusterHandle
 from engine.search.service import NotIndexed, PhotoNotFound

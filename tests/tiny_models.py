@@ -14,7 +14,7 @@ import torch.nn.functional as F
 from engine.models.image_text import ImageTextModel, output_embeddings
 from engine.models.paths import is_model_dir
 from engine.models.registry import Family, ModelSpec
-from tests.synthetic_models import build_random_model, quiet_transformers
+from tests.synthetic_models import TokenizerKind, build_random_model, quiet_transformers
 
 _EN_TEMPLATES = ("{}", "a {} photo", "a photo of {}")
 
@@ -52,17 +52,20 @@ def color_images(size: int, per_colour: int, rng: np.random.Generator) -> tuple[
 
 
 def train_color_model(
-    out_dir: Path, family: str, embed_dim: int | None = None, steps: int = _STEPS, seed: int = 0
+    out_dir: Path, family: str, embed_dim: int | None = None, steps: int = _STEPS, seed: int = 0,
+    tokenizer: TokenizerKind | None = None,
 ) -> Path:
     """Build a tiny `family` model in `out_dir` and train it on colour words; cached per out_dir.
 
-    `embed_dim` as in `build_random_model` (e.g. 512 to stand in for ViT-B/32)."""
+    `embed_dim` and `tokenizer` as in `build_random_model` (e.g. 512 to stand in for ViT-B/32,
+    "gemma" for SigLIP 2)."""
     out_dir = Path(out_dir).resolve()
     if out_dir in _cache and is_model_dir(out_dir):
         return _cache[out_dir]
     if family not in ("siglip", "clip"):
         raise ValueError(f"family must be 'siglip' or 'clip', got {family!r}")
-    build_random_model(family, out_dir, "tiny", seed=seed, embed_dim=embed_dim)  # type: ignore[arg-type]
+    build_random_model(family, out_dir, "tiny", seed=seed, embed_dim=embed_dim,  # type: ignore[arg-type]
+                       tokenizer=tokenizer)
     wrapper = ImageTextModel(tiny_spec(family), out_dir, device="cpu", runtime="torch")  # type: ignore[arg-type]
     model = wrapper.model
     rng = np.random.default_rng(seed)

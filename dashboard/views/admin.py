@@ -214,8 +214,11 @@ class AdminView(pn.viewable.Viewer):
             f"<td>{'loaded' if m['loaded'] else '—'}</td><td>{human_bytes(m.get('memory_bytes'))}</td>"
             f"<td>{html.escape(self.stats.get('embeddings', {}).get(m['name'], 0).__str__())}</td></tr>"
             for m in self.models)
+        serving = self.engine.search.serving()
+        serves = (f'<div class="serving">Search uses <b>{html.escape(serving.name)}</b>'
+                  + (f" — {html.escape(serving.note)}" if serving.note else "") + "</div>")
         return ("<table><tr><th>Model</th><th>dim</th><th>weights</th><th>state</th><th>memory</th>"
-                f"<th>indexed</th></tr>{rows}</table>")
+                f"<th>indexed</th></tr>{rows}</table>{serves}")
 
     def _failed_html(self) -> str:
         by_type = self.stats.get("unsupported_by_type") or {}

@@ -13,6 +13,7 @@ import panel as pn
 
 from engine.app import PhotoIndex
 from engine.db import photos as photo_rows
+from engine.geo.names import Language
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,8 @@ class Context:
 
     def __init__(self, engine: PhotoIndex) -> None:
         self.engine = engine
+        self.language: Language = "en"
+        """The interface language: place names are shown in it (`engine.geo.names`)."""
         self.versions: dict[int, int] = {}
         self._listeners: list[Callable[[str, Any], None]] = []
 

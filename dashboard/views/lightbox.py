@@ -11,6 +11,8 @@ from dashboard.icons import icon
 from dashboard.views.common import Context, Tile, error_text, literal, markdown_pane
 from engine.errors import PhotoIndexError
 from engine.faces.records import Face
+from engine.geo.names import place_label
+from engine.geo.places import Place
 
 
 def face_box(face: Face) -> dict[str, Any]:
@@ -98,7 +100,8 @@ class Lightbox(pn.viewable.Viewer):
         if photo.camera:
             bits.append(literal(photo.camera))
         if photo.latitude is not None and photo.longitude is not None:
-            bits.append(f"GPS {photo.latitude:.4f}, {photo.longitude:.4f}")
+            bits.append(literal(place_label(Place.of(photo), self.ctx.language) or "")
+                        or f"GPS {photo.latitude:.4f}, {photo.longitude:.4f}")
         if photo.offline_since is not None:
             bits.append(f"offline: the file is gone since {photo.offline_since:%Y-%m-%d}")
         self.info = " · ".join(bits) + f" · {self.index + 1}/{len(self.photo_ids)}"

@@ -29,6 +29,7 @@ class PersonsView(pn.viewable.Viewer):
     photos_total = param.Integer(default=0)
     suggestion_id = param.Integer(default=None, allow_None=True)
     rename_to = param.String(default="")
+    aliases_text = param.String(default="", doc="The person's other names, comma-separated.")
     merge_into = param.Integer(default=None, allow_None=True)
     message = param.String(default="")
 
@@ -68,6 +69,7 @@ class PersonsView(pn.viewable.Viewer):
     def open_person(self, person_id: int) -> None:
         self.param.update(person_id=person_id, suggestion_id=None, message="")
         self.rename_to = self.person.name if self.person else ""
+        self.aliases_text = ", ".join(self.person.aliases) if self.person else ""
         self._load_photos(reset=True)
 
     def _load_photos(self, reset: bool = False) -> None:
@@ -101,6 +103,19 @@ class PersonsView(pn.viewable.Viewer):
             self.message = f"⚠ {error_text(exc)}"
         self.refresh()
         self.ctx.emit("persons-changed", "persons")
+
+    def save_aliases(self, text: str | None = None) -> None:
+        """Set the open person's aliases from comma-separated text ("Саша, Sasha"); empty clears them."""
+        text = text if text is not None else self.aliases_text
+        if self.person_id is None:
+            return
+        try:
+            person = self.engine.faces.persons.update(self.person_id, aliases=text.split(","))
+            self.aliases_text = ", ".join(person.aliases)
+            self.message = f"Also called: {literal(self.aliases_text)}" if person.aliases else "No other names"
+        except Exception as exc:
+            self.message = f"⚠ {error_text(exc)}"
+        self.refresh()
 
     def merge(self, target_id: int | None = None) -> None:
         target_id = target_id if target_id is not None else self.merge_into
@@ -179,6 +194,10 @@ class PersonsView(pn.viewable.Viewer):
         merge_pick.param.watch(lambda e: setattr(self, "merge_into", e.new), "value")
         merge = pn.widgets.Button(label="Merge", icon=icon("git-merge"), color="light")
         merge.on_click(lambda e: self.merge())
+        aliases = pn.widgets.TextInput.from_param(self.param.aliases_text, label="Also called",
+                                                  placeholder="Саша, Sasha", sizing_mode="stretch_width")
+        save_aliases = pn.widgets.Button(label="Save", icon=icon("check"), color="light")
+        save_aliases.on_click(lambda e: self.save_aliases())
         delete = pn.widgets.Button(label="Delete person", icon=icon("trash"), color="danger")
         delete.on_click(lambda e: self.delete())
 
@@ -198,7 +217,8 @@ class PersonsView(pn.viewable.Viewer):
             f"### {literal(self.person.name)} · {count(n, 'photo')}" if self.person else
             "### Suggested person" if sid is not None else ""), self.param.person_id, self.param.suggestion_id,
             self.param.photos_total), margin=(0, 10))
-        person_tools = pn.Row(rename, save, merge_pick, merge, delete, visible=self.param.person_id.rx.is_not(None),
+        person_tools = pn.Row(rename, save, aliases, save_aliases, merge_pick, merge, delete,
+                              visible=self.param.person_id.rx.is_not(None),
                               styles={"flex-wrap": "wrap"}, sizing_mode="stretch_width")
         new_name = pn.widgets.TextInput.from_param(self.param.rename_to, label="Who is it?", placeholder="Name",
                                                    sizing_mode="stretch_width")

@@ -25,7 +25,7 @@ class SearchView(pn.viewable.Viewer):
     """Every search the dashboard can run, as params; `search()` runs it, `load_more()` pages on."""
 
     query = param.String(default="", doc="What to look for, in words (Russian or English).")
-    translate = param.Boolean(default=False, doc="Translate the query to English first.")
+    translate = param.Boolean(default=False, doc="Translate the query to English first (on by default with a key).")
     multi_model = param.Boolean(default=False, doc="Fuse every indexed model's ranking (RRF).")
     formats = param.ListSelector(default=[], objects=FORMATS, doc="Only these formats; none = all.")
     threshold = param.Number(default=0.0, bounds=(0, 50), step=1, doc="Minimum similarity, percent.")
@@ -50,6 +50,8 @@ class SearchView(pn.viewable.Viewer):
         super().__init__(**params)
         self.ctx = ctx
         self.engine = ctx.engine
+        if "translate" not in params:
+            self.translate = self.engine.search.translator.configured
         self._limit = self.top_k
         self._external: str | None = None  # a title when results came from elsewhere (a face search)
         self.grid = PhotoGrid(empty_text="Type what you are looking for and press Enter — or drop a picture.")
@@ -73,7 +75,7 @@ class SearchView(pn.viewable.Viewer):
     def _fetch(self, limit: int) -> tuple[list[Tile], int, str]:
         """(tiles, how many the engine returned before the date filter, message)."""
         mode = self._mode()
-        engine, model = self.engine, self.engine.settings.clip_model
+        engine, model = self.engine, self.engine.search.serving().name
         threshold = self.threshold / 100 if self.threshold > 0 else None
         formats = list(self.formats) or None
         dated = self.date_from is not None or self.date_to is not None
@@ -100,7 +102,7 @@ class SearchView(pn.viewable.Viewer):
             tiles, what = [Tile.of(p) for p in photos], f"of {literal(self._person_name())}"
         else:
             result = engine.search.query(
-                self.query, model=model, multi_model=self.multi_model, translate=self.translate, top_k=want,
+                self.query, multi_model=self.multi_model, translate=self.translate, top_k=want,
                 threshold=threshold, formats=formats,
                 filters=SearchFilters.of(date_from=self.date_from, date_to=self.date_to),
             )

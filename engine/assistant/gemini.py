@@ -11,6 +11,7 @@ from datetime import date
 from typing import Any
 
 from engine.assistant.parser import Named, ParsedQuery, Vocabulary, parse as offline_parse
+from engine.search.names import unknown_person_note
 from engine.errors import Unavailable
 
 _SCHEMA_HINT = {
@@ -63,7 +64,7 @@ class Gemini:
         prompt = (
             "You turn a photo-search request (Russian or English) into JSON filters for a home photo library.\n"
             f"Today is {today.isoformat()}.\n"
-            f"Known persons: {json.dumps([p.name for p in vocab.persons], ensure_ascii=False)}\n"
+            f"Known persons (names and aliases): {json.dumps([n for p in vocab.persons for n in p.known_as], ensure_ascii=False)}\n"
             f"Known albums: {json.dumps([a.name for a in vocab.albums], ensure_ascii=False)}\n"
             f"Known places: {json.dumps(vocab.place_names(), ensure_ascii=False)}\n"
             f"Answer with one JSON object shaped like {json.dumps(_SCHEMA_HINT)}.\n"
@@ -101,15 +102,17 @@ def _names(values: Any) -> list[str]:
 
 def _to_parsed(text: str, data: dict, vocab: Vocabulary, today: date) -> ParsedQuery:
     notes: list[str] = []
-    by_name = {p.name.lower(): p for p in vocab.persons}
+    by_name = {n.lower(): p for p in vocab.persons for n in reversed(p.known_as)}
     persons: list[Named] = []
+    unknown: list[str] = []
     for name in _names(data.get("persons")):
         match = by_name.get(name.lower())
         if match is None:  # Gemini may decline a name; the offline matcher knows the case endings
             found = offline_parse(name, Vocabulary(persons=vocab.persons), today).persons
             match = found[0] if found else None
         if match is None:
-            notes.append(f"unknown person {name!r} ignored")
+            unknown.append(name)
+            notes.append(unknown_person_note(name))
         elif match not in persons:
             persons.append(match)
     albums_by = {a.name.lower(): a for a in vocab.albums}
@@ -130,5 +133,5 @@ def _to_parsed(text: str, data: dict, vocab: Vocabulary, today: date) -> ParsedQ
         text=text, query=str(data.get("query") or "").strip(), persons=tuple(persons), albums=tuple(albums),
         places=tuple(places), date_from=_date(data.get("date_from")), date_to=_date(data.get("date_to")),
         formats=tuple(f.upper() for f in _names(data.get("formats"))), cameras=tuple(_names(data.get("cameras"))),
-        source="gemini", notes=tuple(notes),
+        source="gemini", notes=tuple(notes), unknown_persons=tuple(unknown),
     )

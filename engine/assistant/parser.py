@@ -1,8 +1,9 @@
 """The offline assistant (B2): natural language -> structured filters + an image-text prompt.
 
-Knows what the library knows: person names, album names, camera names and the places its GPS
-photos were reverse-geocoded to (English names, plus Russian names of common countries and
-cities). Dates come from `engine.assistant.dates`.
+Knows what the library knows: person names and aliases, album names, camera names and the places
+its GPS photos were reverse-geocoded to (in English and Russian, `engine.geo.names`), all matched
+in any case form ("с Таней", "в Камбодже", "на айфоне"). A word that reads as a first name of
+nobody known is left out of the prompt and said so. Dates come from `engine.assistant.dates`.
 """
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from datetime import date
 from typing import Any
 
 from engine.assistant.dates import find_dates
+from engine.geo import names as place_names
 from engine.geo.places import Place
 from engine.search import names as nm
 from engine.search.filters import SearchFilters
@@ -21,6 +23,11 @@ from engine.search.filters import SearchFilters
 class Named:
     id: int
     name: str
+    aliases: tuple[str, ...] = ()
+
+    @property
+    def known_as(self) -> tuple[str, ...]:
+        return (self.name, *self.aliases)
 
 
 @dataclass
@@ -53,6 +60,8 @@ class ParsedQuery:
     cameras: tuple[str, ...] = ()
     source: str = "offline"
     notes: tuple[str, ...] = ()
+    unknown_persons: tuple[str, ...] = ()
+    """Names in the request that are nobody's in the library (nominative: "Аня" for "Ани")."""
 
     def filters(self) -> SearchFilters:
         return SearchFilters.of(date_from=self.date_from, date_to=self.date_to, cameras=self.cameras,
@@ -66,30 +75,16 @@ class ParsedQuery:
             "date_from": self.date_from.isoformat() if self.date_from else None,
             "date_to": self.date_to.isoformat() if self.date_to else None,
             "formats": list(self.formats), "cameras": list(self.cameras), "source": self.source,
+            "unknown_persons": list(self.unknown_persons),
         }
 
 
-# Russian names of places people travel to -> the English GeoNames spelling stored for the photo.
-RU_PLACES = {
-    "Камбоджа": "Cambodia", "Таиланд": "Thailand", "Тайланд": "Thailand", "Вьетнам": "Vietnam", "Индия": "India",
-    "Китай": "China", "Япония": "Japan", "Корея": "South Korea", "Индонезия": "Indonesia", "Бали": "Bali",
-    "Турция": "Turkey", "Египет": "Egypt", "Греция": "Greece", "Италия": "Italy", "Испания": "Spain",
-    "Франция": "France", "Германия": "Germany", "Англия": "United Kingdom", "Великобритания": "United Kingdom",
-    "Португалия": "Portugal", "Черногория": "Montenegro", "Хорватия": "Croatia", "Кипр": "Cyprus",
-    "Грузия": "Georgia", "Армения": "Armenia", "Россия": "Russia", "Украина": "Ukraine", "Беларусь": "Belarus",
-    "Казахстан": "Kazakhstan", "Узбекистан": "Uzbekistan", "Финляндия": "Finland", "Швеция": "Sweden",
-    "Норвегия": "Norway", "Чехия": "Czechia", "Австрия": "Austria", "Швейцария": "Switzerland",
-    "Нидерланды": "Netherlands", "Голландия": "Netherlands", "Польша": "Poland", "Австралия": "Australia",
-    "США": "United States", "Америка": "United States", "Канада": "Canada", "Мексика": "Mexico",
-    "Бразилия": "Brazil", "Аргентина": "Argentina", "ОАЭ": "United Arab Emirates", "Израиль": "Israel",
-    "Москва": "Moscow", "Петербург": "Saint Petersburg", "Питер": "Saint Petersburg", "Париж": "Paris",
-    "Лондон": "London", "Рим": "Rome", "Берлин": "Berlin", "Барселона": "Barcelona", "Прага": "Prague",
-    "Стамбул": "Istanbul", "Сидней": "Sydney", "Нью-Йорк": "New York City", "Пномпень": "Phnom Penh",
-    "Бангкок": "Bangkok", "Дубай": "Dubai", "Тбилиси": "Tbilisi", "Сочи": "Sochi", "Крым": "Crimea",
+# Russian spellings of camera brands -> the word in the camera's EXIF name ("снято на айфон").
+RU_CAMERA_WORDS = {
+    "Айфон": "iPhone", "Эппл": "Apple", "Кэнон": "Canon", "Канон": "Canon", "Никон": "Nikon", "Сони": "Sony",
+    "Самсунг": "Samsung", "Пиксель": "Pixel", "Фуджи": "Fujifilm", "Фуджифильм": "Fujifilm", "Олимпус": "Olympus",
+    "Панасоник": "Panasonic", "Лейка": "Leica", "Гоупро": "GoPro", "Сяоми": "Xiaomi", "Хуавей": "Huawei",
 }
-_EN_ALIASES = {"usa": "United States", "us": "United States", "america": "United States", "uk": "United Kingdom",
-               "england": "United Kingdom", "britain": "United Kingdom", "holland": "Netherlands",
-               "czech republic": "Czechia", "new york": "New York City", "st petersburg": "Saint Petersburg"}
 
 _FORMAT_WORDS = {"heic": "HEIC", "heif": "HEIC", "raw": "RAW", "png": "PNG", "jpeg": "JPG", "jpg": "JPG",
                  "webp": "WEBP", "dng": "DNG", "nef": "NEF", "cr2": "CR2", "arw": "ARW", "bmp": "BMP"}
@@ -123,7 +118,7 @@ def parse(text: str, vocab: Vocabulary, today: date | None = None) -> ParsedQuer
     date_to = max((d.end for d in dates), default=None)
     taken += [d.span for d in dates]
 
-    persons = nm.find_names(text, [(p, p.name) for p in vocab.persons], taken=taken)
+    persons = nm.find_names(text, [(p, n) for p in vocab.persons for n in p.known_as], taken=taken)
     taken += [m.span for m in persons]
 
     album_keyword = _ALBUM_WORD.search(text)
@@ -134,10 +129,8 @@ def parse(text: str, vocab: Vocabulary, today: date | None = None) -> ParsedQuer
     if albums and album_keyword and not any(album_keyword.start() < b and a < album_keyword.end() for a, b in taken):
         taken.append(album_keyword.span())
 
-    known = {n.lower(): n for n in vocab.place_names()}
-    place_items: list[tuple[str, str]] = [(n, n) for n in known.values()]
-    place_items += [(known[en.lower()], ru) for ru, en in RU_PLACES.items() if en.lower() in known]
-    place_items += [(known[en.lower()], alias) for alias, en in _EN_ALIASES.items() if en.lower() in known]
+    place_items = [(n, n) for n in vocab.place_names()]
+    place_items += list(dict.fromkeys(pair for p in vocab.places for pair in place_names.other_names(p)))
     places = nm.find_names(text, place_items, taken=taken)
     taken += [m.span for m in places]
 
@@ -154,9 +147,15 @@ def parse(text: str, vocab: Vocabulary, today: date | None = None) -> ParsedQuer
     camera_items = [(c, c) for c in vocab.cameras]
     words = {w.lower(): w for c in vocab.cameras for w in c.split() if w.isalpha() and len(w) >= 3}
     camera_items += [(w, w) for w in words.values()]  # "iphone", "nikon", "canon"
+    camera_items += [(words[en.lower()], ru) for ru, en in RU_CAMERA_WORDS.items() if en.lower() in words]
     for m in nm.find_names(text, camera_items, taken=taken):
         cameras.append(m.item)
         taken.append(m.span)
+
+    unknown = nm.unknown_names(text, taken=taken, is_place=place_names.is_place)
+    taken += [m.span for m in unknown]
+    unknown_persons = tuple(dict.fromkeys(m.item for m in unknown))
+    notes += [nm.unknown_person_note(name) for name in unknown_persons]
 
     rest = nm.remove_spans(text, taken)
     query = _tidy(nm.strip_connectors(rest))
@@ -166,5 +165,5 @@ def parse(text: str, vocab: Vocabulary, today: date | None = None) -> ParsedQuer
         text=text, query=query, persons=tuple(dict.fromkeys(m.item for m in persons)),
         albums=tuple(dict.fromkeys(m.item for m in albums)), places=tuple(dict.fromkeys(m.item for m in places)),
         date_from=date_from, date_to=date_to, formats=tuple(dict.fromkeys(formats)),
-        cameras=tuple(dict.fromkeys(cameras)), source="offline", notes=tuple(notes),
+        cameras=tuple(dict.fromkeys(cameras)), source="offline", notes=tuple(notes), unknown_persons=unknown_persons,
     )

@@ -75,7 +75,7 @@ class Assistant:
 
     def vocabulary(self) -> Vocabulary:
         with self.db.connection() as conn:
-            persons = [Named(i, name) for i, name in person_rows.names(conn)]
+            persons = [Named(p.id, p.name, p.aliases) for p in person_rows.names(conn)]
             albums = [Named(i, name) for i, name in album_rows.names(conn)]
             cameras = photo_rows.cameras(conn)
         return Vocabulary(persons, albums, known_places(self.db), cameras)
@@ -99,7 +99,8 @@ class Assistant:
         return parsed
 
     def clip_prompt(self, text: str, *, translate: bool = True) -> ClipPrompt:
-        """A prompt for the image-text models: the visual part of the request, in English when possible."""
+        """A prompt for the image-text models: the visual part of the request, in English when possible;
+        when it cannot be English, the notes say why and whether the default model can read it."""
         notes: list[str] = []
         if self.gemini_enabled:
             try:
@@ -117,13 +118,17 @@ class Assistant:
             prompt = tr.text
         if prompt and prompt.isascii() and not prompt.lower().startswith(("a photo", "a picture", "photo of")):
             prompt = f"a photo of {prompt}"
-        return ClipPrompt(text, prompt, "offline", tuple(notes))
+        mismatch = self.search.language_note(prompt, [self.search.serving().name])
+        if mismatch:
+            notes.append(mismatch)
+        return ClipPrompt(text, prompt, "offline", tuple(notes + list(parsed.notes)))
 
     def run(self, text: str, *, top_k: int = 20, threshold: float | None = None, multi_model: bool = True,
-            model: str | None = None, models: list[str] | None = None, translate: bool = True,
+            model: str | None = None, models: list[str] | None = None, translate: bool | None = None,
             extra: SearchFilters | None = None, today: date | None = None,
             use_gemini: bool | None = None) -> AssistantAnswer:
-        """Understand the request, then search: fused over every indexed model by default."""
+        """Understand the request, then search: fused over every indexed model by default; what is
+        left to rank by is translated when `translate` (default: when TRANSLATE_API_KEY is set)."""
         parsed = self.understand(text, today=today, use_gemini=use_gemini)
         filters = parsed.filters() if extra is None else parsed.filters().merged(extra)
         notes = list(parsed.notes)

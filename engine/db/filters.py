@@ -41,12 +41,12 @@ def where(filters: SearchFilters | None, alias: str = "p") -> Where:
         conditions.append(f"{p}.camera ILIKE ANY(%s)")
         params.append([like_pattern(c) for c in filters.cameras])
     if filters.places:
-        names = [x.lower() for x in filters.places]
+        names, codes = sorted(filters.place_terms.names), sorted(filters.place_terms.country_codes)
         conditions.append(
             f"(lower({p}.place_city) = ANY(%s) OR lower({p}.place_metro) = ANY(%s)"
             f" OR lower({p}.place_country) = ANY(%s) OR lower({p}.place_state) = ANY(%s)"
-            f" OR lower({p}.place_country_code) = ANY(%s))")
-        params += [names, names, names, names, names]
+            f" OR upper({p}.place_country_code) = ANY(%s))")
+        params += [names, names, names, names, codes]
     if filters.person_ids:
         sql, args = photos_with_all(filters.person_ids)
         conditions.append(f"{p}.id IN (SELECT photo_id FROM ({sql}) together)")

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -22,10 +22,19 @@ class PersonRow:
     photo_count: int
     created_at: datetime
     updated_at: datetime
+    aliases: list[str] = field(default_factory=list)
+    """Other names the person is found by (migration 010): "Саша" for Александр, "Sasha"."""
+
+
+@dataclass(frozen=True)
+class PersonNames:
+    id: int
+    name: str
+    aliases: tuple[str, ...]
 
 
 _SELECT = (
-    "SELECT pe.id, pe.name, pe.description,"
+    "SELECT pe.id, pe.name, pe.description, pe.aliases,"
     " coalesce(pe.cover_face_id, (SELECT f.id FROM faces f WHERE f.person_id = pe.id"
     "   ORDER BY f.det_score DESC, f.id LIMIT 1)) AS cover_face_id,"
     " (SELECT count(*) FROM faces f WHERE f.person_id = pe.id) AS face_count,"
@@ -34,9 +43,15 @@ _SELECT = (
 )
 
 
-def create(conn: psycopg.Connection, name: str, description: str | None = None) -> int:
-    return conn.execute("INSERT INTO persons (name, description) VALUES (%s, %s) RETURNING id",
-                        (name, description)).fetchone()["id"]
+def create(conn: psycopg.Connection, name: str, description: str | None = None, aliases: Sequence[str] = ()) -> int:
+    return conn.execute("INSERT INTO persons (name, description, aliases) VALUES (%s, %s, %s) RETURNING id",
+                        (name, description, list(aliases))).fetchone()["id"]
+
+
+def names(conn: psycopg.Connection) -> list[PersonNames]:
+    """Every person's name and aliases, for finding them in text."""
+    rows = conn.execute("SELECT id, name, aliases FROM persons ORDER BY id").fetchall()
+    return [PersonNames(r["id"], r["name"], tuple(r["aliases"] or ())) for r in rows]
 
 
 def get(conn: psycopg.Connection, person_id: int) -> PersonRow | None:
@@ -52,19 +67,14 @@ def get_many(conn: psycopg.Connection, ids: Sequence[int]) -> list[PersonRow]:
 def search(conn: psycopg.Connection, query: str | None, limit: int, offset: int) -> tuple[list[PersonRow], int]:
     where, params = "", []
     if query:
-        where = "WHERE pe.name ILIKE %s OR pe.description ILIKE %s"
-        params = [like_pattern(query)] * 2
+        where = "WHERE pe.name ILIKE %s OR pe.description ILIKE %s OR array_to_string(pe.aliases, ' ') ILIKE %s"
+        params = [like_pattern(query)] * 3
     total = conn.execute(f"SELECT count(*) AS n FROM persons pe {where}", params).fetchone()["n"]
     rows = conn.execute(
         f"SELECT * FROM ({_SELECT} {where}) x ORDER BY face_count DESC, lower(name), id LIMIT %s OFFSET %s",
         (*params, limit, offset),
     ).fetchall()
     return [PersonRow(**r) for r in rows], total
-
-
-def names(conn: psycopg.Connection) -> list[tuple[int, str]]:
-    """(id, name) of every person, in id order."""
-    return [(r["id"], r["name"]) for r in conn.execute("SELECT id, name FROM persons ORDER BY id")]
 
 
 @dataclass(frozen=True)
@@ -86,7 +96,7 @@ def photos_showing(conn: psycopg.Connection, person_ids: Sequence[int], limit: i
 
 
 def update(conn: psycopg.Connection, person_id: int, fields: dict[str, Any]) -> bool:
-    allowed = {k: v for k, v in fields.items() if k in ("name", "description", "cover_face_id")}
+    allowed = {k: v for k, v in fields.items() if k in ("name", "description", "cover_face_id", "aliases")}
     if not allowed:
         return conn.execute("SELECT 1 FROM persons WHERE id = %s", (person_id,)).fetchone() is not None
     sets = ", ".join(f"{k} = %s" for k in allowed)

@@ -53,6 +53,12 @@ class Photo:
     index_failed: bool
     fail_reason: str | None
     faces_indexed: bool
+    place_country: str | None = None
+    """Where it was taken, reverse-geocoded from its GPS (migrations 004, 005; English GeoNames names)."""
+    place_country_code: str | None = None
+    place_state: str | None = None
+    place_city: str | None = None
+    place_metro: str | None = None
     offline_since: datetime | None = None
     """When the scan last found the file gone; None while it is there."""
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import psycopg
 
@@ -25,6 +26,13 @@ class Place:
     @property
     def label(self) -> str:
         return ", ".join(x for x in (self.metro or self.city, self.country) if x)
+
+    @classmethod
+    def of(cls, photo: Any) -> "Place | None":
+        """The place stored on a photo (its `place_*` attributes); None when it has none."""
+        place = cls(photo.place_country, photo.place_country_code, photo.place_state, photo.place_city,
+                    photo.place_metro)
+        return place if place.country or place.city else None
 
 
 def not_geocoded(conn: psycopg.Connection, limit: int) -> list[Position]:

@@ -1,6 +1,7 @@
 """Persons: create, rename, describe, delete, merge, list, details; assign and auto-assign faces."""
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from engine.db import faces as face_rows
@@ -8,6 +9,7 @@ from engine.db import persons as person_rows
 from engine.db.database import Database
 from engine.faces.errors import FaceNotFound, InvalidRequest, PersonNotFound
 from engine.faces.records import Face, Person
+from engine.search import names as name_match
 
 _UNSET = object()
 
@@ -34,14 +36,38 @@ def _clean_name(name: str | None) -> str:
     return name[:200]
 
 
+MAX_ALIASES = 20
+
+
+def _clean_aliases(aliases: Iterable[str] | None, name: str | None = None, *, truncate: bool = False) -> list[str]:
+    """Stripped, each once (case-insensitively), without the name itself; past MAX_ALIASES an
+    error, or with `truncate` the first ones."""
+    seen = {name.strip().lower()} if name else set()
+    out = []
+    for alias in aliases or ():
+        alias = str(alias).strip()[:200]
+        if alias and alias.lower() not in seen:
+            seen.add(alias.lower())
+            out.append(alias)
+    if len(out) > MAX_ALIASES and not truncate:
+        raise InvalidRequest(f"a person can have at most {MAX_ALIASES} aliases, got {len(out)}")
+    return out[:MAX_ALIASES]
+
+
+def name_items(people: Iterable[person_rows.PersonNames]) -> list[tuple[int, str]]:
+    """(person id, a name it is known by): the name and every alias, for `engine.search.names`."""
+    return [(p.id, n) for p in people for n in (p.name, *p.aliases)]
+
+
 class PersonService:
     def __init__(self, db: Database, default_threshold: float = 0.5) -> None:
         self.db = db
         self.default_threshold = default_threshold
 
-    def create(self, name: str, description: str | None = None) -> Person:
+    def create(self, name: str, description: str | None = None, aliases: Iterable[str] | None = None) -> Person:
+        name = _clean_name(name)
         with self.db.connection() as conn:
-            person_id = person_rows.create(conn, _clean_name(name), description)
+            person_id = person_rows.create(conn, name, description, _clean_aliases(aliases, name))
             return person_rows.get(conn, person_id)
 
     def get(self, person_id: int) -> Person:
@@ -55,15 +81,31 @@ class PersonService:
         with self.db.connection() as conn:
             return person_rows.search(conn, (search or "").strip() or None, limit, offset)
 
+    def find(self, name: str) -> list[Person]:
+        """The persons `name` is the name or an alias of, in any case form: "Тане" finds Таня,
+        "Сашей" a person with the alias Саша. The best-matching name first."""
+        name = (name or "").strip()
+        if not name:
+            return []
+        with self.db.connection() as conn:
+            people = [p for p in person_rows.names(conn) if any(name_match.same_name(name, n) for n in (p.name, *p.aliases))]
+            ids = [p.id for p in sorted(people, key=lambda p: (not name_match.same_name(name, p.name), p.id))]
+            by_id = {p.id: p for p in person_rows.get_many(conn, ids)}
+        return [by_id[i] for i in ids]
+
     def update(self, person_id: int, *, name: str | None = None, description: object = _UNSET,
-               cover_face_id: object = _UNSET) -> Person:
-        """Rename, describe (None clears), or choose a cover among the person's own faces."""
+               cover_face_id: object = _UNSET, aliases: Iterable[str] | None = None) -> Person:
+        """Rename, describe (None clears), set the aliases (a list replaces them), or choose a cover
+        among the person's own faces."""
         fields: dict[str, object] = {}
         if name is not None:
             fields["name"] = _clean_name(name)
         if description is not _UNSET:
             fields["description"] = description
         with self.db.connection() as conn:
+            if aliases is not None:
+                current = person_rows.get(conn, person_id)
+                fields["aliases"] = _clean_aliases(aliases, fields.get("name") or (current.name if current else None))
             if cover_face_id is not _UNSET:
                 if cover_face_id is not None:
                     face = face_rows.get(conn, int(cover_face_id))
@@ -81,7 +123,8 @@ class PersonService:
                 raise PersonNotFound(f"no person with id {person_id}")
 
     def merge(self, source_id: int, target_id: int) -> Person:
-        """Every face of `source_id` becomes `target_id`'s; the source is deleted."""
+        """Every face of `source_id` becomes `target_id`'s, and its name and aliases the target's
+        aliases; the source is deleted."""
         if source_id == target_id:
             raise InvalidRequest("cannot merge a person into itself")
         with self.db.connection() as conn:
@@ -90,8 +133,11 @@ class PersonService:
                 if row is None:
                     raise PersonNotFound(f"no person with id {pid}")
             person_rows.move_faces(conn, source_id, target_id)
+            fields: dict[str, object] = {"aliases": _clean_aliases(
+                [*target.aliases, source.name, *source.aliases], target.name, truncate=True)}
             if not target.description and source.description:
-                person_rows.update(conn, target_id, {"description": source.description})
+                fields["description"] = source.description
+            person_rows.update(conn, target_id, fields)
             person_rows.delete(conn, source_id)
             return person_rows.get(conn, target_id)
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from engine.geo import names as place_names
 from engine.media.formats import expand_format_filter
 
 
@@ -35,7 +36,8 @@ class SearchFilters:
     cameras: tuple[str, ...] = ()
     """Any of them, matched as a case-insensitive part of the camera name ("iphone", "Nikon D750")."""
     places: tuple[str, ...] = ()
-    """Any of them: a country, country code, region or city name (case-insensitive, whole name)."""
+    """Any of them: a country, country code, region or city name, in English or Russian, in any case
+    form (case-insensitive, whole name; `engine.geo.names`)."""
     person_ids: tuple[int, ...] = ()
     """All of them must be in the photo."""
     album_ids: tuple[int, ...] = ()
@@ -76,6 +78,11 @@ class SearchFilters:
             formats=tuple(dict.fromkeys(self.formats + other.formats)),
             exclude_ids=tuple(sorted(set(self.exclude_ids) | set(other.exclude_ids))),
         )
+
+    @property
+    def place_terms(self) -> place_names.PlaceQuery:
+        """What `places` stand for in the stored (English) place columns: names and country codes."""
+        return place_names.resolve_all(self.places)
 
     def excluding(self, ids: Sequence[int]) -> "SearchFilters":
         return replace(self, exclude_ids=tuple(sorted(set(self.exclude_ids) | {int(i) for i in ids})))

@@ -1,46 +1,26 @@
-"""Find known names (persons, albums, places) inside free text, in English and Russian (B6).
+"""Find known names (persons, albums, places, cameras) inside free text, in English and Russian (B6).
 
-Russian names decline ("Таня", "Тани", "Таню", "Таней", "с Таней"), so a word matches a name
-when it is the name, or the name's stem (the name less a final vowel or soft sign) plus a short
-case ending. English possessives ("Tanya's") match too. Multi-word names match as a phrase.
+Russian names decline ("Таня", "Тани", "Таню", "Таней", "с Таней"), so a word matches a word of a
+name when both can be forms of one lemma (pymorphy3, `engine.text.morph`). English possessives
+("Tanya's") match too. Multi-word names match as a phrase, word by word.
 """
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Generic, TypeVar
+
+from engine.text import morph
 
 T = TypeVar("T")
 
 _WORD = re.compile(r"[\w\-]+(?:'s)?", re.UNICODE)
-_CYR = re.compile(r"[а-яё]", re.IGNORECASE)
-_RU_ENDINGS = ("", "а", "я", "у", "ю", "ы", "и", "е", "ой", "ей", "ою", "ею", "ом", "ем", "ём", "ым", "им", "ы", "ь",
-               "ах", "ях", "ами", "ями", "ам", "ям", "ов", "ев", "ии", "ию", "ией", "ие")
-_RU_FINAL = "аяйьоеыиу"
 
 
-def norm(word: str) -> str:
-    word = word.lower().replace("ё", "е")
-    return word[:-2] if word.endswith("'s") else word
-
-
-def _stem(word: str) -> str:
-    w = norm(word)
-    if _CYR.search(w) and len(w) >= 3:
-        while w[-1] in _RU_FINAL and len(w) > 2:
-            w = w[:-1]
-    return w
-
-
-def word_matches(word: str, name_word: str) -> bool:
-    w, n = norm(word), norm(name_word)
-    if w == n:
-        return True
-    if not _CYR.search(n) or len(n) < 3:
-        return False
-    stem = _stem(n)
-    return w.startswith(stem) and w[len(stem):] in _RU_ENDINGS
+def _overlaps(span: tuple[int, int], spans: Sequence[tuple[int, int]]) -> bool:
+    return any(span[0] < b and a < span[1] for a, b in spans)
 
 
 @dataclass(frozen=True)
@@ -66,22 +46,34 @@ class Match(Generic[T]):
         return self.start, self.end
 
 
+def same_name(text: str, name: str) -> bool:
+    """Is the whole `text` this name, in any case form ("Сашей" / "Саша", "Южной Кореи" / "Южная Корея")?"""
+    words, parts = tokens(text), tokens(name)
+    return bool(parts) and len(words) == len(parts) and all(morph.same_word(w.text, p.text)
+                                                            for w, p in zip(words, parts))
+
+
+@lru_cache(maxsize=16384)
+def _name_lemmas(name: str) -> tuple[frozenset[str], ...]:
+    return tuple(morph.lemmas(t.text) for t in tokens(name))
+
+
 def find_names(text: str, items: Iterable[tuple[T, str]], *, taken: Sequence[tuple[int, int]] = ()) -> list[Match[T]]:
     """Occurrences of the items' names in `text`; longer names first, no overlaps (nor with `taken`)."""
     toks = tokens(text)
+    words = [morph.lemmas(t.text) for t in toks]
+    anywhere = frozenset().union(*words)
     spans = list(taken)
     found: list[Match[T]] = []
-    candidates = sorted(((item, name, tokens(name)) for item, name in items if name and name.strip()),
-                        key=lambda x: -len(x[1]))
-    for item, name, parts in candidates:
-        if not parts:
+    for item, name in sorted((x for x in items if x[1] and x[1].strip()), key=lambda x: -len(x[1])):
+        parts = _name_lemmas(name)
+        if not parts or parts[0].isdisjoint(anywhere):
             continue
         n = len(parts)
         for i in range(len(toks) - n + 1):
-            window = toks[i:i + n]
-            if all(word_matches(t.text, p.text) for t, p in zip(window, parts)):
-                span = (window[0].start, window[-1].end)
-                if any(span[0] < b and a < span[1] for a, b in spans):
+            if all(not w.isdisjoint(p) for w, p in zip(words[i:i + n], parts)):
+                span = (toks[i].start, toks[i + n - 1].end)
+                if _overlaps(span, spans):
                     continue
                 spans.append(span)
                 found.append(Match(item, name, *span))
@@ -111,3 +103,37 @@ def strip_connectors(text: str) -> str:
     while words and words[-1].lower().strip(",") in _CONNECTORS:
         words.pop()
     return " ".join(words)
+
+
+_NAME_BEFORE = {"with", "and", "&"}
+
+
+def unknown_names(text: str, *, taken: Sequence[tuple[int, int]] = (),
+                  is_place: Callable[[str], bool] | None = None) -> list[Match[str]]:
+    """Words outside `taken` that read as a person's first name, each with its nominative.
+
+    Russian: pymorphy3's dictionary of first names ("Ани" -> "Аня"). English has no such
+    dictionary here, so only a capitalised word after "with"/"and", or with a possessive
+    ("Tanya's"), counts. Words `is_place` knows ("Paris and London") are not names.
+    """
+    found: list[Match[str]] = []
+    toks = tokens(text)
+    for i, tok in enumerate(toks):
+        span = (tok.start, tok.end)
+        if _overlaps(span, taken):
+            continue
+        capitalised = tok.text[:1].isupper()
+        if morph.is_cyrillic(tok.text):
+            name = morph.first_name(tok.text, capitalised_inside=capitalised and i > 0)
+        else:
+            word = tok.text[:-2] if tok.text.endswith("'s") else tok.text
+            cue = tok.text.endswith("'s") or (i > 0 and toks[i - 1].text.lower() in _NAME_BEFORE)
+            name = word if cue and capitalised and word.isalpha() and not word.isupper() else None
+        if name and not (is_place and is_place(tok.text)):
+            found.append(Match(name, name, *span))
+    return found
+
+
+def unknown_person_note(name: str) -> str:
+    return (f"no person named “{name}” is known, so the name was left out of the search: name their face "
+            f"in Persons, or add “{name}” to a person's aliases")

@@ -7,6 +7,7 @@ metadata filters (B3), one model or all of them.
 """
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -21,6 +22,7 @@ from engine.db.database import Database
 from engine.errors import Conflict, Invalid, NotFound
 from engine.library.paths import read_inside
 from engine.media.pictures import PictureDecoder
+from engine.geo import names as place_names
 from engine.media.formats import format_of
 from engine.models.errors import ModelNotAvailable
 from engine.models.manager import ModelManager
@@ -28,12 +30,16 @@ from engine.models.registry import ModelSpec, get_spec
 from engine.search import names as name_match
 from engine.search.filters import SearchFilters
 from engine.search.fusion import DEFAULT_K, rrf
+from engine.search.language import model_language_note
+from engine.search.serving import ServingModel, choose_serving
 from engine.search.service_types import DetectedPerson, SearchHit, SearchResult
 from engine.search.translate import Translator
 
 __all__ = ["NotIndexed", "PhotoNotFound", "SearchHit", "SearchResult", "SearchService", "NoModelIndexed"]
 
 FUSED = "rrf"
+SERVING_REFRESH_S = 30.0
+"""How long the choice of the serving model is kept; indexing in this process refreshes it at once."""
 
 
 class PhotoNotFound(NotFound):
@@ -64,6 +70,30 @@ class SearchService:
         self.translator = translator or Translator(None)
         self.rrf_k = rrf_k
         self.rrf_weights = dict(rrf_weights or {})
+        self._serving: tuple[float, ServingModel] | None = None
+
+    def serving(self) -> ServingModel:
+        """The model searches use when none is named: CLIP_MODEL, or while the library is not yet
+        indexed with it, the model with the most vectors (`engine.search.serving`)."""
+        cached = self._serving
+        if cached is not None and time.monotonic() - cached[0] < SERVING_REFRESH_S:
+            return cached[1]
+        with self.db.connection() as conn:
+            counts = embedding_rows.counts(conn, self.models.models)
+        chosen = choose_serving(get_spec(self.default_model, self.models.models).name, counts, self._has_weights)
+        self._serving = (time.monotonic(), chosen)
+        return chosen
+
+    def forget_serving(self) -> None:
+        """Choose the serving model afresh on the next search (after an indexing run)."""
+        self._serving = None
+
+    def _has_weights(self, name: str) -> bool:
+        try:
+            self.models.get(name)
+        except ModelNotAvailable:
+            return False
+        return True
 
     # --- one model
     def text(
@@ -194,47 +224,65 @@ class SearchService:
 
     # --- the product's text search
     def query(self, text: str, *, model: str | None = None, multi_model: bool = False,
-              models: Sequence[str] | None = None, translate: bool = False, resolve_persons: bool = True,
+              models: Sequence[str] | None = None, translate: bool | None = None, resolve_persons: bool = True,
               top_k: int = 20, threshold: float | None = None, formats: Sequence[str] | None = None,
               filters: SearchFilters | None = None, k: float | None = None,
               weights: Mapping[str, float] | None = None) -> SearchResult:
-        """Text search as people type it: "Таня на море" = photos with Tanya ranked by "на море"."""
+        """Text search as people type it: "Таня на море" = photos with Tanya ranked by "на море".
+
+        `translate` defaults to on when a translation key is set. A query left in a script the
+        ranking model was not trained on gets a note naming the ways out.
+        """
         flt = self._filters(filters, formats)
         notes: list[str] = []
         detected: tuple[DetectedPerson, ...] = ()
         search_text = text.strip()
         if resolve_persons:
-            detected, rest = self.detect_persons(search_text)
+            detected, unknown, rest = self.detect_persons(search_text)
             if detected:
                 flt = flt.merged(SearchFilters(person_ids=tuple(p.id for p in detected)))
                 notes.append("person filter from the query: " + ", ".join(p.name for p in detected))
+            notes += [name_match.unknown_person_note(name) for name in unknown]
+            if detected or unknown:
                 search_text = rest or "a photo"  # only names: rank the person's photos by a neutral prompt
-        if translate:
+        if self.translator.configured if translate is None else translate:
             tr = self.translator.translate(search_text)
             if tr.note:
                 notes.append(tr.note)
             search_text = tr.text
+        if not multi_model and model is None:
+            serving = self.serving()
+            model = serving.name
+            notes += [serving.note] if serving.note else []
         if multi_model:
             result = self.multi_text(search_text, models=models, top_k=top_k, threshold=threshold, filters=flt, k=k,
                                      weights=weights)
         else:
-            result = self.text(search_text, model=model or self.default_model, top_k=top_k, threshold=threshold,
+            result = self.text(search_text, model=model, top_k=top_k, threshold=threshold,
                                filters=flt)
+        mismatch = self.language_note(search_text, result.models)
+        notes += [mismatch] if mismatch else []
         return replace(result, query=text, translated_query=search_text if search_text != text else None,
                        notes=tuple(notes) + result.notes, persons=detected)
 
-    def detect_persons(self, text: str) -> tuple[tuple[DetectedPerson, ...], str]:
-        """Known person names in `text` and the text without them."""
+    def detect_persons(self, text: str) -> tuple[tuple[DetectedPerson, ...], tuple[str, ...], str]:
+        """Known persons named in `text` (by name or alias, in any case form), the first names in it
+        that are nobody's, and the text without either."""
         with self.db.connection() as conn:
-            persons = person_rows.names(conn)
-        if not persons:
-            return (), text
-        found = name_match.find_names(text, persons)
-        if not found:
-            return (), text
-        rest = name_match.strip_connectors(name_match.remove_spans(text, [m.span for m in found]))
-        unique = {m.item: DetectedPerson(m.item, m.name, text[m.start:m.end]) for m in found}
-        return tuple(unique.values()), rest
+            people = person_rows.names(conn)
+        by_id = {p.id: p for p in people}
+        found = name_match.find_names(text, [(p.id, n) for p in people for n in (p.name, *p.aliases)])
+        unknown = name_match.unknown_names(text, taken=[m.span for m in found], is_place=place_names.is_place)
+        if not found and not unknown:
+            return (), (), text
+        rest = name_match.strip_connectors(name_match.remove_spans(text, [m.span for m in (*found, *unknown)]))
+        detected = {m.item: DetectedPerson(m.item, by_id[m.item].name, text[m.start:m.end]) for m in found}
+        return tuple(detected.values()), tuple(dict.fromkeys(m.item for m in unknown)), rest
+
+    def language_note(self, text: str, models: Sequence[str]) -> str | None:
+        """Why `text` will rank poorly with these models, when it will (`engine.search.language`)."""
+        registry = self.models.models
+        return model_language_note(text, [get_spec(m, registry) for m in models], registry)
 
     # --- helpers
     def embed_picture(self, spec: ModelSpec, data: bytes, fmt: str) -> np.ndarray:

@@ -125,7 +125,7 @@ async def search_person_clip(body: PersonClipRequest, engine: Engine) -> SearchR
     """Photos containing the person (all `person_ids`), ranked by the image-text query."""
     ids = list(body.person_ids or []) + ([body.person_id] if body.person_id is not None else [])
     result = await run_in_threadpool(engine.faces.search.person_text, ids, body.query,
-                                     model=body.model or engine.settings.clip_model, top_k=body.top_k,
+                                     model=body.model or engine.search.serving().name, top_k=body.top_k,
                                      threshold=body.threshold)
     return SearchResponse.model_validate(result)
 

@@ -21,17 +21,23 @@ def _photos(engine: Engine, ids: list[int], limit: int, offset: int) -> PersonPh
 @router.get("", response_model=PersonListOut)
 def list_persons(
     engine: Engine,
-    search: Annotated[str | None, Query(max_length=200, description="Part of a name or description.")] = None,
+    search: Annotated[str | None, Query(max_length=200, description="Part of a name, an alias or the description.")] = None,
+    name: Annotated[str | None, Query(max_length=200, description=(
+        'A whole name or alias in any case form: "Тане" and "Таней" find Таня (overrides `search`).'))] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> PersonListOut:
-    items, total = engine.faces.persons.list(search, limit, offset)
+    if name is not None:
+        found = engine.faces.persons.find(name)
+        items, total = found[offset:offset + limit], len(found)
+    else:
+        items, total = engine.faces.persons.list(search, limit, offset)
     return PersonListOut(total=total, limit=limit, offset=offset, items=items)
 
 
 @router.post("", response_model=PersonOut, status_code=201)
 def create_person(body: PersonCreate, engine: Engine) -> PersonOut:
-    return PersonOut.model_validate(engine.faces.persons.create(body.name, body.description))
+    return PersonOut.model_validate(engine.faces.persons.create(body.name, body.description, body.aliases))
 
 
 @router.get("/together", response_model=PersonPhotosOut)
@@ -54,7 +60,7 @@ def person(person_id: int, engine: Engine, faces_limit: Annotated[int, Query(ge=
 
 @router.put("/{person_id}", response_model=PersonOut)
 def update_person(person_id: int, body: PersonUpdate, engine: Engine) -> PersonOut:
-    """Rename, describe, or choose the cover face; fields left out are kept."""
+    """Rename, describe, set the aliases, or choose the cover face; fields left out are kept."""
     given = {k: getattr(body, k) for k in body.model_fields_set}
     return PersonOut.model_validate(engine.faces.persons.update(person_id, **given))
 

@@ -8,6 +8,8 @@ from starlette.concurrency import run_in_threadpool
 
 from dashboard.api.deps import Engine, StoredPhoto
 from dashboard.api.schemas.photos import PhotoOut
+from engine.geo.names import LANGUAGES, place_label
+from engine.geo.places import Place
 
 router = APIRouter(tags=["photos"])
 
@@ -16,6 +18,7 @@ router = APIRouter(tags=["photos"])
 def photo(p: StoredPhoto, engine: Engine) -> PhotoOut:
     out = PhotoOut.model_validate(p)
     out.indexed_models = engine.indexed_models(p.id)
+    out.place_names = {lang: label for lang in LANGUAGES if (label := place_label(Place.of(p), lang))}
     return out
 
 

@@ -18,7 +18,7 @@ router = APIRouter(prefix="/search", tags=["search"])
 @router.post("/text", response_model=SearchResponse)
 async def search_text(body: TextSearchRequest, engine: Engine) -> SearchResponse:
     result = await run_in_threadpool(
-        engine.search.query, body.query, model=body.model or engine.settings.clip_model, top_k=body.top_k,
+        engine.search.query, body.query, model=body.model, top_k=body.top_k,
         threshold=body.threshold, filters=body.to_filters(body.formats), multi_model=body.multi_model,
         models=body.models, translate=body.translate, resolve_persons=body.resolve_persons, k=body.rrf_k,
         weights=body.weights,
@@ -76,7 +76,7 @@ async def search_image(
                                          threshold=threshold, filters=filters, k=rrf_k, **kwargs)
     else:
         result = await run_in_threadpool(
-            engine.search.image, model=model or engine.settings.clip_model, top_k=top_k, threshold=threshold,
+            engine.search.image, model=model or engine.search.serving().name, top_k=top_k, threshold=threshold,
             filters=filters, **kwargs,
         )
     return SearchResponse.model_validate(result)

@@ -22,7 +22,8 @@ class SearchAssistantRequest(AssistantRequest, MetadataFilters):
     multi_model: bool = Field(True, description="Fuse every indexed model (RRF); false = one model.")
     model: str | None = None
     models: list[str] | None = None
-    translate: bool = Field(True, description="Translate what is left of the query to English when possible.")
+    translate: bool | None = Field(None, description="Translate what is left of the query to English; "
+                                                   "default: on when TRANSLATE_API_KEY is set.")
 
 
 class NamedOut(Out):
@@ -41,6 +42,7 @@ class ParsedOut(Out):
     cameras: list[str]
     source: str = Field(description='"gemini" or "offline".')
     notes: list[str]
+    unknown_persons: list[str] = Field(description="Names in the request that are nobody's in the library.")
 
 
 class ClipPromptOut(Out):

@@ -116,20 +116,26 @@ class PersonClipRequest(BaseModel):
     model: str | None = Field(None, description="Image-text registry name; default CLIP_MODEL.")
 
 
+ALIASES_DOC = 'Other names the person is found by: diminutives, full names, other spellings ("Саша", "Sasha").'
+
+
 class PersonCreate(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     description: str | None = Field(None, max_length=2000)
+    aliases: list[str] | None = Field(None, max_length=20, description=ALIASES_DOC)
 
 
 class PersonUpdate(BaseModel):
     name: str | None = Field(None, min_length=1, max_length=200)
     description: str | None = Field(None, max_length=2000, description="null clears it; leave out to keep it.")
+    aliases: list[str] | None = Field(None, max_length=20, description=ALIASES_DOC + " A list replaces them; [] clears.")
     cover_face_id: int | None = Field(None, description="One of the person's faces; null = the best-scored face.")
 
 
 class PersonOut(Out):
     id: int
     name: str
+    aliases: list[str] = Field(description=ALIASES_DOC)
     description: str | None
     cover_face_id: int | None
     face_count: int

@@ -29,3 +29,6 @@ class PhotoOut(PhotoLinks):
     faces_indexed: bool
     offline_since: datetime | None = Field(None, description="Set while the file is gone (an unplugged disk?).")
     indexed_models: list[str] = []
+    place_names: dict[str, str] = Field(default_factory=dict, description=(
+        'Where it was taken (reverse-geocoded GPS), per interface language: {"en": "Paris, France", '
+        '"ru": "Париж, Франция"}; empty without a place.'))

@@ -36,7 +36,8 @@ class TextSearchRequest(MetadataFilters):
     models: list[str] | None = Field(None, description="With multi_model: only these models (default: all indexed).")
     rrf_k: float | None = Field(None, gt=0, le=10_000, description="RRF constant; default RRF_K (60).")
     weights: dict[str, float] | None = Field(None, description='Per-model RRF weights, e.g. {"SigLIP": 2}.')
-    translate: bool = Field(False, description="Translate the query to English first (falls back to the original).")
+    translate: bool | None = Field(None, description="Translate the query to English first (falls back to the original); "
+                                                   "default: on when TRANSLATE_API_KEY is set.")
     resolve_persons: bool = Field(True, description="Known person names in the query become a person filter.")
 
 

@@ -26,4 +26,7 @@ class HealthOut(Out):
     library_available: bool | None = None
     default_model: str | None = None
     default_model_available: bool | None = None
+    search_model: str | None = None
+    """The model searches use: default_model, or another until the library is indexed with it."""
+    search_note: str | None = None
     detail: dict[str, str] | None = None

@@ -1,0 +1,25 @@
+"""Does the query's language suit the model? An English-only model (SigLIP, OpenAI CLIP) ranks a
+Russian query poorly; the answer then says so and names the two ways out."""
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from engine.models.registry import ModelSpec
+from engine.text.script import main_non_latin_script
+
+
+def model_language_note(text: str, used: Sequence[ModelSpec], registry: Mapping[str, ModelSpec]) -> str | None:
+    """A note when `text` (what is embedded) has letters of a script the `used` models were not
+    trained on; None when it is Latin-only or every model used is multilingual."""
+    script = main_non_latin_script(text)
+    english_only = [spec.name for spec in used if not spec.multilingual]
+    if script is None or not english_only:
+        return None
+    which = ", ".join(english_only)
+    trained = f"{which} {'was' if len(english_only) == 1 else 'were'} trained on English only"
+    ways = "set TRANSLATE_API_KEY to translate queries to English"
+    multilingual = next((spec.name for spec in registry.values() if spec.multilingual), None)
+    if multilingual:
+        ways += (f", or search with the multilingual {multilingual} (photoindex models download {multilingual}, "
+                 f"photoindex index --model {multilingual}, then CLIP_MODEL={multilingual})")
+    return f"the query is in {script} script and {trained}, so results will rank poorly: {ways}"

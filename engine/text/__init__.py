@@ -1,0 +1,1 @@
+"""Language tools for queries and names: Russian morphology (lemmas, name detection) and scripts."""
