@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import nbformat
+import psycopg
 import pytest
 from nbclient import NotebookClient
 
@@ -38,3 +40,5 @@ def test_notebook_runs_top_to_bottom(path: Path, notebook_env: Path) -> None:
     outputs = [o for cell in book.cells if cell.cell_type == "code" for o in cell.get("outputs", [])]
     assert not [o for o in outputs if o.get("output_type") == "error"]
     assert outputs, "the notebook printed nothing"
+    with psycopg.connect(os.environ["DATABASE_URL"]) as conn:
+        assert conn.execute("SELECT count(*) FROM persons").fetchone()[0] == 0, "a notebook wrote to the library"
