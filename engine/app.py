@@ -9,6 +9,7 @@ from typing import Any
 from engine.config import Settings, get_settings
 from engine.db import embeddings as embedding_rows
 from engine.db import photos as photo_rows
+from engine.db import revision as revision_rows
 from engine.db.database import Database, open_database
 from engine.faces.service import Faces
 from engine.indexing.cluster import ClusterHandle
@@ -106,6 +107,29 @@ class PhotoIndex:
             return asdict(self.index(name, progress=on_progress, cancel=ctx.cancel))
 
         return self.jobs.submit(f"index:{name}", job)
+
+    def warm_in_background(self, model: str | None = None) -> threading.Thread | None:
+        """Load the image-text model in a background thread, so the first search does not wait for
+        it; None when its weights are missing (search then says how to get them)."""
+        try:
+            instance = self.models.get(get_spec(model or self.settings.clip_model).name)
+        except ModelNotAvailable:
+            return None
+
+        def load() -> None:
+            try:
+                instance.load()
+            except Exception:  # the first search reports the same problem to the user
+                log.exception("warming %s failed", instance.spec.name)
+
+        thread = threading.Thread(target=load, name="photoindex-warm", daemon=True)
+        thread.start()
+        return thread
+
+    def revision(self) -> int:
+        """A number that moves whenever photos, faces, persons, albums or the trash change."""
+        with self.db.connection() as conn:
+            return revision_rows.current(conn)
 
     def photo(self, photo_id: int) -> photo_rows.Photo | None:
         with self.db.connection() as conn:

@@ -1,4 +1,4 @@
-"""Library operations as one service: trash, rotation, duplicates, albums, pHash and cache warming.
+"""Library operations as one service: timeline, trash, rotation, duplicates, albums, pHash and cache warming.
 
 Plain data in, plain data out; the REST layer, the CLI and notebooks call these methods.
 """
@@ -18,6 +18,7 @@ from engine.library import rotation
 from engine.library.albums import Albums
 from engine.library.duplicates import DuplicateReport, Method, find_duplicates
 from engine.library.phash import PhashIndexer, PhashReport
+from engine.library.timeline import Timeline
 from engine.library.trash import Trash, TrashReport
 from engine.media.thumbcache import LayeredThumbnailCache, WarmReport, warm_cache
 from engine.search.filters import SearchFilters
@@ -34,6 +35,7 @@ class Library:
         self.thumbnails = thumbnails
         self.trash = Trash(db, settings.photos_dir, settings.resolved_trash_dir, on_removed=thumbnails.invalidate)
         self.albums = Albums(db)
+        self.timeline = Timeline(db)
         self.phash = PhashIndexer(db, cluster, settings.photos_dir, batch_size=settings.decode_batch_size,
                                   max_pixels=settings.max_image_pixels)
 

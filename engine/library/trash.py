@@ -78,6 +78,8 @@ class TrashReport:
 @dataclass
 class RestoreReport:
     restored: list[TrashedPhoto] = field(default_factory=list)
+    conflicts: list[tuple[TrashedPhoto, str]] = field(default_factory=list)
+    """Items that stayed in the trash (`restore_what_can`), each with the reason."""
 
 
 def strict_path(root: Path, relative: str) -> Path:
@@ -279,6 +281,30 @@ class Trash:
         report = RestoreReport()
         for r, source, destination in plans:
             report.restored.append(self._restore_one(r, source, destination, library))
+        return report
+
+    def restore_what_can(self, items: Sequence[TrashedPhoto]) -> RestoreReport:
+        """Put back every item that can go back; the others stay in the trash, each with the
+        reason (its old path is taken again, its file left the trash folder). Items restored or
+        emptied meanwhile are skipped."""
+        try:
+            return self.restore([t.trash_id for t in items])
+        except TrashUnavailable:
+            raise
+        except (TrashError, TrashItemNotFound):
+            pass  # one item is in the way: go one by one
+        report = RestoreReport()
+        for item in items:
+            try:
+                report.restored += self.restore([item.trash_id]).restored
+            except TrashItemNotFound:
+                continue
+            except TrashUnavailable:
+                raise
+            except RestoreConflict:
+                report.conflicts.append((item, "a photo is at the old path again (move or rename it, then restore)"))
+            except TrashError:
+                report.conflicts.append((item, "its file is gone from the trash folder"))
         return report
 
     def _restore_one(self, r: dict[str, Any], source: Path, destination: Path, library: Path) -> TrashedPhoto:
