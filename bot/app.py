@@ -29,7 +29,7 @@ def build_application(settings: BotSettings) -> Application:
         base = settings.telegram_base_url.rstrip("/")
         builder = builder.base_url(f"{base}/bot").base_file_url(f"{base}/file/bot")
     app = builder.build()
-    api = PhotoApi(settings.photoindex_api_url, settings.photoindex_api_token, settings.api_timeout_s)
+    api = PhotoApi(settings.photoindex_api_url, settings.api_token, settings.api_timeout_s)
     app.bot_data["api"] = api
     app.bot_data["settings"] = settings
     allowed = filters.User(user_id=settings.allowed_ids) if settings.allowed_ids else filters.User(user_id=[])

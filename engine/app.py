@@ -10,6 +10,7 @@ from engine.config import Settings, get_settings
 from engine.db import embeddings as embedding_rows
 from engine.db import photos as photo_rows
 from engine.db import revision as revision_rows
+from engine.db import unsupported as unsupported_rows
 from engine.db.database import Database, open_database
 from engine.faces.service import Faces
 from engine.indexing.cluster import ClusterHandle
@@ -108,6 +109,24 @@ class PhotoIndex:
 
         return self.jobs.submit(f"index:{name}", job)
 
+    def start_model_download_job(self, name: str) -> JobStatus:
+        """Download an image-text model or a face pack in the background (progress in bytes or files);
+        the default image-text model is indexed with right after."""
+        from engine.models.download import FACE_PACKS, download
+
+        image_text = None if name in FACE_PACKS else get_spec(name).name  # an unknown name fails here, at once
+
+        def job(ctx: JobContext) -> dict[str, Any]:
+            def on_progress(p) -> None:
+                ctx.report(stage=f"downloading {p.current or p.name}", done=p.done, total=p.total)
+
+            folder = download(name, self.settings, progress=on_progress)
+            if image_text is not None and image_text == get_spec(self.settings.clip_model).name:
+                self.start_index_job(image_text)
+            return {"folder": str(folder)}
+
+        return self.jobs.submit(f"download:{name}", job)
+
     def warm_in_background(self, model: str | None = None) -> threading.Thread | None:
         """Load the image-text model in a background thread, so the first search does not wait for
         it; None when its weights are missing (search then says how to get them)."""
@@ -140,6 +159,11 @@ class PhotoIndex:
         with self.db.connection() as conn:
             return photo_rows.failed(conn, limit=limit, offset=offset)
 
+    def unsupported_files(self, limit: int = 100, offset: int = 0) -> list[unsupported_rows.UnsupportedFile]:
+        """Files the scan found but does not index (videos, Photoshop documents, ...), with the reason."""
+        with self.db.connection() as conn:
+            return unsupported_rows.listed(conn, limit=limit, offset=offset)
+
     def reset_failed(self, ids: list[int] | None = None) -> int:
         """Clear the failed flag (of every file, or of `ids`) so the next indexing run retries them."""
         with self.db.connection() as conn:
@@ -149,6 +173,8 @@ class PhotoIndex:
         with self.db.connection() as conn:
             result = photo_rows.stats(conn)
             result["embeddings"] = {name: embedding_rows.count(conn, spec.table) for name, spec in MODELS.items()}
+            result["unsupported_by_type"] = unsupported_rows.count_by_extension(conn)
+        result["unsupported_count"] = sum(result["unsupported_by_type"].values())
         result["library"] = str(self.settings.photos_dir)
         result["database"] = "embedded" if self.db.is_embedded else "external"
         result["database_problem"] = self.db.vector_check.message

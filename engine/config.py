@@ -16,7 +16,8 @@ SAMPLE_PHOTOS_DIR = PACKAGE_DIR / "sample"
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+    # An empty value (`DASK_DECODE_WORKERS=`, `TRASH_DIR=` in a copied .env.example) means the default.
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore", env_ignore_empty=True)
 
     data_dir: Path = Field(Path("data"), description="Root for the embedded database, caches and models.")
     database_url: str | None = Field(None, description="External PostgreSQL 15+ with pgvector; empty = embedded server.")
@@ -39,7 +40,10 @@ class Settings(BaseSettings):
 
     face_model: str = Field("buffalo_l", description="InsightFace model pack name (buffalo_l, buffalo_s, ...).")
     face_model_dir: Path | None = Field(None, description="A folder holding the pack's ONNX files; overrides FACE_MODEL.")
-    face_model_download: bool = Field(True, description="Let insightface download FACE_MODEL when it is nowhere on disk.")
+    face_model_download: bool = Field(True, description="Download FACE_MODEL when it is nowhere on disk (tried at most once a day).")
+    face_model_url: str = Field(
+        "https://github.com/deepinsight/insightface/releases/download/model-zoo/{name}.zip",
+        description="Where face packs are downloaded from; {name} is the pack.")
     face_device: str = Field("auto", description="auto | cpu | cuda | cuda:N (onnxruntime execution provider)")
     face_det_size: int = Field(640, description="Detector input side; HD mode uses face_det_size_hd.")
     face_det_size_hd: int = 1280
@@ -53,7 +57,7 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     index_on_start: bool = True
-    api_token: str | None = Field(None, description="Required (Bearer / X-API-Token) for data and images; must be set when HOST is not loopback.")
+    api_token: str | None = Field(None, description="Required (Bearer / X-API-Token) for data and images. Empty with a HOST off loopback: `photoindex serve` makes one in DATA_DIR/api_token.")
     thumb_memory_cache_mb: int = Field(128, description="Memory LRU of rendered thumbnails, in front of THUMB_CACHE_DIR.")
     map_tiles_url: str = Field(
         "https://tile.openstreetmap.org/{Z}/{X}/{Y}.png",
@@ -93,6 +97,11 @@ class Settings(BaseSettings):
     @property
     def embedded_db_dir(self) -> Path:
         return self.data_dir / "pgdata"
+
+    @property
+    def api_token_file(self) -> Path:
+        """Where `serve` keeps the token it generated for a server reachable from the network."""
+        return self.data_dir / "api_token"
 
 
 @lru_cache(maxsize=1)

@@ -20,19 +20,19 @@ REPO = Path(__file__).resolve().parents[1]
 
 def cli_env(tmp_path: Path, database_url: str, library: Path, model_dir: Path | None, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PHOTOINDEX_", "DATABASE_URL"))}
-    env.update(
-        DATA_DIR=str(tmp_path / "data"),
-        DATABASE_URL=database_url,
-        PHOTOS_DIR=str(library),
-        CLIP_MODEL=TEST_MODEL,
-        CLIP_DEVICE="cpu",
-        MODELS_DIR=str(tmp_path / "no-models"),
-        HF_HOME=str(tmp_path / "hf-home"),
-        DASK_DECODE_WORKERS="2",
-        DECODE_BATCH_SIZE="2",
-        CLIP_BATCH_SIZE="4",
+    env.update({
+        "DATA_DIR": str(tmp_path / "data"),
+        "DATABASE_URL": database_url,
+        "PHOTOS_DIR": str(library),
+        "CLIP_MODEL": TEST_MODEL,
+        "CLIP_DEVICE": "cpu",
+        "MODELS_DIR": str(tmp_path / "no-models"),
+        "HF_HOME": str(tmp_path / "hf-home"),
+        "DASK_DECODE_WORKERS": "2",
+        "DECODE_BATCH_SIZE": "2",
+        "CLIP_BATCH_SIZE": "4",
         **extra,
-    )
+    })
     if model_dir is not None:
         env["MODEL_PATHS"] = json.dumps({TEST_MODEL: str(model_dir)})
     return env

@@ -66,8 +66,8 @@ def library(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 def test_supported_extensions_and_groups() -> None:
     assert SUPPORTED_EXTENSIONS[".jpeg"] == "jpg"
     assert SUPPORTED_EXTENSIONS[".heif"] == "heic"
-    assert {SUPPORTED_EXTENSIONS[f".{e}"] for e in ("nef", "cr2", "arw", "dng", "raf", "orf", "rw2")} == RAW_FORMATS
-    assert set(FORMAT_GROUPS) == {"JPG", "PNG", "WEBP", "BMP", "HEIC", "RAW"}
+    assert {SUPPORTED_EXTENSIONS[f".{e}"] for e in ("nef", "cr2", "arw", "dng", "raf", "orf", "rw2")} <= RAW_FORMATS
+    assert set(FORMAT_GROUPS) == {"JPG", "PNG", "WEBP", "BMP", "HEIC", "AVIF", "TIFF", "GIF", "JXL", "RAW"}
     assert format_of("/a/B/IMG_1.JPG") == "jpg"
     assert format_of("x.Nef") == "nef"
     assert format_of("notes.txt") is None
@@ -78,7 +78,7 @@ def test_expand_format_filter() -> None:
     assert expand_format_filter(["raw"]) == set(RAW_FORMATS)
     assert expand_format_filter(["JPG", "heic"]) == {"jpg", "heic"}
     assert expand_format_filter(["nef", ".DNG", "jpeg"]) == {"nef", "dng", "jpg"}
-    assert expand_format_filter(["gif", ""]) == set()
+    assert expand_format_filter(["psd", ""]) == set()
 
 
 # --- decoding ------------------------------------------------------------------------------

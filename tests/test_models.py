@@ -199,7 +199,7 @@ def test_missing_model_message(tmp_path: Path, empty_hf_home: Path) -> None:
     message = str(info.value)
     expected_dir = settings.resolved_models_dir / "google--siglip-so400m-patch14-384"
     for part in ("SigLIP", "google/siglip-so400m-patch14-384", "MODEL_PATHS", "MODELS_DIR",
-                 str(expected_dir), str(empty_hf_home), "huggingface-cli download"):
+                 str(expected_dir), str(empty_hf_home), "photoindex models download SigLIP"):
         assert part in message
     assert str(expected_dir) in info.value.looked_at
 

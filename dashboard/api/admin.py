@@ -47,6 +47,13 @@ async def models_warm(body: ModelRequest, engine: Engine) -> ModelsStatusOut:
     return _models(engine)
 
 
+@router.post("/models/download", response_model=JobOut, status_code=202)
+def models_download(body: ModelRequest, engine: Engine) -> JobOut:
+    """Download an image-text model (from the Hugging Face Hub) or a face pack into MODELS_DIR as a
+    background job; the default model is indexed with once it is there."""
+    return job_out(engine.start_model_download_job(body.model))
+
+
 @router.post("/models/unload", response_model=ModelsStatusOut)
 def models_unload(body: ModelRequest, engine: Engine) -> ModelsStatusOut:
     engine.models.unload(get_spec(body.model).name)

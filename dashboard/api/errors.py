@@ -5,6 +5,7 @@ import psycopg
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
+from engine.errors import Conflict, Forbidden, Invalid, NotFound, Unavailable
 from engine.indexing.scan import LibraryUnavailable
 from engine.media.decode import DecodeError
 from engine.models.errors import ModelNotAvailable
@@ -20,6 +21,12 @@ _STATUS: dict[type[Exception], int] = {
     NotIndexed: 409,
     NoModelIndexed: 409,
     psycopg.DataError: 422,  # input the database cannot hold (NUL characters, numbers out of range)
+    psycopg.OperationalError: 503,  # the database went away mid-request
+    NotFound: 404,
+    Conflict: 409,
+    Invalid: 422,
+    Unavailable: 503,
+    Forbidden: 403,
 }
 
 
@@ -30,6 +37,10 @@ def install_error_handlers(app: FastAPI) -> None:
 
 def _handler(status: int):
     async def handle(_request: Request, exc: Exception) -> JSONResponse:
-        return JSONResponse({"detail": str(exc), "error": type(exc).__name__}, status_code=status)
+        detail = str(exc)
+        if isinstance(exc, psycopg.OperationalError):
+            reason = (detail.strip().splitlines() or ["connection lost"])[0]
+            detail = f"The database connection was lost ({reason}); try again once the database is back."
+        return JSONResponse({"detail": detail, "error": type(exc).__name__}, status_code=status)
 
     return handle

@@ -205,11 +205,18 @@ class AdminView(pn.viewable.Viewer):
                 f"<th>indexed</th></tr>{rows}</table>")
 
     def _failed_html(self) -> str:
+        by_type = self.stats.get("unsupported_by_type") or {}
+        unsupported = ""
+        if by_type:
+            kinds = ", ".join(f"{html.escape(ext.upper())} {n}" for ext, n in by_type.items())
+            unsupported = (f'<div class="unsupported">{sum(by_type.values())} files are not indexed because their '
+                           f"type is not supported: {kinds} (<code>photoindex failed --unsupported</code> lists them)</div>")
         if not self.failed:
-            return '<div class="muted">No failed files.</div>'
+            return '<div class="muted">No failed files.</div>' + unsupported
         rows = "".join(f"<tr><td>{f['id']}</td><td>{html.escape(f['path'])}</td><td>{html.escape(f['reason'])}</td></tr>"
                        for f in self.failed[:50])
-        return f"<div>{self.failed_total} files could not be read</div><table><tr><th>id</th><th>file</th><th>reason</th></tr>{rows}</table>"
+        return (f"<div>{self.failed_total} files could not be read</div><table><tr><th>id</th><th>file</th>"
+                f"<th>reason</th></tr>{rows}</table>" + unsupported)
 
     def _stats_html(self) -> str:
         s = self.stats
@@ -263,7 +270,8 @@ class AdminView(pn.viewable.Viewer):
                            sizing_mode="stretch_width", stylesheets=css)
         models = pn.pane.HTML(pn.bind(lambda m, s: self._models_html(), self.param.models, self.param.stats),
                               sizing_mode="stretch_width", stylesheets=css)
-        failed = pn.pane.HTML(pn.bind(lambda f: self._failed_html(), self.param.failed), sizing_mode="stretch_width",
+        failed = pn.pane.HTML(pn.bind(lambda f, s: self._failed_html(), self.param.failed, self.param.stats),
+                              sizing_mode="stretch_width",
                               stylesheets=css)
         stats = pn.pane.HTML(pn.bind(lambda s, c: self._stats_html(), self.param.stats, self.param.cache),
                              sizing_mode="stretch_width", stylesheets=css)

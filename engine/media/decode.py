@@ -44,14 +44,24 @@ class DecodeError(Exception):
         self.reason = reason
 
 
+try:  # JPEG XL: the optional `jxl` extra (pillow-jxl-plugin, GPL-3.0) registers Pillow's "JXL" format
+    import pillow_jxl  # noqa: F401
+    HAVE_JXL = True
+except ImportError:
+    HAVE_JXL = False
+
 PILLOW_FORMATS: dict[str, list[str]] = {
-    "jpeg": ["JPEG"],
+    "jpeg": ["JPEG", "MPO"],
     "png": ["PNG"],
     "webp": ["WEBP"],
     "bmp": ["BMP"],
     "heif": ["HEIF", "AVIF"],
+    "tiff": ["TIFF"],
+    "gif": ["GIF"],
+    "jxl": ["JXL"],
 }
-_KIND_NAMES = {"jpeg": "JPEG", "png": "PNG", "webp": "WebP", "bmp": "BMP", "heif": "HEIC"}
+_KIND_NAMES = {"jpeg": "JPEG", "png": "PNG", "webp": "WebP", "bmp": "BMP", "heif": "HEIC", "tiff": "TIFF",
+               "gif": "GIF", "jxl": "JPEG XL"}
 _HEIF_BRANDS = {
     b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"hevm", b"hevs",
     b"mif1", b"mif2", b"msf1", b"miaf", b"avif", b"avis",
@@ -72,9 +82,14 @@ _ORIENTATION_TRANSPOSE = {
 
 
 def sniff(head: bytes) -> str | None:
-    """Container kind from the first bytes: jpeg, png, webp, bmp, heif, tiff, raf, orf, rw2, cr3, or None."""
+    """Container kind from the first bytes: jpeg, png, webp, bmp, heif, gif, jxl, tiff, raf, orf, rw2,
+    cr3, or None."""
     if head.startswith(b"\xff\xd8\xff"):
         return "jpeg"
+    if head.startswith((b"GIF87a", b"GIF89a")):
+        return "gif"
+    if head.startswith((b"\xff\x0a", b"\x00\x00\x00\x0cJXL \r\n\x87\n")):
+        return "jxl"
     if head.startswith(b"\x89PNG\r\n\x1a\n"):
         return "png"
     if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
@@ -100,6 +115,16 @@ def sniff(head: bytes) -> str | None:
     if head[:4] in (b"II*\x00", b"MM\x00*"):
         return "tiff"
     return None
+
+
+def pillow_kind(kind: str | None, fmt: str) -> str | None:
+    """The Pillow decoder for a file of container `kind` named `.fmt`, or None (RAW, unknown).
+
+    Most camera RAWs (NEF, CR2, ARW, DNG, PEF, ...) are TIFF containers: those go to LibRaw.
+    """
+    if kind not in PILLOW_FORMATS or (kind == "tiff" and fmt in RAW_FORMATS):
+        return None
+    return kind
 
 
 def orientation_for_flip(flip: int) -> int:
@@ -140,14 +165,8 @@ def _describe_unknown(head: bytes, fmt: str) -> str:
         return "not an image (application/zip)"
     if head[4:8] == b"ftyp":
         return f"not an image (video/{head[8:12].decode('latin-1').strip() or 'mp4'})"
-    if head.startswith((b"GIF87a", b"GIF89a")):
-        return "unsupported image type (GIF)"
-    if head[:4] in (b"II*\x00", b"MM\x00*"):
-        return "unsupported image type (TIFF)"
     if head.startswith(b"\x00\x00\x00\x0cjP  ") or head.startswith(b"\xff\x4f\xff\x51"):
         return "unsupported image type (JPEG 2000)"
-    if head.startswith((b"\xff\x0a", b"\x00\x00\x00\x0cJXL ")):
-        return "unsupported image type (JPEG XL)"
     try:
         text = head.decode("utf-8")
     except UnicodeDecodeError:
@@ -229,6 +248,8 @@ def to_rgb(image: Image.Image) -> Image.Image:
 
 
 def _load_pillow(source: Source, kind: str, min_side: int | None, max_pixels: int) -> Image.Image:
+    if kind == "jxl" and not HAVE_JXL:
+        raise DecodeError("JPEG XL needs the optional decoder: pip install 'photoindex[jxl]' (pillow-jxl-plugin)")
     with _as_file(source) as fh:
         if kind == "webp" and _webp_truncated(fh):
             raise DecodeError("truncated WebP")
@@ -270,10 +291,16 @@ def open_raw(source: Source) -> Iterator[rawpy.RawPy]:
         raw.close()
 
 
-def _raw_preview(raw: rawpy.RawPy, need: int, max_pixels: int, min_side: int | None) -> Image.Image | None:
+def _extract_thumb(raw: rawpy.RawPy) -> rawpy.Thumbnail | None:
     try:
-        thumb = raw.extract_thumb()
+        return raw.extract_thumb()
     except (rawpy.LibRawError, ValueError, RuntimeError):
+        return None
+
+
+def _raw_preview(thumb: rawpy.Thumbnail | None, flip: int, need: int, max_pixels: int,
+                 min_side: int | None) -> Image.Image | None:
+    if thumb is None:
         return None
     try:
         if thumb.format == rawpy.ThumbFormat.JPEG:
@@ -296,7 +323,7 @@ def _raw_preview(raw: rawpy.RawPy, need: int, max_pixels: int, min_side: int | N
             return None
     except (OSError, ValueError, SyntaxError, EOFError, UnidentifiedImageError):
         return None
-    return apply_orientation(image, orientation_for_flip(raw.sizes.flip))
+    return apply_orientation(image, orientation_for_flip(flip))
 
 
 def _load_raw(source: Source, min_side: int | None, max_pixels: int) -> Image.Image:
@@ -305,18 +332,24 @@ def _load_raw(source: Source, min_side: int | None, max_pixels: int) -> Image.Im
         _check_pixels(sizes.raw_width, sizes.raw_height, max_pixels)
         full_short = min(sizes.width, sizes.height) or min(sizes.raw_width, sizes.raw_height)
         need = min(min_side or RAW_PREVIEW_MIN_SIDE, full_short)
-        preview = _raw_preview(raw, need, max_pixels, min_side)
+        thumb = _extract_thumb(raw)
+        preview = _raw_preview(thumb, sizes.flip, need, max_pixels, min_side)
         if preview is not None:
             return preview
         half = bool(min_side) and full_short // 2 >= min_side
         try:
             rgb = raw.postprocess(use_camera_wb=True, half_size=half, output_bps=8)
-        except rawpy.LibRawError as exc:
+            if rgb.ndim != 3 or rgb.size == 0:
+                raise DecodeError("RAW decode failed: empty output")
+            if not rgb.any():
+                raise DecodeError("RAW decode failed: blank image (every pixel black)")
+        except (rawpy.LibRawError, DecodeError) as exc:
+            # a sensor LibRaw cannot demosaic may still carry a usable (smaller) preview
+            if (small := _raw_preview(thumb, sizes.flip, 1, max_pixels, min_side)) is not None:
+                return small
+            if isinstance(exc, DecodeError):
+                raise
             raise DecodeError(f"RAW decode failed: {_raw_message(exc)}") from exc
-        if rgb.ndim != 3 or rgb.size == 0:
-            raise DecodeError("RAW decode failed: empty output")
-        if not rgb.any():
-            raise DecodeError("RAW decode failed: blank image (every pixel black)")
         return Image.fromarray(np.ascontiguousarray(rgb[..., :3]), "RGB")
 
 
@@ -338,8 +371,8 @@ def load_image(
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # metadata quirks in real files; failures raise instead
             head = read_head(source)
-            kind = sniff(head)
-            if kind in PILLOW_FORMATS:
+            kind = pillow_kind(sniff(head), fmt)
+            if kind is not None:
                 return _load_pillow(source, kind, min_side, max_pixels)
             if fmt in RAW_FORMATS:
                 return _load_raw(source, min_side, max_pixels)

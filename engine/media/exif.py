@@ -21,6 +21,7 @@ from engine.media.decode import (
     Source,
     open_raw,
     orientation_for_flip,
+    pillow_kind,
     read_head,
     sniff,
 )
@@ -320,8 +321,8 @@ def read_metadata(source: Source, fmt: str, image: Image.Image | None = None) ->
 
 def _read_tags(source: Source, fmt: str, meta: PhotoMetadata) -> dict[int | str, Any]:
     kind = sniff(read_head(source))
-    if kind in PILLOW_FORMATS:
-        return _pillow_metadata(source, kind, meta)
+    if (pillow := pillow_kind(kind, fmt)) is not None:
+        return _pillow_metadata(source, pillow, meta)
     if fmt in RAW_FORMATS:
         return _raw_metadata(source, kind, meta)
     return {}

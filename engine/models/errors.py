@@ -5,6 +5,17 @@ import json
 from collections.abc import Sequence
 from pathlib import Path
 
+from engine.errors import Unavailable
+
+
+class DeviceUnavailable(Unavailable):
+    """CLIP_DEVICE / FACE_DEVICE names an accelerator this machine does not have."""
+
+    def __init__(self, setting: str, device: str, reason: str) -> None:
+        self.setting = setting
+        self.device = device
+        super().__init__(f"{setting}={device} but {reason}; set {setting}=auto (the GPU when there is one) or cpu.")
+
 
 class ModelNotAvailable(RuntimeError):
     """No usable weights folder for a model: says where we looked and how to provide one."""
@@ -18,6 +29,6 @@ class ModelNotAvailable(RuntimeError):
         super().__init__(
             f"Image-text model {name!r} ({hf_id}) is not available: none of "
             f"{', '.join(self.looked_at)} holds config.json with weights (*.safetensors or pytorch_model.bin); "
-            f"set MODEL_PATHS='{example}' or MODELS_DIR to a folder that does, "
-            f"e.g. after `huggingface-cli download {hf_id} --local-dir {self.suggested_dir}`."
+            f"run `photoindex models download {name}` (into {self.suggested_dir}), "
+            f"or set MODEL_PATHS='{example}' or MODELS_DIR to a folder that holds it."
         )

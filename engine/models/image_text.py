@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import numpy as np
 
 from engine.media.preprocess import Preprocessor
+from engine.models.errors import DeviceUnavailable
 from engine.models.registry import ModelSpec
 
 if TYPE_CHECKING:
@@ -34,8 +35,16 @@ def resolve_device(device: str = "auto") -> str:
 
     if device == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
-    if device.startswith("cuda") and not torch.cuda.is_available():
-        raise RuntimeError(f"CLIP_DEVICE={device!r} but no CUDA device is available; use 'auto' or 'cpu'.")
+    if device.startswith("cuda"):
+        if not torch.cuda.is_available():
+            reason = ("this PyTorch build has no CUDA support" if torch.version.cuda is None
+                      else "no CUDA device is available")
+            raise DeviceUnavailable("CLIP_DEVICE", device, reason)
+        index = int(device.partition(":")[2] or 0)
+        if index >= torch.cuda.device_count():
+            raise DeviceUnavailable("CLIP_DEVICE", device, f"this machine has {torch.cuda.device_count()} CUDA device(s)")
+    elif device != "cpu":
+        raise DeviceUnavailable("CLIP_DEVICE", device, "the device must be auto, cpu, cuda or cuda:N")
     return device
 
 
@@ -159,6 +168,7 @@ class ImageTextModel:
             if device == "cpu":
                 _limit_cpu_threads(self.num_threads)
             dtype_kw = "dtype" if int(transformers.__version__.split(".")[0]) >= 5 else "torch_dtype"
+            transformers.utils.logging.disable_progress_bar()  # "Loading weights" bars inside a CLI's own
             model = AutoModel.from_pretrained(self.model_dir, **{dtype_kw: dtype})
             model.to(device).eval()
             tokenizer = AutoTokenizer.from_pretrained(self.model_dir)

@@ -7,8 +7,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from engine.config import Settings
-from engine.models.errors import ModelNotAvailable
-from engine.models.image_text import ImageTextModel
+from engine.models.errors import DeviceUnavailable, ModelNotAvailable
+from engine.models.image_text import ImageTextModel, resolve_device
 from engine.models.paths import resolve_model_dir
 from engine.models.registry import MODELS, ModelSpec, get_spec
 
@@ -27,8 +27,11 @@ class ModelManager:
         return get_spec(name, self.models)
 
     def get(self, name: str) -> ImageTextModel:
-        """The model object (not yet loaded); raises `ModelNotAvailable` with no weights folder."""
+        """The model object (not yet loaded); raises `ModelNotAvailable` with no weights folder and
+        `DeviceUnavailable` when CLIP_DEVICE names an accelerator this machine lacks."""
         spec = self.spec(name)
+        if self.device != "auto":
+            resolve_device(self.device)
         with self._lock:
             model = self._instances.get(spec.name)
             if model is None:
@@ -69,7 +72,7 @@ class ModelManager:
             row: dict[str, Any] = {"name": spec.name, "hf_id": spec.hf_id, "dim": spec.dim}
             try:
                 model = self.get(spec.name)
-            except ModelNotAvailable as exc:
+            except (ModelNotAvailable, DeviceUnavailable) as exc:
                 row.update(available=False, path=None, reason=str(exc), loaded=False, memory_bytes=0, device=None)
             else:
                 row.update(

@@ -1,0 +1,50 @@
+"""Pictures the dashboard needs beyond the REST table: a face cropped out of its photo (person covers)."""
+from __future__ import annotations
+
+import io
+
+from fastapi import APIRouter, HTTPException, Request, Response
+from PIL import Image
+from starlette.concurrency import run_in_threadpool
+
+from dashboard.api.deps import Engine
+from dashboard.api.photos import library_file, photo_version
+
+router = APIRouter(prefix="/ui", tags=["dashboard"], include_in_schema=False)
+
+CROP_SIDE = 256
+
+
+def _crop(full: bytes, bbox: tuple[float, float, float, float], shown_w: int, margin: float = 0.35) -> bytes:
+    image = Image.open(io.BytesIO(full))
+    scale = image.width / shown_w if shown_w else 1.0
+    x1, y1, x2, y2 = (v * scale for v in bbox)
+    side = max(x2 - x1, y2 - y1) * (1 + 2 * margin)
+    cx, cy = (x1 + x2) / 2, (y1 + y2) / 2
+    box = (int(max(0, cx - side / 2)), int(max(0, cy - side / 2)),
+           int(min(image.width, cx + side / 2)), int(min(image.height, cy + side / 2)))
+    crop = image.convert("RGB").crop(box)
+    crop.thumbnail((CROP_SIDE, CROP_SIDE))
+    out = io.BytesIO()
+    crop.save(out, "JPEG", quality=88)
+    return out.getvalue()
+
+
+@router.get("/face/{face_id}.jpg", response_class=Response)
+async def face_crop(face_id: int, request: Request, engine: Engine) -> Response:
+    face = engine.faces.get(face_id)
+    if face is None:
+        raise HTTPException(404, f"no face with id {face_id}")
+    photo = engine.photo(face.photo_id)
+    if photo is None:
+        raise HTTPException(404, f"no photo with id {face.photo_id}")
+    version = photo_version(photo)
+    etag = f'"face-{face.id}-{photo.rotation}-{version}-{",".join(map(str, face.bbox))}"'
+    headers = {"ETag": etag, "Cache-Control": "private, max-age=3600"}
+    if request.headers.get("if-none-match") == etag:
+        return Response(status_code=304, headers=headers)
+    source = library_file(engine, photo)
+    full = await run_in_threadpool(engine.thumbnails.get_bytes, photo.id, source, photo.format, "full",
+                                   photo.rotation, version)
+    data = await run_in_threadpool(_crop, full, face.bbox, face.image_width or 0)
+    return Response(data, media_type="image/jpeg", headers=headers)

@@ -1,0 +1,84 @@
+"""One server on one port: the FastAPI REST routers and the Panel dashboard (Panel's FastAPI integration)."""
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import Depends, FastAPI
+
+from dashboard.api import indexing, photos, search, system
+from dashboard.api import faces, persons
+from dashboard.api import admin, albums, duplicates, library
+from dashboard.api import ai
+from dashboard.api import ui
+from dashboard.api.access import install_token_cookie, require_access
+from dashboard.api.errors import install_error_handlers
+from engine.app import PhotoIndex
+from engine.config import Settings, get_settings
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings | None = None, engine: PhotoIndex | None = None) -> FastAPI:
+    """The ASGI app. Pass `engine` to serve an already opened engine (tests, notebooks)."""
+    settings = settings or (engine.settings if engine else get_settings())
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        owned = engine is None
+        app.state.engine = engine or PhotoIndex.open(settings)
+        if settings.index_on_start and app.state.engine.db.vector_check.ok:
+            app.state.engine.start_index_job()
+        try:
+            yield
+        finally:
+            if owned:
+                app.state.engine.close()
+
+    app = FastAPI(
+        title="Photo search",
+        version="0.1.0",
+        description="Index a home photo library and search it by text, image and face.",
+        lifespan=lifespan,
+        dependencies=[Depends(require_access)],
+    )
+    install_error_handlers(app)
+    install_token_cookie(app)
+    for module in (system, search, photos, indexing):
+        app.include_router(module.router)
+    for module in (faces, persons):
+        app.include_router(module.router)
+    for module in (library, duplicates, albums, admin):
+        app.include_router(module.router)
+    app.include_router(ai.router)
+    app.include_router(ui.router)
+    _mount_dashboard(app)
+    return app
+
+
+def _serve_panel_assets_locally() -> None:
+    """Keep the browser on this server, even offline.
+
+    Panel 1.9 points a component's stylesheets at its CDN when the component is updated while
+    detached from the page (a view in a hidden tab, e.g. the search message set just before its
+    tab shows); the page then asks cdn.holoviz.org for them. This server serves the same files
+    under /static/extensions/panel/, so that fallback is pointed there.
+    """
+    import panel.reactive
+    from panel.io.resources import LOCAL_DIST
+
+    panel.reactive.CDN_DIST = "/" + LOCAL_DIST.lstrip("./")
+
+
+def _mount_dashboard(app: FastAPI) -> None:
+    from panel.io.fastapi import add_applications
+
+    from dashboard.app import create_dashboard
+
+    _serve_panel_assets_locally()
+
+    def page():
+        return create_dashboard(app.state.engine)
+
+    add_applications({"/": page}, app=app, title="Photo search")

@@ -1,0 +1,287 @@
+"""Admin: the Index-All queue with live progress and ETA, GPU, models, failed files, cache, stats."""
+from __future__ import annotations
+
+import html
+from typing import Any
+
+import panel as pn
+import param
+
+from dashboard.icons import icon
+from dashboard.views.common import Context, error_text, human_bytes, human_seconds
+from engine.admin.gpu import gpu_stats
+from engine.jobs.runner import JobStatus
+
+STAGES = ["phash", "faces"]
+
+
+def job_row(s: JobStatus) -> dict[str, Any]:
+    fraction = (s.done / s.total) if s.total else (1.0 if s.state == "done" else 0.0)
+    return {"id": s.id, "kind": s.kind, "state": s.state, "stage": s.stage, "done": s.done, "total": s.total,
+            "failed": s.failed, "percent": round(100 * fraction, 1), "rate": s.rate, "eta": s.eta_seconds,
+            "current": s.current, "error": s.error}
+
+
+def bar(percent: float, color: str = "#0d6efd", label: str = "") -> str:
+    pct = max(0.0, min(100.0, percent))
+    return (f'<div class="bar"><div class="fill" style="width:{pct:.1f}%;background:{color}"></div>'
+            f'<span>{html.escape(label)}</span></div>')
+
+
+def fill_color(percent: float) -> str:
+    return "#198754" if percent < 60 else "#fd7e14" if percent < 85 else "#dc3545"
+
+
+def jobs_html(rows: list[dict[str, Any]]) -> str:
+    if not rows:
+        return '<div class="muted">No jobs yet. Index-All queues image-text indexing, faces and pHash.</div>'
+    out = []
+    for r in reversed(rows):
+        color = {"done": "#198754", "failed": "#dc3545", "cancelled": "#6c757d"}.get(r["state"], "#0d6efd")
+        label = f"{r['done']}/{r['total']} · {r['percent']:.0f}%"
+        detail = r["state"] if r["stage"] in ("", r["state"]) else f"{r['state']} · {r['stage']}"
+        if r["state"] == "running":
+            detail += f" · {r['rate']:.1f}/s · ETA {human_seconds(r['eta'])}"
+        if r["failed"]:
+            detail += f" · {r['failed']} failed"
+        if r["error"]:
+            detail += f" · {r['error']}"
+        out.append(f'<div class="job" data-state="{r["state"]}"><div class="head"><b>#{r["id"]} {html.escape(r["kind"])}</b>'
+                   f'<span>{html.escape(detail)}</span></div>{bar(r["percent"], color, label)}</div>')
+    return "".join(out)
+
+
+def gpu_html(stats: dict[str, Any], models: list[dict[str, Any]]) -> str:
+    loaded = [m for m in models if m.get("loaded")]
+    per_model = "".join(f"<li>{html.escape(m['name'])} · {human_bytes(m.get('memory_bytes'))} · {m.get('device')}</li>"
+                        for m in loaded) or "<li class='muted'>no model loaded</li>"
+    if not stats.get("available"):
+        return (f'<div class="muted">{html.escape(stats.get("reason") or "no GPU")}</div>'
+                f"<div>Models in memory:</div><ul>{per_model}</ul>")
+    parts = []
+    for d in stats["devices"]:
+        used, total = d["memory_used_bytes"], d["memory_total_bytes"] or 1
+        pct = 100 * used / total
+        util = d.get("utilization_percent")
+        parts.append(
+            f"<div><b>GPU {d['index']}: {html.escape(d['name'])}</b> · {d.get('temperature_c') or '—'} °C · "
+            f"utilisation {util if util is not None else '—'}%</div>"
+            + bar(pct, fill_color(pct), f"VRAM {human_bytes(used)} / {human_bytes(total)} ({pct:.0f}%)")
+            + (bar(util, "#6f42c1", f"GPU {util}%") if util is not None else ""))
+    return "".join(parts) + f"<div>Models in memory:</div><ul>{per_model}</ul>"
+
+
+ADMIN_CSS = """
+.bar {position: relative; height: 22px; background: #e9ecef; border-radius: 5px; overflow: hidden; margin: 4px 0 10px;}
+.bar .fill {position: absolute; left: 0; top: 0; bottom: 0; transition: width .4s;}
+.bar span {position: relative; font: 12px/22px system-ui, sans-serif; padding-left: 8px; color: #111;}
+.job .head {display: flex; justify-content: space-between; gap: 8px; font: 13px system-ui, sans-serif; flex-wrap: wrap;}
+.muted {color: #6c757d;}
+table {border-collapse: collapse; font: 13px system-ui, sans-serif; width: 100%;}
+td, th {border-bottom: 1px solid #dee2e6; padding: 3px 6px; text-align: left; vertical-align: top; word-break: break-all;}
+"""
+
+
+class AdminView(pn.viewable.Viewer):
+    jobs = param.List(default=[], doc="Every job the runner remembers, as dicts.")
+    running = param.Boolean(default=False)
+    gpu = param.Dict(default={})
+    models = param.List(default=[])
+    failed = param.List(default=[])
+    failed_total = param.Integer(default=0)
+    cache = param.Dict(default={})
+    stats = param.Dict(default={})
+    message = param.String(default="")
+    all_models = param.Boolean(default=False, doc="Index-All with every available model.")
+
+    def __init__(self, ctx: Context, **params: Any) -> None:
+        super().__init__(**params)
+        self.ctx = ctx
+        self.engine = ctx.engine
+        self._html = pn.pane.HTML(sizing_mode="stretch_width", stylesheets=[ADMIN_CSS])
+
+    # --- reading ------------------------------------------------------------------------------
+    def refresh_jobs(self) -> None:
+        status = self.engine.queue.status()
+        self.param.update(jobs=[job_row(s) for s in self.engine.jobs.all()], running=status["running"])
+
+    def refresh(self) -> None:
+        """Everything, once (the page refreshes jobs every second and the rest on demand)."""
+        self.refresh_jobs()
+        self.models = self.engine.models.status()
+        self.gpu = gpu_stats()
+        self.failed = [{"id": p.id, "path": p.path, "reason": p.fail_reason or ""}
+                       for p in self.engine.failed_files(limit=200)]
+        stats = self.engine.stats()
+        self.failed_total = int(stats.get("failed_count", 0))
+        try:
+            stats["faces"] = self.engine.faces.stats()
+        except Exception as exc:
+            stats["faces"] = {"error": error_text(exc)}
+        self.stats = stats
+        self.cache = self.engine.thumbnails.stats()
+
+    # --- actions ------------------------------------------------------------------------------
+    def index_all(self, stages: list[str] | None = None) -> list[dict[str, Any]]:
+        if self.all_models:
+            names = [m["name"] for m in self.engine.models.status() if m["available"]]
+        else:
+            names = [self.engine.settings.clip_model]
+        try:
+            for name in names:
+                self.engine.models.get(name)
+            queued, skipped = self.engine.queue.index_all(names, stages)
+        except Exception as exc:
+            self.message = f"⚠ {error_text(exc)}"
+            return []
+        self.message = f"Queued {len(queued)} jobs" + "".join(f" · {k} skipped: {v}" for k, v in skipped.items())
+        self.refresh_jobs()
+        return [job_row(s) for s in queued]
+
+    def index_model(self, name: str) -> None:
+        try:
+            self.engine.models.get(name)
+            self.engine.start_index_job(name)
+            self.message = f"Indexing with {name} queued"
+        except Exception as exc:
+            self.message = f"⚠ {error_text(exc)}"
+        self.refresh_jobs()
+
+    def index_faces(self) -> None:
+        try:
+            self.engine.faces.start_index_job(self.engine.jobs)
+            self.message = "Face indexing queued"
+        except Exception as exc:
+            self.message = f"⚠ {error_text(exc)}"
+        self.refresh_jobs()
+
+    def index_phash(self) -> None:
+        self.engine.library.start_phash_job(self.engine.jobs)
+        self.message = "pHash indexing queued"
+        self.refresh_jobs()
+
+    def cancel_all(self) -> None:
+        ids = self.engine.queue.cancel()
+        self.message = f"Cancelled {len(ids)} jobs" if ids else "Nothing to cancel"
+        self.refresh_jobs()
+
+    def warm(self, name: str) -> None:
+        try:
+            self.engine.models.warm(name)
+            self.message = f"{name} loaded"
+        except Exception as exc:
+            self.message = f"⚠ {error_text(exc)}"
+        self.models = self.engine.models.status()
+
+    def unload(self, name: str) -> None:
+        self.engine.models.unload(name)
+        self.message = f"{name} unloaded"
+        self.models = self.engine.models.status()
+
+    def reset_failed(self) -> int:
+        count = self.engine.reset_failed()
+        self.message = f"{count} files will be retried by the next indexing run"
+        self.refresh()
+        return count
+
+    def warm_cache(self) -> None:
+        self.engine.library.start_warm_job(self.engine.jobs)
+        self.message = "Thumbnail warming queued"
+        self.refresh_jobs()
+
+    def clear_cache(self) -> None:
+        removed = self.engine.thumbnails.clear()
+        self.message = f"Removed {removed} cached files"
+        self.cache = self.engine.thumbnails.stats()
+
+    # --- widgets ------------------------------------------------------------------------------
+    def _models_html(self) -> str:
+        rows = "".join(
+            f"<tr><td>{html.escape(m['name'])}</td><td>{m['dim']}</td><td>{'✔' if m['available'] else '✘'}</td>"
+            f"<td>{'loaded' if m['loaded'] else '—'}</td><td>{human_bytes(m.get('memory_bytes'))}</td>"
+            f"<td>{html.escape(self.stats.get('embeddings', {}).get(m['name'], 0).__str__())}</td></tr>"
+            for m in self.models)
+        return ("<table><tr><th>Model</th><th>dim</th><th>weights</th><th>state</th><th>memory</th>"
+                f"<th>indexed</th></tr>{rows}</table>")
+
+    def _failed_html(self) -> str:
+        if not self.failed:
+            return '<div class="muted">No failed files.</div>'
+        rows = "".join(f"<tr><td>{f['id']}</td><td>{html.escape(f['path'])}</td><td>{html.escape(f['reason'])}</td></tr>"
+                       for f in self.failed[:50])
+        return f"<div>{self.failed_total} files could not be read</div><table><tr><th>id</th><th>file</th><th>reason</th></tr>{rows}</table>"
+
+    def _stats_html(self) -> str:
+        s = self.stats
+        if not s:
+            return ""
+        faces = s.get("faces", {})
+        disk, mem = self.cache.get("disk", {}), self.cache.get("memory", {})
+        items = [("Library", s.get("library")), ("Database", s.get("database")), ("Photos", s.get("total_photos")),
+                 ("With GPS", s.get("with_gps")), ("Failed", s.get("failed_count")),
+                 ("Faces", faces.get("total_faces", faces.get("error"))),
+                 ("Face model", faces.get("model")),
+                 ("Thumbnail cache (disk)", f"{disk.get('files', '—')} files · {human_bytes(disk.get('bytes'))}"),
+                 ("Thumbnail cache (memory)",
+                  f"{mem.get('entries', mem.get('items', '—'))} items · {human_bytes(mem.get('bytes'))}"
+                  f" · hits {mem.get('hits', '—')} / misses {mem.get('misses', '—')}")]
+        return "<table>" + "".join(f"<tr><th>{k}</th><td>{html.escape(str(v))}</td></tr>" for k, v in items) + "</table>"
+
+    def __panel__(self) -> pn.viewable.Viewable:
+        self.refresh()
+        index_all = pn.widgets.Button(label="Index all", color="primary", icon=icon("player-play"))
+        index_all.on_click(lambda e: self.index_all())
+        all_models = pn.widgets.Checkbox.from_param(self.param.all_models, label="every available model")
+        faces = pn.widgets.Button(label="Faces", icon=icon("user-scan"), color="light")
+        faces.on_click(lambda e: self.index_faces())
+        phash = pn.widgets.Button(label="pHash", icon=icon("fingerprint"), color="light")
+        phash.on_click(lambda e: self.index_phash())
+        cancel = pn.widgets.Button(label="Cancel all", icon=icon("player-stop"), color="warning")
+        cancel.on_click(lambda e: self.cancel_all())
+        model_names = [m["name"] for m in self.models]
+        model_pick = pn.widgets.Select(options=model_names, value=self.engine.settings.clip_model
+                                       if self.engine.settings.clip_model in model_names else None, width=160)
+        index_one = pn.widgets.Button(label="Index model", icon=icon("database"), color="light")
+        index_one.on_click(lambda e: self.index_model(model_pick.value))
+        warm = pn.widgets.Button(label="Warm", icon=icon("flame"), color="light")
+        warm.on_click(lambda e: self.warm(model_pick.value))
+        unload = pn.widgets.Button(label="Unload", icon=icon("player-eject"), color="light")
+        unload.on_click(lambda e: self.unload(model_pick.value))
+        reset = pn.widgets.Button(label="Reset failed", icon=icon("restore"), color="light")
+        reset.on_click(lambda e: self.reset_failed())
+        warm_cache = pn.widgets.Button(label="Warm thumbnails", icon=icon("photo"), color="light")
+        warm_cache.on_click(lambda e: self.warm_cache())
+        clear_cache = pn.widgets.Button(label="Clear cache", icon=icon("trash"), color="light")
+        clear_cache.on_click(lambda e: self.clear_cache())
+        refresh = pn.widgets.Button(label="Refresh", icon=icon("refresh"), color="light")
+        refresh.on_click(lambda e: self.refresh())
+
+        css = [ADMIN_CSS]
+        jobs = pn.pane.HTML(pn.bind(jobs_html, self.param.jobs), sizing_mode="stretch_width", stylesheets=css,
+                            css_classes=["jobs"])
+        gpu = pn.pane.HTML(pn.bind(lambda g, m: gpu_html(g, m), self.param.gpu, self.param.models),
+                           sizing_mode="stretch_width", stylesheets=css)
+        models = pn.pane.HTML(pn.bind(lambda m, s: self._models_html(), self.param.models, self.param.stats),
+                              sizing_mode="stretch_width", stylesheets=css)
+        failed = pn.pane.HTML(pn.bind(lambda f: self._failed_html(), self.param.failed), sizing_mode="stretch_width",
+                              stylesheets=css)
+        stats = pn.pane.HTML(pn.bind(lambda s, c: self._stats_html(), self.param.stats, self.param.cache),
+                             sizing_mode="stretch_width", stylesheets=css)
+
+        def card(title: str, *objs: Any) -> pn.Card:
+            return pn.Card(*objs, title=title, sizing_mode="stretch_width", collapsible=False, margin=(6, 4))
+
+        problem = pn.pane.Alert(pn.bind(lambda s: html.escape(s.get("database_problem") or ""), self.param.stats),
+                                alert_type="danger", visible=pn.bind(lambda s: bool(s.get("database_problem")),
+                                                                     self.param.stats), sizing_mode="stretch_width")
+        return pn.Column(
+            problem,
+            pn.pane.Markdown(self.param.message, margin=(4, 10)),
+            card("Indexing", pn.Row(index_all, all_models, faces, phash, cancel, styles={"flex-wrap": "wrap"}), jobs),
+            card("GPU", gpu),
+            card("Models", pn.Row(model_pick, index_one, warm, unload, styles={"flex-wrap": "wrap"}), models),
+            card("Failed files", reset, failed),
+            card("Cache and database", pn.Row(warm_cache, clear_cache, refresh, styles={"flex-wrap": "wrap"}), stats),
+            sizing_mode="stretch_width",
+        )
+

@@ -1,0 +1,150 @@
+"""Albums: list, create, rename, delete, open, remove photos."""
+from __future__ import annotations
+
+from typing import Any
+
+import panel as pn
+import param
+
+from dashboard.components import PhotoGrid
+from dashboard.icons import icon
+from dashboard.views.common import Context, Tile, count, error_text, grid_items, literal
+from engine.library.albums import Album
+
+PAGE = 200
+
+
+class AlbumsView(pn.viewable.Viewer):
+    albums = param.List(default=[], item_type=Album)
+    album_id = param.Integer(default=None, allow_None=True)
+    photos = param.List(default=[], item_type=Tile)
+    new_name = param.String(default="")
+    rename_to = param.String(default="")
+    select_mode = param.Boolean(default=False)
+    selected = param.List(default=[])
+    message = param.String(default="")
+
+    def __init__(self, ctx: Context, **params: Any) -> None:
+        super().__init__(**params)
+        self.ctx = ctx
+        self.engine = ctx.engine
+        self.opener = None
+        self.album_grid = PhotoGrid(variant="card", cell_size=150,
+                                    empty_text="No albums yet. Create one here, or select photos in Search and "
+                                               "add them to an album.")
+        self.album_grid.on_open(self.open_album)
+        self.photo_grid = PhotoGrid(empty_text="This album is empty.")
+        self.photo_grid.on_open(self._open_photo)
+        self.photo_grid.on_more(self.more)
+        self.photo_grid.on_escape(lambda: self.set_select_mode(False))
+        self.photo_grid.param.watch(lambda e: setattr(self, "selected", list(e.new)), "selected")
+
+    @property
+    def album(self) -> Album | None:
+        return next((a for a in self.albums if a.id == self.album_id), None)
+
+    def refresh(self) -> None:
+        self.albums = self.engine.library.albums.list(None, 1000, 0)
+        self.album_grid.items = [{"id": a.id, "src": self.ctx.thumb_url(a.cover_photo_id) if a.cover_photo_id else "",
+                                  "label": a.name, "title": a.description or a.name,
+                                  "badge": count(a.photo_count, "photo")} for a in self.albums]
+        if self.album_id is not None and self.album is None:
+            self.album_id = None
+            self._show([])
+
+    def create(self, name: str | None = None, photo_ids: list[int] | None = None) -> Album | None:
+        name = (name if name is not None else self.new_name).strip()
+        if not name:
+            self.message = "Give the album a name"
+            return None
+        try:
+            album = self.engine.library.albums.create(name, None, photo_ids or [])
+        except Exception as exc:
+            self.message = f"⚠ {error_text(exc)}"
+            return None
+        self.param.update(new_name="", message=f"Created “{literal(album.name)}”")
+        self.refresh()
+        self.ctx.emit("albums-changed", "albums")
+        return album
+
+    def open_album(self, album_id: int) -> None:
+        self.refresh()
+        self.param.update(album_id=album_id, select_mode=False, selected=[], message="")
+        self.rename_to = self.album.name if self.album else ""
+        self._show(self._page(0))
+
+    def _page(self, offset: int) -> list[Tile]:
+        if self.album_id is None:
+            return []
+        return [Tile.of(p) for p in self.engine.library.albums.photos(self.album_id, PAGE, offset)]
+
+    def more(self) -> None:
+        self._show([*self.photos, *self._page(len(self.photos))])
+
+    def _show(self, tiles: list[Tile]) -> None:
+        self.photos = tiles
+        total = self.album.photo_count if self.album else 0
+        self.photo_grid.param.update(items=grid_items(self.ctx, tiles), has_more=len(tiles) < total,
+                                     select_mode=self.select_mode, selected=self.selected)
+
+    def _open_photo(self, photo_id: int) -> None:
+        ids = [t.id for t in self.photos]
+        if self.opener and photo_id in ids:
+            self.opener(ids, ids.index(photo_id))
+
+    def rename(self) -> None:
+        if self.album_id is None or not self.rename_to.strip():
+            return
+        self.engine.library.albums.update(self.album_id, name=self.rename_to.strip())
+        self.message = f"Renamed to “{literal(self.rename_to.strip())}”"
+        self.refresh()
+        self.ctx.emit("albums-changed", "albums")
+
+    def delete(self) -> None:
+        if self.album_id is None:
+            return
+        self.engine.library.albums.delete(self.album_id)
+        self.param.update(album_id=None, message="Album deleted; its photos stay in the library")
+        self._show([])
+        self.refresh()
+        self.ctx.emit("albums-changed", "albums")
+
+    def set_select_mode(self, on: bool) -> None:
+        self.select_mode = on
+        if not on:
+            self.selected = []
+        self.photo_grid.param.update(select_mode=on, selected=self.selected)
+
+    def remove_selected(self) -> int:
+        if self.album_id is None or not self.selected:
+            return 0
+        removed = self.engine.library.albums.remove(self.album_id, self.selected)
+        self.message = f"Removed {count(removed, 'photo')} from the album"
+        self.selected = []
+        self.refresh()
+        self._show(self._page(0))
+        return removed
+
+    def __panel__(self) -> pn.viewable.Viewable:
+        self.refresh()
+        new = pn.widgets.TextInput.from_param(self.param.new_name, label="", placeholder="New album name",
+                                              sizing_mode="stretch_width")
+        create = pn.widgets.Button(label="Create album", icon=icon("plus"), color="primary")
+        create.on_click(lambda e: self.create())
+        rename = pn.widgets.TextInput.from_param(self.param.rename_to, label="", sizing_mode="stretch_width")
+        save = pn.widgets.Button(label="Rename", icon=icon("pencil"), color="light")
+        save.on_click(lambda e: self.rename())
+        select = pn.widgets.Toggle(label="Select", icon=icon("checkbox"), color="light")
+        select.param.watch(lambda e: self.set_select_mode(e.new), "value")
+        remove = pn.widgets.Button(label="Remove from album", icon=icon("minus"), color="warning")
+        remove.on_click(lambda e: self.remove_selected())
+        delete = pn.widgets.Button(label="Delete album", icon=icon("trash"), color="danger")
+        delete.on_click(lambda e: self.delete())
+        tools = pn.Row(rename, save, select, remove, delete, visible=self.param.album_id.rx.is_not(None),
+                       styles={"flex-wrap": "wrap"}, sizing_mode="stretch_width")
+        title = pn.pane.Markdown(pn.bind(lambda _a, _p: f"### {literal(self.album.name)} · {count(self.album.photo_count, 'photo')}"
+                                         if self.album else "", self.param.album_id, self.param.photos),
+                                 margin=(0, 10))
+        return pn.Column(pn.Row(new, create, sizing_mode="stretch_width"),
+                         pn.pane.Markdown(self.param.message, margin=(0, 10)), self.album_grid, title, tools,
+                         self.photo_grid, sizing_mode="stretch_width")

@@ -1,0 +1,130 @@
+"""What every view shares: the engine, photo versions for cache-busting, and small formatters."""
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from engine.app import PhotoIndex
+from engine.db import photos as photo_rows
+
+
+@dataclass(frozen=True)
+class Tile:
+    """One photo in a grid, whatever produced it (search, a person, an album, duplicates)."""
+
+    id: int
+    path: str
+    format: str = ""
+    taken_at: datetime | None = None
+    score: float | None = None
+    tag: str | None = None
+    note: str | None = None
+
+    @classmethod
+    def of(cls, hit: Any, **extra: Any) -> "Tile":
+        """A grid tile of any hit; a fused hit shows its best model similarity, not its RRF score."""
+        per_model = getattr(hit, "model_scores", None)
+        score = max(per_model.values()) if per_model else getattr(hit, "score", None)
+        return cls(id=hit.id, path=hit.path, format=getattr(hit, "format", "") or "",
+                   taken_at=getattr(hit, "taken_at", None), score=score, **extra)
+
+
+class Context:
+    """Per browser session: the engine, and a version per photo changed here (rotation), so the
+    browser fetches its new thumbnail instead of the cached one."""
+
+    def __init__(self, engine: PhotoIndex) -> None:
+        self.engine = engine
+        self.versions: dict[int, int] = {}
+        self._listeners: list[Callable[[str, Any], None]] = []
+
+    def bump(self, photo_id: int) -> None:
+        self.versions[photo_id] = self.versions.get(photo_id, 0) + 1
+
+    def thumb_url(self, photo_id: int) -> str:
+        v = self.versions.get(photo_id)
+        return f"/image/{photo_id}/thumb" + (f"?v={v}" if v else "")
+
+    def full_url(self, photo_id: int) -> str:
+        v = self.versions.get(photo_id)
+        return f"/image/{photo_id}/full" + (f"?v={v}" if v else "")
+
+    def photo(self, photo_id: int) -> photo_rows.Photo | None:
+        return self.engine.photo(photo_id)
+
+    # a tiny bus: views tell each other that photos changed or results should be shown
+    def listen(self, callback: Callable[[str, Any], None]) -> None:
+        self._listeners.append(callback)
+
+    def emit(self, event: str, payload: Any = None) -> None:
+        for cb in list(self._listeners):
+            cb(event, payload)
+
+
+def grid_items(ctx: Context, tiles: Sequence[Tile]) -> list[dict[str, Any]]:
+    items = []
+    for t in tiles:
+        if t.note is not None:
+            badge = t.note
+        elif t.score is not None:
+            badge = f"{100 * t.score:.0f}%"
+        else:
+            badge = t.taken_at.strftime("%Y-%m-%d") if t.taken_at else ""
+        items.append({"id": t.id, "src": ctx.thumb_url(t.id), "title": t.path, "badge": badge, "tag": t.tag or ""})
+    return items
+
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]#|~])")
+
+
+def literal(text: object) -> str:
+    """User text (a query, a name, a path, an error) for a Markdown pane: shown as typed, never as
+    HTML or formatting (Panel's Markdown passes raw HTML through)."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", html.escape(str(text), quote=False))
+
+
+def count(n: int, noun: str) -> str:
+    """ "1 photo", "2 photos"; "1 extra copy", "2 extra copies"."""
+    if n == 1:
+        return f"{n} {noun}"
+    return f"{n} {noun[:-1]}ies" if noun.endswith("y") and noun[-2:-1] not in "aeiou" else f"{n} {noun}s"
+
+
+def human_bytes(n: float | None) -> str:
+    if n is None:
+        return "—"
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if abs(n) < 1024 or unit == "TB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} TB"
+
+
+def human_seconds(s: float | None) -> str:
+    if s is None:
+        return "—"
+    s = int(round(s))
+    if s < 60:
+        return f"{s}s"
+    if s < 3600:
+        return f"{s // 60}m {s % 60:02d}s"
+    return f"{s // 3600}h {(s % 3600) // 60:02d}m"
+
+
+def in_date_range(taken: datetime | None, start: date | None, end: date | None) -> bool:
+    if start is None and end is None:
+        return True
+    if taken is None:
+        return False
+    day = taken.date()
+    return (start is None or day >= start) and (end is None or day <= end)
+
+
+def error_text(exc: BaseException) -> str:
+    """An exception as one short line of Markdown-safe text."""
+    text = str(exc) or exc.__class__.__name__
+    return literal(text if len(text) < 400 else text[:400] + "…")

@@ -1,0 +1,321 @@
+"""The lightbox: a full photo over the page, previous/next, rotation, face boxes and their actions."""
+from __future__ import annotations
+
+from typing import Any
+
+import panel as pn
+import param
+
+from dashboard.components import PhotoStage
+from dashboard.icons import icon
+from dashboard.views.common import Context, Tile, error_text, literal
+from engine.faces.records import Face
+
+
+def face_box(face: Face) -> dict[str, Any]:
+    """A face as the stage draws it: fractions of the displayed (rotated) image."""
+    w, h = face.image_width or 1, face.image_height or 1
+    x1, y1, x2, y2 = face.bbox
+    bits = [face.person_name or "?"]
+    if face.age is not None:
+        bits.append(str(face.age))
+    return {"id": face.id, "x": max(0.0, x1 / w), "y": max(0.0, y1 / h), "w": min(1.0, (x2 - x1) / w),
+            "h": min(1.0, (y2 - y1) / h), "assigned": face.person_id is not None, "label": " · ".join(bits)}
+
+
+class Lightbox(pn.viewable.Viewer):
+    photo_ids = param.List(default=[], doc="The sequence previous/next walks through.")
+    index = param.Integer(default=0)
+    is_open = param.Boolean(default=False)
+    show_faces = param.Boolean(default=False)
+    faces = param.List(default=[], item_type=Face)
+    active_face_id = param.Integer(default=None, allow_None=True)
+    rotation = param.Integer(default=0)
+    info = param.String(default="")
+    message = param.String(default="")
+    det_threshold = param.Number(default=0.5, bounds=(0.05, 0.95), step=0.05)
+    hd = param.Boolean(default=False, doc="Re-detect with the 1280 px detector input.")
+    new_person_name = param.String(default="")
+    assign_to = param.String(default="", doc="A person's name, from the autocomplete.")
+
+    def __init__(self, ctx: Context, **params: Any) -> None:
+        super().__init__(**params)
+        self.ctx = ctx
+        self.engine = ctx.engine
+        self.stage = PhotoStage(sizing_mode="stretch_width")
+        self.stage.on_key(self.key)
+        self.stage.param.watch(lambda e: self.select_face(e.new if e.new >= 0 else None), "active_face")
+
+    @property
+    def photo_id(self) -> int | None:
+        return self.photo_ids[self.index] if self.is_open and self.photo_ids else None
+
+    # --- opening and walking ---------------------------------------------------------------
+    def show(self, ids: list[int], index: int = 0) -> None:
+        self.param.update(photo_ids=list(ids), index=max(0, min(index, len(ids) - 1)), is_open=bool(ids))
+        self._load()
+
+    def close(self) -> None:
+        self.param.update(is_open=False, active_face_id=None)
+        self.stage.param.update(active=False, src="")
+
+    def next(self) -> None:
+        if self.index + 1 < len(self.photo_ids):
+            self.index += 1
+            self._load()
+
+    def prev(self) -> None:
+        if self.index > 0:
+            self.index -= 1
+            self._load()
+
+    def key(self, key: str) -> None:
+        if key == "Escape":
+            if self.active_face_id is not None:
+                self.select_face(None)
+            else:
+                self.close()
+        elif key == "ArrowRight":
+            self.next()
+        elif key == "ArrowLeft":
+            self.prev()
+
+    def _load(self) -> None:
+        pid = self.photo_id
+        if pid is None:
+            return
+        photo = self.ctx.photo(pid)
+        if photo is None:
+            self.message = f"Photo {pid} is gone"
+            return
+        self.rotation = photo.rotation
+        bits = [f"**{literal(photo.path)}**", photo.format.upper()]
+        if photo.width and photo.height:
+            bits.append(f"{photo.width}×{photo.height}")
+        if photo.taken_at:
+            bits.append(photo.taken_at.strftime("%Y-%m-%d %H:%M"))
+        if photo.camera:
+            bits.append(literal(photo.camera))
+        if photo.latitude is not None and photo.longitude is not None:
+            bits.append(f"GPS {photo.latitude:.4f}, {photo.longitude:.4f}")
+        self.info = " · ".join(bits) + f" · {self.index + 1}/{len(self.photo_ids)}"
+        self.message = ""
+        self.active_face_id = None
+        self._load_faces()
+        self.stage.param.update(src=self.ctx.full_url(pid), active=True, has_prev=self.index > 0,
+                                has_next=self.index + 1 < len(self.photo_ids), active_face=-1)
+
+    def _load_faces(self) -> None:
+        pid = self.photo_id
+        try:
+            self.faces = self.engine.faces.of_photo(pid) if pid is not None else []
+        except Exception as exc:
+            self.faces, self.message = [], f"⚠ {error_text(exc)}"
+        self.stage.param.update(faces=[face_box(f) for f in self.faces], show_faces=self.show_faces)
+
+    # --- rotation ---------------------------------------------------------------------------
+    def rotate(self, degrees: int) -> int:
+        pid = self.photo_id
+        if pid is None:
+            return 0
+        self.rotation = self.engine.library.rotate(pid, degrees)
+        self.ctx.bump(pid)
+        self.ctx.emit("photo-changed", pid)
+        self._load_faces()
+        self.stage.src = self.ctx.full_url(pid)
+        return self.rotation
+
+    # --- faces ------------------------------------------------------------------------------
+    def toggle_faces(self) -> None:
+        self.show_faces = not self.show_faces
+        if not self.show_faces:
+            self.select_face(None)
+        self.stage.show_faces = self.show_faces
+
+    @property
+    def active_face(self) -> Face | None:
+        return next((f for f in self.faces if f.id == self.active_face_id), None)
+
+    def select_face(self, face_id: int | None) -> None:
+        self.active_face_id = face_id
+        self.stage.active_face = -1 if face_id is None else face_id
+        self.param.update(new_person_name="", assign_to="")
+
+    def face_summary(self) -> str:
+        f = self.active_face
+        if f is None:
+            return ""
+        gender = {"M": "male", "F": "female"}.get(f.gender or "", f.gender or "—")
+        if f.person_name:
+            person = f"**{literal(f.person_name)}**" + (f" ({f.assigned_by})" if f.assigned_by else "")
+        else:
+            person = "*unassigned*"
+        return f"Face #{f.id} · age {f.age if f.age is not None else '—'} · {gender} · {person} · score {f.det_score:.2f}"
+
+    def person_names(self) -> dict[str, int]:
+        people, _ = self.engine.faces.persons.list(None, 500, 0)
+        return {p.name: p.id for p in people}
+
+    def assign(self, person_id: int | None = None, *, name: str | None = None) -> Face | None:
+        """Give the active face to `person_id`, to the person called `name`, or to a new person `name`."""
+        face = self.active_face
+        if face is None:
+            return None
+        try:
+            if person_id is None and name:
+                known = self.person_names()
+                if name in known:
+                    person_id = known[name]
+            if person_id is not None:
+                updated = self.engine.faces.persons.assign(face.id, person_id)
+            elif name and name.strip():
+                updated = self.engine.faces.persons.assign(face.id, None, new_name=name.strip())
+            else:
+                self.message = "Type a name"
+                return None
+        except Exception as exc:
+            self.message = f"⚠ {error_text(exc)}"
+            return None
+        self.message = f"Face #{face.id} is now {literal(updated.person_name)}"
+        self._load_faces()
+        self.select_face(face.id)
+        self.ctx.emit("persons-changed")
+        return updated
+
+    def create_person(self, name: str | None = None) -> Face | None:
+        name = (name if name is not None else self.new_person_name).strip()
+        if not name:
+            self.message = "Type the new person's name"
+            return None
+        face = self.active_face
+        if face is None:
+            return None
+        try:
+            updated = self.engine.faces.persons.assign(face.id, None, new_name=name)
+        except Exception as exc:
+            self.message = f"⚠ {error_text(exc)}"
+            return None
+        self.message = f"Created {literal(updated.person_name)}"
+        self._load_faces()
+        self.select_face(face.id)
+        self.ctx.emit("persons-changed")
+        return updated
+
+    def unassign(self) -> None:
+        face = self.active_face
+        if face is None:
+            return
+        self.engine.faces.persons.unassign(face.id)
+        self.message = f"Face #{face.id} unassigned"
+        self._load_faces()
+        self.select_face(face.id)
+        self.ctx.emit("persons-changed")
+
+    def find_face(self) -> list[Tile]:
+        face = self.active_face
+        if face is None:
+            return []
+        try:
+            result = self.engine.faces.search.by_face(face.id, top_k=50)
+        except Exception as exc:
+            self.message = f"⚠ {error_text(exc)}"
+            return []
+        tiles = [Tile(id=h.face.photo_id, path=h.face.path, score=h.score) for h in result.hits]
+        self.close()
+        self.ctx.emit("show-results", (f"with face #{face.id}", tiles))
+        return tiles
+
+    def redetect(self) -> list[Face]:
+        pid = self.photo_id
+        if pid is None:
+            return []
+        try:
+            self.engine.faces.reindex_photo(pid, threshold=self.det_threshold, hd=self.hd)
+        except Exception as exc:
+            self.message = f"⚠ {error_text(exc)}"
+            return []
+        self.param.update(show_faces=True)
+        self._load_faces()
+        self.stage.show_faces = True
+        self.message = f"Found {len(self.faces)} faces (threshold {self.det_threshold:.2f}{', HD' if self.hd else ''})"
+        return self.faces
+
+    # --- widgets ------------------------------------------------------------------------------
+    def _face_panel(self) -> pn.viewable.Viewable:
+        names = pn.widgets.AutocompleteInput(label="Assign to", placeholder="Start typing a name…", min_characters=1,
+                                             search_strategy="includes", case_sensitive=False,
+                                             sizing_mode="stretch_width", restrict=False)
+        assign = pn.widgets.Button(label="Assign", color="primary", icon=icon("user-check"))
+        new_name = pn.widgets.TextInput.from_param(self.param.new_person_name, label="New person",
+                                                   placeholder="Name", sizing_mode="stretch_width")
+        create = pn.widgets.Button(label="Create person", color="success", icon=icon("user-plus"))
+        unassign = pn.widgets.Button(label="Unassign", icon=icon("user-minus"), color="light")
+        elsewhere = pn.widgets.Button(label="Find this face elsewhere", icon=icon("search"), color="light")
+
+        def refresh_names(*_: Any) -> None:
+            try:
+                names.options = list(self.person_names())
+            except Exception:
+                names.options = []
+
+        self.param.watch(refresh_names, "active_face_id")
+        assign.on_click(lambda e: self.assign(name=names.value_input or names.value))
+        create.on_click(lambda e: self.create_person())
+        unassign.on_click(lambda e: self.unassign())
+        elsewhere.on_click(lambda e: self.find_face())
+        summary = pn.pane.Markdown(pn.bind(lambda _f, _faces: self.face_summary(), self.param.active_face_id,
+                                           self.param.faces), sizing_mode="stretch_width")
+        return pn.Column(summary, pn.Row(names, assign), pn.Row(new_name, create), pn.Row(unassign, elsewhere),
+                         visible=self.param.active_face_id.rx.is_not(None), css_classes=["face-popup"],
+                         stylesheets=[POPUP_CSS])
+
+    def __panel__(self) -> pn.viewable.Viewable:
+        def button(label: str, title: str, action: Any, **kw: Any) -> pn.widgets.Button:
+            b = pn.widgets.Button(label=label, description=title, color="light", width=42, margin=(5, 3), **kw)
+            b.on_click(lambda e: action())
+            return b
+
+        faces = pn.widgets.Toggle(label="Faces", value=self.show_faces, color="light", width=72, margin=(5, 3))
+        faces.param.watch(lambda e: self.toggle_faces() if e.new != self.show_faces else None, "value")
+        self.param.watch(lambda e: setattr(faces, "value", e.new), "show_faces")
+        threshold = pn.widgets.FloatInput.from_param(self.param.det_threshold, label="", width=70, step=0.05,
+                                                     description="Detection threshold", margin=(5, 3))
+        hd = pn.widgets.Checkbox.from_param(self.param.hd, label="HD", width=45, margin=(12, 4))
+        redetect = pn.widgets.Button(label="Re-detect", icon=icon("refresh"), color="light", width=110, margin=(5, 3))
+        redetect.on_click(lambda e: self.redetect())
+        detect = pn.Row(pn.pane.Markdown("Threshold", margin=(12, 2, 0, 12)), threshold, hd, redetect,
+                        visible=self.param.show_faces, stylesheets=[DETECT_CSS])
+        close = button("✕", "Close (Esc)", self.close, stylesheets=[CLOSE_CSS])
+        toolbar = pn.FlexBox(
+            button("‹", "Previous (←)", self.prev), button("›", "Next (→)", self.next),
+            button("↺", "Rotate left", lambda: self.rotate(-90)),
+            button("↻", "Rotate right", lambda: self.rotate(90)),
+            faces, detect, close, sizing_mode="stretch_width",
+            align_items="center", styles={"background": "#f8f9fa"}, stylesheets=[":host {min-width: 0 !important;}"],
+        )
+        info = pn.pane.Markdown(self.param.info, styles={"color": "#eee"}, sizing_mode="stretch_width", margin=(2, 10))
+        message = pn.pane.Markdown(self.param.message, styles={"color": "#ffd60a"}, margin=(0, 10))
+        return pn.Column(toolbar, self.stage, info, message, self._face_panel(), visible=self.param.is_open,
+                         css_classes=["lightbox"], stylesheets=[LIGHTBOX_CSS], sizing_mode="stretch_width")
+
+
+LIGHTBOX_CSS = """
+:host {position: fixed !important; inset: 0; z-index: 2000; background: #111;
+       width: 100vw !important; height: 100vh !important; overflow: hidden;}
+"""
+
+CLOSE_CSS = """
+:host {margin-left: auto !important;}
+@media (max-width: 600px) { :host {order: 1;} }
+"""
+
+DETECT_CSS = """
+:host {min-width: 0 !important;}
+@media (max-width: 600px) { :host {order: 2;} }
+"""
+"""On a phone the toolbar wraps: the close button stays on the first line, re-detection goes below."""
+
+POPUP_CSS = """
+:host {position: fixed !important; right: 12px; bottom: 12px; width: min(400px, calc(100vw - 24px)) !important;
+       z-index: 2100; background: #fff; border-radius: 10px; padding: 6px; box-shadow: 0 6px 24px rgba(0,0,0,.45);}
+"""

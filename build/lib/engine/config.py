@@ -1,0 +1,109 @@
+"""One settings class for the whole product, read from the environment and `.env`.
+
+Names follow the original project (`DATABASE_URL`, `PHOTOS_DIR`, `CLIP_MODEL`, ...). Every
+path has a default under `DATA_DIR` so a fresh clone runs with no `.env` at all.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+SAMPLE_PHOTOS_DIR = PACKAGE_DIR / "sample"
+
+
+class Settings(BaseSettings):
+    # An empty value (`DASK_DECODE_WORKERS=`, `TRASH_DIR=` in a copied .env.example) means the default.
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore", env_ignore_empty=True)
+
+    data_dir: Path = Field(Path("data"), description="Root for the embedded database, caches and models.")
+    database_url: str | None = Field(None, description="External PostgreSQL 15+ with pgvector; empty = embedded server.")
+    photos_dir: Path = Field(SAMPLE_PHOTOS_DIR, description="The photo library root.")
+    trash_dir: Path | None = None
+    thumb_cache_dir: Path | None = None
+    models_dir: Path | None = Field(None, description="Folder holding model folders; default DATA_DIR/models.")
+    model_paths: dict[str, Path] = Field(default_factory=dict, description='Per-model folders, e.g. {"SigLIP": "/m/siglip"}.')
+
+    clip_model: str = "SigLIP"
+    clip_device: str = Field("auto", description="auto | cpu | cuda | cuda:N")
+    clip_batch_size: int = 32
+
+    dask_scheduler_address: str | None = Field(None, description="Use a running Dask cluster instead of a LocalCluster.")
+    dask_decode_workers: int | None = Field(None, description="Local decode worker processes; default = CPU count.")
+    dask_decode_memory_limit: str = Field("auto", description='Per decode worker, e.g. "2GB"; a file that needs more restarts its worker and is flagged.')
+    decode_batch_size: int = 16
+    decode_timeout_s: float = 120.0
+    max_image_pixels: int = 200_000_000
+
+    face_model: str = Field("buffalo_l", description="InsightFace model pack name (buffalo_l, buffalo_s, ...).")
+    face_model_dir: Path | None = Field(None, description="A folder holding the pack's ONNX files; overrides FACE_MODEL.")
+    face_model_download: bool = Field(True, description="Download FACE_MODEL when it is nowhere on disk (tried at most once a day).")
+    face_model_url: str = Field(
+        "https://github.com/deepinsight/insightface/releases/download/model-zoo/{name}.zip",
+        description="Where face packs are downloaded from; {name} is the pack.")
+    face_device: str = Field("auto", description="auto | cpu | cuda | cuda:N (onnxruntime execution provider)")
+    face_det_size: int = Field(640, description="Detector input side; HD mode uses face_det_size_hd.")
+    face_det_size_hd: int = 1280
+    face_det_threshold: float = 0.5
+    face_min_size: int = Field(20, description="Smaller faces (short side, original pixels) are dropped.")
+    face_batch_size: int = Field(16, description="Photos per face-model batch.")
+    face_assign_threshold: float = Field(0.5, description="Default cosine similarity for auto-assigning faces.")
+    face_cluster_similarity: float = Field(0.5, description="Faces at least this similar may share a suggested person.")
+    face_cluster_min_faces: int = 3
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    index_on_start: bool = True
+    api_token: str | None = Field(None, description="Required (Bearer / X-API-Token) for data and images. Empty with a HOST off loopback: `photoindex serve` makes one in DATA_DIR/api_token.")
+    thumb_memory_cache_mb: int = Field(128, description="Memory LRU of rendered thumbnails, in front of THUMB_CACHE_DIR.")
+    map_tiles_url: str = Field(
+        "https://tile.openstreetmap.org/{Z}/{X}/{Y}.png",
+        description="The map's tile URL template, fetched by the browser; empty = no tiles (the points draw on a blank map).")
+    map_tiles_attribution: str = "© OpenStreetMap contributors"
+    queue_empty_command: list[str] | None = Field(None, description='argv run when the job queue empties and the flag is on, e.g. ["systemctl", "poweroff"].')
+
+    telegram_bot_token: str | None = None
+    telegram_allowed_users: str | None = None
+    gemini_api_key: str | None = None
+    gemini_model: str = "gemini-2.5-flash"
+    gemini_base_url: str | None = Field(None, description="Override the Gemini API endpoint (a proxy, a test server).")
+    gemini_timeout_s: float = Field(20.0, description="Past this the assistant answers with the offline parser.")
+    translate_api_key: str | None = Field(None, description="Google Cloud Translation API key; empty = queries are never translated.")
+    translate_base_url: str | None = Field(None, description="Override the Translation API endpoint.")
+    translate_timeout_s: float = Field(3.0, description="Past this the original query is used.")
+    rrf_k: float = Field(60.0, gt=0, description="Reciprocal Rank Fusion constant for multi-model search.")
+    rrf_weights: dict[str, float] = Field(default_factory=dict, description='Per-model RRF weights, e.g. {"SigLIP": 2}; default 1.')
+
+    @field_validator("database_url", "dask_scheduler_address", mode="before")
+    @classmethod
+    def _blank_is_none(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @property
+    def resolved_models_dir(self) -> Path:
+        return self.models_dir or self.data_dir / "models"
+
+    @property
+    def resolved_trash_dir(self) -> Path:
+        return self.trash_dir or self.data_dir / "trash"
+
+    @property
+    def resolved_thumb_cache_dir(self) -> Path:
+        return self.thumb_cache_dir or self.data_dir / "thumbs"
+
+    @property
+    def embedded_db_dir(self) -> Path:
+        return self.data_dir / "pgdata"
+
+    @property
+    def api_token_file(self) -> Path:
+        """Where `serve` keeps the token it generated for a server reachable from the network."""
+        return self.data_dir / "api_token"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,205 @@
+"""SQL for the `photos` table. Functions take an open connection; the caller owns the transaction."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import psycopg
+from psycopg.types.json import Jsonb
+
+from engine.media.exif import PhotoMetadata
+from engine.models.registry import MODELS
+
+EMBEDDING_TABLES = tuple(spec.table for spec in MODELS.values())
+
+
+@dataclass(frozen=True)
+class FileState:
+    id: int
+    size: int
+    mtime: float
+    content_hash: str | None
+
+
+@dataclass(frozen=True)
+class PendingPhoto:
+    id: int
+    path: str
+    format: str
+    size: int
+    mtime: float
+
+
+@dataclass(frozen=True)
+class Photo:
+    id: int
+    path: str
+    format: str
+    size: int
+    mtime: float
+    content_hash: str | None
+    width: int | None
+    height: int | None
+    taken_at: datetime | None
+    camera: str | None
+    lens: str | None
+    latitude: float | None
+    longitude: float | None
+    altitude: float | None
+    exif_data: dict[str, Any]
+    index_failed: bool
+    fail_reason: str | None
+    faces_indexed: bool
+
+    @property
+    def rotation(self) -> int:
+        return int(self.exif_data.get("UserRotation", 0) or 0) % 360
+
+
+_PHOTO_COLUMNS = ", ".join(Photo.__dataclass_fields__)
+
+
+def file_states(conn: psycopg.Connection) -> dict[str, FileState]:
+    rows = conn.execute("SELECT id, path, size, mtime, content_hash FROM photos").fetchall()
+    return {r["path"]: FileState(r["id"], r["size"], r["mtime"], r["content_hash"]) for r in rows}
+
+
+def insert_new(conn: psycopg.Connection, files: Sequence[tuple[str, int, float, str]]) -> None:
+    with conn.cursor() as cur:
+        cur.executemany(
+            "INSERT INTO photos (path, size, mtime, format) VALUES (%s, %s, %s, %s)"
+            " ON CONFLICT (path) DO NOTHING",
+            files,
+        )
+
+
+def touch(conn: psycopg.Connection, changes: Sequence[tuple[int, float]]) -> None:
+    """Same bytes, new mtime: nothing to re-index."""
+    with conn.cursor() as cur:
+        cur.executemany("UPDATE photos SET mtime = %s, updated_at = now() WHERE id = %s", [(m, i) for i, m in changes])
+
+
+def reset_changed(conn: psycopg.Connection, changes: Sequence[tuple[int, int, float, str, str | None]]) -> None:
+    """New bytes under a known path: forget what was learned from the old ones."""
+    if not changes:
+        return
+    ids = [c[0] for c in changes]
+    with conn.cursor() as cur:
+        cur.executemany(
+            "UPDATE photos SET size = %s, mtime = %s, format = %s, content_hash = %s,"
+            " metadata_read = FALSE, index_failed = FALSE, fail_reason = NULL,"
+            " faces_indexed = FALSE, phash = NULL, phash_indexed = FALSE, updated_at = now() WHERE id = %s",
+            [(size, mtime, fmt, h, pid) for pid, size, mtime, fmt, h in changes],
+        )
+        for table in EMBEDDING_TABLES:
+            cur.execute(f"DELETE FROM {table} WHERE photo_id = ANY(%s)", (ids,))
+
+
+def delete(conn: psycopg.Connection, ids: Sequence[int]) -> None:
+    if ids:
+        conn.execute("DELETE FROM photos WHERE id = ANY(%s)", (list(ids),))
+
+
+def pending(conn: psycopg.Connection, tables: Sequence[str], after_id: int = 0, limit: int = 5000) -> list[PendingPhoto]:
+    """Photos that still miss metadata or an embedding in one of `tables`, in id order."""
+    missing = " OR ".join(
+        ["NOT p.metadata_read"] + [f"NOT EXISTS (SELECT 1 FROM {t} e WHERE e.photo_id = p.id)" for t in tables]
+    )
+    rows = conn.execute(
+        f"SELECT id, path, format, size, mtime FROM photos p"
+        f" WHERE NOT index_failed AND p.id > %s AND ({missing}) ORDER BY id LIMIT %s",
+        (after_id, limit),
+    ).fetchall()
+    return [PendingPhoto(**r) for r in rows]
+
+
+def count_pending(conn: psycopg.Connection, tables: Sequence[str]) -> int:
+    missing = " OR ".join(
+        ["NOT p.metadata_read"] + [f"NOT EXISTS (SELECT 1 FROM {t} e WHERE e.photo_id = p.id)" for t in tables]
+    )
+    return conn.execute(f"SELECT count(*) AS n FROM photos p WHERE NOT index_failed AND ({missing})").fetchone()["n"]
+
+
+def apply_update(conn: psycopg.Connection, photo: PendingPhoto, content_hash: str, m: PhotoMetadata) -> bool:
+    """Store what decoding learned; False when the file changed since it was decoded (then nothing is stored).
+
+    A user rotation already stored in `exif_data` survives re-reading the file's EXIF.
+    """
+    cur = conn.execute(
+        "UPDATE photos SET content_hash = %s, width = %s, height = %s, taken_at = %s, camera = %s,"
+        " lens = %s, latitude = %s, longitude = %s, altitude = %s,"
+        " exif_data = %s || (CASE WHEN exif_data ? 'UserRotation'"
+        "   THEN jsonb_build_object('UserRotation', exif_data->'UserRotation') ELSE '{}'::jsonb END),"
+        " metadata_read = TRUE, index_failed = FALSE, fail_reason = NULL, updated_at = now()"
+        " WHERE id = %s AND size = %s AND mtime = %s",
+        (
+            content_hash, m.width, m.height, m.taken_at, m.camera, m.lens, m.latitude, m.longitude,
+            m.altitude, Jsonb(m.exif_data), photo.id, photo.size, photo.mtime,
+        ),
+    )
+    return cur.rowcount == 1
+
+
+def mark_failed(conn: psycopg.Connection, photo_id: int, reason: str, size: int, mtime: float) -> None:
+    conn.execute(
+        "UPDATE photos SET index_failed = TRUE, fail_reason = %s, updated_at = now()"
+        " WHERE id = %s AND size = %s AND mtime = %s",
+        (reason[:1000], photo_id, size, mtime),
+    )
+
+
+def get(conn: psycopg.Connection, photo_id: int) -> Photo | None:
+    row = conn.execute(f"SELECT {_PHOTO_COLUMNS} FROM photos WHERE id = %s", (photo_id,)).fetchone()
+    return Photo(**row) if row else None
+
+
+def get_by_path(conn: psycopg.Connection, path: str) -> Photo | None:
+    row = conn.execute(f"SELECT {_PHOTO_COLUMNS} FROM photos WHERE path = %s", (path,)).fetchone()
+    return Photo(**row) if row else None
+
+
+def failed(conn: psycopg.Connection, limit: int = 100, offset: int = 0) -> list[Photo]:
+    rows = conn.execute(
+        f"SELECT {_PHOTO_COLUMNS} FROM photos WHERE index_failed ORDER BY id LIMIT %s OFFSET %s", (limit, offset)
+    ).fetchall()
+    return [Photo(**r) for r in rows]
+
+
+def reset_failed(conn: psycopg.Connection, ids: Sequence[int] | None = None) -> int:
+    if ids is None:
+        cur = conn.execute("UPDATE photos SET index_failed = FALSE, fail_reason = NULL WHERE index_failed")
+    else:
+        cur = conn.execute(
+            "UPDATE photos SET index_failed = FALSE, fail_reason = NULL WHERE index_failed AND id = ANY(%s)",
+            (list(ids),),
+        )
+    return cur.rowcount
+
+
+def stats(conn: psycopg.Connection) -> dict[str, Any]:
+    row = conn.execute(
+        "SELECT count(*) AS total_photos,"
+        " count(*) FILTER (WHERE index_failed) AS failed_count,"
+        " count(*) FILTER (WHERE metadata_read) AS metadata_read,"
+        " count(*) FILTER (WHERE latitude IS NOT NULL) AS with_gps,"
+        " count(*) FILTER (WHERE faces_indexed) AS faces_indexed,"
+        " coalesce(sum(size), 0)::bigint AS total_bytes FROM photos"
+    ).fetchone()
+    formats = conn.execute("SELECT format, count(*) AS n FROM photos GROUP BY format ORDER BY n DESC").fetchall()
+    return {**row, "formats": {r["format"]: r["n"] for r in formats}}
+
+
+def geotagged(conn: psycopg.Connection, ids: Sequence[int] | None = None, limit: int = 100_000,
+              where: tuple[Sequence[str], Sequence[Any]] = ((), ())) -> list[dict[str, Any]]:
+    """Photos with coordinates (all, those of `ids`, and those passing `where`: SQL conditions on
+    alias `p` with their parameters), oldest first: id, path, latitude, longitude, taken_at."""
+    conditions = ["p.latitude IS NOT NULL", "p.longitude IS NOT NULL", "NOT p.index_failed", *where[0]]
+    args: list[Any] = list(where[1])
+    if ids is not None:
+        conditions.append("p.id = ANY(%s)")
+        args.append(list(ids))
+    return conn.execute(
+        "SELECT p.id, p.path, p.latitude, p.longitude, p.taken_at FROM photos p WHERE " + " AND ".join(conditions)
+        + " ORDER BY p.taken_at NULLS LAST, p.id LIMIT %s", (*args, limit)).fetchall()

@@ -1,0 +1,153 @@
+"""Face search: by an uploaded picture's face, by a stored face; a person's photos; several
+persons together; and person + text ("Tanya in the mountains": the person's photos ranked by the
+image-text query)."""
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+from pgvector import HalfVector
+
+from engine.db import faces as face_rows
+from engine.db import persons as person_rows
+from engine.db.database import Database
+from engine.faces.errors import FaceNotFound, InvalidRequest, NoFaceFound, PersonNotFound
+from engine.faces.model import DetectedFace, FaceAnalyzer
+from engine.faces.records import Face
+from engine.faces.tasks import decode_side, to_face_array
+from engine.media.decode import load_image
+from engine.models.registry import get_spec
+from engine.search.service import SearchHit, SearchResult, SearchService
+
+
+@dataclass(frozen=True)
+class FaceHit:
+    face: Face
+    score: float
+
+
+@dataclass(frozen=True)
+class FaceSearchResult:
+    query_faces: list[DetectedFace]
+    """Faces found in the uploaded picture, largest first (empty for a search by face id)."""
+    chosen: int | None
+    hits: list[FaceHit]
+
+
+@dataclass(frozen=True)
+class PersonPhoto:
+    id: int
+    path: str
+    format: str
+    taken_at: datetime | None
+    width: int | None
+    height: int | None
+    face_ids: list[int]
+
+
+class FaceSearch:
+    def __init__(self, db: Database, analyzer: Callable[[], FaceAnalyzer], text_search: SearchService,
+                 det_size: int = 640, threshold: float = 0.5, max_pixels: int = 200_000_000) -> None:
+        self.db = db
+        self._analyzer = analyzer
+        self.text_search = text_search
+        self.det_size = det_size
+        self.threshold = threshold
+        self.max_pixels = max_pixels
+
+    def faces_in_picture(self, data: bytes, fmt: str = "jpg") -> list[DetectedFace]:
+        """Faces of a picture that is not in the library, in its own (oriented) pixels, largest first."""
+        side = decode_side(self.det_size)
+        image = load_image(data, fmt, min_side=side, max_pixels=self.max_pixels)
+        array, (sx, sy) = to_face_array(image, side)
+        (faces,) = self._analyzer().analyze([array], det_size=self.det_size, threshold=self.threshold)
+        return [f.scaled(sx, sy) for f in faces]
+
+    def by_picture(self, data: bytes, *, face_index: int | None = None, top_k: int = 20,
+                   threshold: float | None = None, fmt: str = "jpg") -> FaceSearchResult:
+        """Photos with the largest face of the picture (or its `face_index`-th, largest first)."""
+        faces = self.faces_in_picture(data, fmt)
+        if not faces:
+            raise NoFaceFound("no face found in the picture")
+        index = face_index or 0
+        if not 0 <= index < len(faces):
+            raise NoFaceFound(f"the picture has {len(faces)} faces; face_index {index} is out of range")
+        return FaceSearchResult(faces, index, self._nearest(faces[index].embedding, top_k, threshold))
+
+    def by_face(self, face_id: int, *, top_k: int = 20, threshold: float | None = None) -> FaceSearchResult:
+        with self.db.connection() as conn:
+            vector = face_rows.embedding_of(conn, face_id)
+            own = face_rows.get(conn, face_id)
+        if vector is None or own is None:
+            raise FaceNotFound(f"no face with id {face_id}")
+        return FaceSearchResult([], None, self._nearest(vector, top_k, threshold, exclude_photo=own.photo_id))
+
+    def _nearest(self, vector: np.ndarray, top_k: int, threshold: float | None,
+                 exclude_photo: int | None = None) -> list[FaceHit]:
+        """Best face per photo, top_k photos."""
+        with self.db.connection() as conn:
+            found = face_rows.nearest(conn, vector, top_k * 4 + 8, min_score=threshold)
+            hits: list[FaceHit] = []
+            seen: set[int] = set()
+            for n in found:
+                if n.photo_id in seen or n.photo_id == exclude_photo:
+                    continue
+                seen.add(n.photo_id)
+                row = face_rows.get(conn, n.face_id)
+                if row is not None:
+                    hits.append(FaceHit(Face.from_row(row), float(n.score)))
+                if len(hits) >= top_k:
+                    break
+        return hits
+
+    def photos_with(self, person_ids: Sequence[int], *, limit: int = 100, offset: int = 0) -> tuple[list[PersonPhoto], int]:
+        """Photos showing every one of `person_ids`, newest first."""
+        ids = self._check_persons(person_ids)
+        with self.db.connection() as conn:
+            total = conn.execute(
+                "SELECT count(*) AS n FROM (SELECT photo_id FROM faces WHERE person_id = ANY(%s)"
+                " GROUP BY photo_id HAVING count(DISTINCT person_id) = %s) x", (ids, len(ids))).fetchone()["n"]
+            rows = conn.execute(
+                "SELECT p.id, p.path, p.format, p.taken_at, p.width, p.height, x.face_ids FROM"
+                " (SELECT photo_id, array_agg(id ORDER BY id) AS face_ids FROM faces WHERE person_id = ANY(%s)"
+                "  GROUP BY photo_id HAVING count(DISTINCT person_id) = %s) x JOIN photos p ON p.id = x.photo_id"
+                " ORDER BY p.taken_at DESC NULLS LAST, p.id LIMIT %s OFFSET %s",
+                (ids, len(ids), limit, offset),
+            ).fetchall()
+        return [PersonPhoto(**r) for r in rows], total
+
+    def person_text(self, person_ids: Sequence[int], query: str, *, model: str, top_k: int = 20,
+                    threshold: float | None = None) -> SearchResult:
+        """Photos showing every one of `person_ids`, ranked by the image-text query (exact scan of that set)."""
+        ids = self._check_persons(person_ids)
+        if not query.strip():
+            raise InvalidRequest("the text query is empty")
+        spec = get_spec(model)
+        vector = self.text_search.models.get(spec.name).encode_text([query])[0]
+        vec = HalfVector(np.asarray(vector, np.float32))
+        with self.db.connection() as conn:
+            rows = conn.execute(
+                "SELECT * FROM (SELECT p.id, p.path, p.format, p.taken_at, p.width, p.height,"
+                " 1 - (e.embedding <=> %s) AS score FROM"
+                f" (SELECT photo_id FROM faces WHERE person_id = ANY(%s) GROUP BY photo_id"
+                f"  HAVING count(DISTINCT person_id) = %s) x"
+                f" JOIN {spec.table} e ON e.photo_id = x.photo_id JOIN photos p ON p.id = x.photo_id) s"
+                " WHERE %s::float8 IS NULL OR score >= %s ORDER BY score DESC, id LIMIT %s",
+                (vec, ids, len(ids), threshold, threshold, top_k),
+            ).fetchall()
+        hits = [SearchHit(r["id"], r["path"], float(r["score"]), r["format"], r["taken_at"], r["width"], r["height"])
+                for r in rows]
+        return SearchResult(spec.name, hits, query)
+
+    def _check_persons(self, person_ids: Sequence[int]) -> list[int]:
+        ids = sorted({int(i) for i in person_ids})
+        if not ids:
+            raise InvalidRequest("give at least one person id")
+        with self.db.connection() as conn:
+            found = {p.id for p in person_rows.get_many(conn, ids)}
+        missing = [i for i in ids if i not in found]
+        if missing:
+            raise PersonNotFound(f"no person with id {missing[0]}")
+        return ids

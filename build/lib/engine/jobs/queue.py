@@ -1,0 +1,136 @@
+"""The Index-All queue on top of the job runner: image-text indexing per model, faces, pHash,
+in that order, one job at a time, with progress; and the command run when the queue empties.
+
+Stages are named callables that queue one job on the runner and return its status, so an
+engine part adds itself with `register_stage` (faces does, when `engine.faces` offers
+`start_index_job`). The queue-empty command is an argv list from the settings
+(`QUEUE_EMPTY_COMMAND`), run without a shell; the API can only switch the one-shot flag.
+"""
+from __future__ import annotations
+
+import logging
+import subprocess
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from engine.jobs.runner import JobRunner, JobStatus
+
+log = logging.getLogger(__name__)
+
+StageStarter = Callable[[], JobStatus]
+
+
+class StageUnavailable(RuntimeError):
+    pass
+
+
+class NoQueueCommand(RuntimeError):
+    """The flag cannot be set: QUEUE_EMPTY_COMMAND is not configured."""
+
+
+@dataclass
+class CommandRun:
+    argv: list[str]
+    started_at: float
+    returncode: int | None = None
+    error: str | None = None
+
+
+class QueueEmptyHook:
+    """A one-shot flag: when set, the configured command runs once after the queue empties."""
+
+    def __init__(self, command: Sequence[str] | None, timeout_s: float = 120.0) -> None:
+        self.command = [str(a) for a in command] if command else None
+        self.timeout_s = timeout_s
+        self.enabled = False
+        self.last_run: CommandRun | None = None
+        self._lock = threading.Lock()
+
+    def set(self, enabled: bool) -> bool:
+        if enabled and not self.command:
+            raise NoQueueCommand("no QUEUE_EMPTY_COMMAND is configured (an argv list in the settings, "
+                                 'e.g. ["systemctl", "poweroff"]); the flag stays off')
+        with self._lock:
+            self.enabled = enabled
+        return self.enabled
+
+    def fire(self) -> None:
+        with self._lock:
+            if not (self.enabled and self.command):
+                return
+            self.enabled = False
+            run = self.last_run = CommandRun(list(self.command), time.time())
+        log.warning("job queue empty: running %s", run.argv)
+        try:
+            run.returncode = subprocess.run(run.argv, shell=False, check=False, timeout=self.timeout_s,
+                                            stdin=subprocess.DEVNULL).returncode
+        except (OSError, subprocess.SubprocessError) as exc:
+            run.error = str(exc)
+            log.error("queue-empty command %s failed: %s", run.argv, exc)
+
+    def state(self) -> dict[str, Any]:
+        last = self.last_run
+        return {
+            "enabled": self.enabled,
+            "configured": bool(self.command),
+            "command": self.command,
+            "last_run": None if last is None else {"argv": last.argv, "started_at": last.started_at,
+                                                   "returncode": last.returncode, "error": last.error},
+        }
+
+
+class IndexQueue:
+    def __init__(self, jobs: JobRunner, queue_empty_command: Sequence[str] | None = None) -> None:
+        self.jobs = jobs
+        self.stages: dict[str, StageStarter] = {}
+        self.model_stage: Callable[[str], JobStatus] | None = None
+        self.hook = QueueEmptyHook(queue_empty_command)
+        jobs.on_idle = self.hook.fire
+        self._batch: list[int] = []
+
+    def register_stage(self, name: str, start: StageStarter) -> None:
+        """Add (or replace) a stage that Index-All runs after image-text indexing, in order of registration."""
+        self.stages[name] = start
+
+    def index_all(self, models: Sequence[str], stages: Sequence[str] | None = None) -> tuple[list[JobStatus], dict[str, str]]:
+        """Queue image-text indexing for each model, then every registered stage (or only `stages`).
+
+        Returns the queued jobs and the stages skipped with the reason (e.g. no face model).
+        """
+        if self.model_stage is None:
+            raise StageUnavailable("no image-text stage is wired")
+        names = list(self.stages) if stages is None else list(stages)
+        unknown = [s for s in names if s not in self.stages]
+        if unknown:
+            raise StageUnavailable(f"unknown stages {unknown}; available: {list(self.stages)}")
+        queued = [self.model_stage(m) for m in models]
+        skipped: dict[str, str] = {}
+        for name in names:
+            try:
+                queued.append(self.stages[name]())
+            except Exception as exc:  # a missing optional model skips its stage, not the queue
+                skipped[name] = str(exc)
+        self._batch = [s.id for s in queued]
+        return queued, skipped
+
+    def status(self) -> dict[str, Any]:
+        jobs = self.jobs.all()
+        active = [s for s in jobs if s.active]
+        running = next((s for s in active if s.state == "running"), None)
+        batch = [s for s in (self.jobs.get(i) for i in self._batch) if s is not None]
+        return {
+            "running": bool(active),
+            "current": running,
+            "queued": [s for s in active if s.state == "queued"],
+            "batch": batch,
+            "stages": ["image-text", *self.stages],
+            "shutdown": self.hook.state(),
+        }
+
+    def cancel(self, job_id: int | None = None) -> list[int]:
+        if job_id is None:
+            return self.jobs.cancel_all()
+        return [job_id] if self.jobs.cancel(job_id) else []

@@ -1,0 +1,334 @@
+"""The trash: move photos out of the library into TRASH_DIR and back, keeping every byte.
+
+Layout: a photo at `PHOTOS_DIR/a/b/c.jpg` goes to `TRASH_DIR/a/b/c.jpg` (or `c (1).jpg` when a
+file of that name is already trashed). Its `photos` row is deleted in the same transaction
+(so search, stats and albums stop showing it, and embeddings/faces go with it) and kept in the
+`trash` table as JSON together with the ids of the albums it was in, its faces and its vectors.
+`restore` moves the file back to its original path and re-inserts the same row (same id,
+metadata and rotation), its faces (linked to the persons that still exist) and its vectors, back
+into the albums that still exist: nothing needs indexing again.
+
+Safety: a request names photos by id or by library-relative path. Every request is checked in
+full before anything moves, and refused as a whole when one item is bad: unknown ids/paths,
+absolute paths, `..`, and any symlink on the way to the file (inside the library or the trash)
+are refused, so nothing outside PHOTOS_DIR or TRASH_DIR is ever moved or written. Moves are
+renames; across file systems the copy is verified by hash before the original is removed.
+"""
+from __future__ import annotations
+
+import errno
+import hashlib
+import logging
+import os
+import shutil
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from psycopg.types.json import Jsonb
+
+from engine.db.database import Database
+from engine.db.photos import EMBEDDING_TABLES
+from engine.library.paths import OutsideLibrary, resolve_inside
+
+log = logging.getLogger(__name__)
+
+
+class TrashError(RuntimeError):
+    pass
+
+
+class PhotosNotFound(LookupError):
+    """Some requested photos are not in the index; nothing was moved."""
+
+
+class TrashItemNotFound(LookupError):
+    pass
+
+
+class RestoreConflict(TrashError):
+    """The original path is taken again (a new file or a new index row); nothing was moved."""
+
+
+class TrashUnavailable(TrashError):
+    """TRASH_DIR is unusable (inside the library, or the library inside it)."""
+
+
+@dataclass(frozen=True)
+class TrashedPhoto:
+    trash_id: int
+    photo_id: int
+    original_path: str
+    trash_path: str
+    size: int
+    content_hash: str | None
+    deleted_at: datetime | None = None
+    reason: str | None = None
+
+
+@dataclass
+class TrashReport:
+    trashed: list[TrashedPhoto] = field(default_factory=list)
+    missing_files: list[str] = field(default_factory=list)
+    """Indexed photos whose file was already gone: their rows were removed, nothing was moved."""
+
+
+@dataclass
+class RestoreReport:
+    restored: list[TrashedPhoto] = field(default_factory=list)
+
+
+def strict_path(root: Path, relative: str) -> Path:
+    """`root/relative` with no symlink anywhere below `root` (`..`, absolute paths refused too)."""
+    resolve_inside(root, relative)  # absolute, `..`, empty, escaping symlinks
+    base = root.resolve()
+    current = base
+    for part in PurePosixPath(str(relative).replace("\\", "/")).parts:
+        current = current / part
+        if current.is_symlink():
+            raise OutsideLibrary(f"path {relative!r} goes through a symbolic link; refused")
+    return current
+
+
+def normalize_relative(path: str) -> str:
+    rel = PurePosixPath(str(path).replace("\\", "/"))
+    if rel.is_absolute() or ".." in rel.parts or str(rel) in ("", "."):
+        raise OutsideLibrary(f"path {path!r} is not a path inside the library")
+    return rel.as_posix()
+
+
+def blake2b_file(path: Path) -> str:
+    digest = hashlib.blake2b(digest_size=16)
+    with open(path, "rb") as fh:
+        while block := fh.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def move_file(src: Path, dst: Path) -> None:
+    """Rename `src` to `dst` (never over an existing file); across devices copy, verify, then unlink."""
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    if dst.exists() or dst.is_symlink():
+        raise TrashError(f"{dst} already exists")
+    try:
+        os.rename(src, dst)
+        return
+    except OSError as exc:
+        if exc.errno != errno.EXDEV:
+            raise
+    tmp = dst.with_name(f".{dst.name}.partial")
+    shutil.copy2(src, tmp)
+    if blake2b_file(tmp) != blake2b_file(src):
+        tmp.unlink(missing_ok=True)
+        raise TrashError(f"copy of {src} to {dst} differs; the original was kept")
+    os.replace(tmp, dst)
+    src.unlink()
+
+
+def _free_name(root: Path, rel: str) -> str:
+    candidate = PurePosixPath(rel)
+    n = 1
+    while (root / candidate).exists() or (root / candidate).is_symlink():
+        candidate = candidate.with_name(f"{PurePosixPath(rel).stem} ({n}){PurePosixPath(rel).suffix}")
+        n += 1
+    return candidate.as_posix()
+
+
+def _columns(conn: Any, table: str) -> list[str]:
+    return [c["column_name"] for c in conn.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_name = %s"
+        " AND table_schema = current_schema() ORDER BY ordinal_position", (table,))]
+
+
+def _restore_faces(conn: Any, faces: list[dict[str, Any]]) -> None:
+    """Re-insert a photo's faces; links to persons or suggestions deleted meanwhile become NULL."""
+    if not faces:
+        return
+    linked = {"person_id": "p.id", "cluster_id": "c.id"}
+    columns = _columns(conn, "faces")
+    values = ", ".join(linked.get(c, f"r.{c}") for c in columns)
+    conn.execute(
+        f"INSERT INTO faces ({', '.join(columns)}) SELECT {values}"
+        " FROM jsonb_populate_recordset(NULL::faces, %s) r"
+        " LEFT JOIN persons p ON p.id = r.person_id LEFT JOIN face_clusters c ON c.id = r.cluster_id",
+        (Jsonb(faces),),
+    )
+
+
+def _trashed(row: dict[str, Any]) -> TrashedPhoto:
+    return TrashedPhoto(row["id"], row["photo_id"], row["original_path"], row["trash_path"], row["size"],
+                        row["content_hash"], row.get("deleted_at"), row.get("reason"))
+
+
+class Trash:
+    def __init__(self, db: Database, library_root: Path, trash_root: Path, on_removed=None) -> None:
+        self.db = db
+        self.library_root = Path(library_root)
+        self.trash_root = Path(trash_root)
+        self.on_removed = on_removed or (lambda _photo_id: None)
+        """Called with each photo id that left the index (e.g. to drop its cached thumbnails)."""
+
+    def _roots(self) -> tuple[Path, Path]:
+        library = self.library_root.resolve()
+        self.trash_root.mkdir(parents=True, exist_ok=True)
+        trash = self.trash_root.resolve()
+        if trash == library or library in trash.parents or trash in library.parents:
+            raise TrashUnavailable(f"TRASH_DIR {trash} must lie outside PHOTOS_DIR {library} and not contain it")
+        return library, trash
+
+    def move_to_trash(self, ids: Sequence[int] = (), paths: Sequence[str] = (), *, reason: str | None = None) -> TrashReport:
+        """Move photos (by id and/or library-relative path) to the trash; all-or-nothing validation."""
+        library, trash = self._roots()
+        wanted_paths = [normalize_relative(p) for p in paths]
+        with self.db.connection() as conn:
+            rows = conn.execute("SELECT id, path FROM photos WHERE id = ANY(%s) OR path = ANY(%s)",
+                                (list(ids), wanted_paths)).fetchall()
+        found_ids = {r["id"] for r in rows}
+        found_paths = {r["path"] for r in rows}
+        unknown = [str(i) for i in ids if i not in found_ids] + [p for p in wanted_paths if p not in found_paths]
+        if unknown:
+            raise PhotosNotFound(f"not in the index: {', '.join(unknown[:20])}; nothing was moved")
+        targets: list[tuple[int, str, Path | None]] = []
+        for r in sorted(rows, key=lambda r: r["id"]):
+            source = strict_path(library, r["path"])
+            if source.exists() and not source.is_file():
+                raise OutsideLibrary(f"{r['path']!r} is not a regular file; refused")
+            targets.append((r["id"], r["path"], source if source.is_file() else None))
+
+        report = TrashReport()
+        for photo_id, rel, source in targets:
+            if source is None:
+                with self.db.connection() as conn:
+                    conn.execute("DELETE FROM photos WHERE id = %s", (photo_id,))
+                report.missing_files.append(rel)
+                self.on_removed(photo_id)
+                continue
+            item = self._trash_one(photo_id, rel, source, trash, reason)
+            if item is not None:
+                report.trashed.append(item)
+                self.on_removed(photo_id)
+        return report
+
+    def _trash_one(self, photo_id: int, rel: str, source: Path, trash: Path, reason: str | None) -> TrashedPhoto | None:
+        moved_to: Path | None = None
+        try:
+            with self.db.connection() as conn:
+                photo = conn.execute("SELECT to_jsonb(p) AS j FROM photos p WHERE id = %s FOR UPDATE", (photo_id,)).fetchone()
+                if photo is None:  # deleted meanwhile (a scan, another request)
+                    return None
+                albums = [r["album_id"] for r in conn.execute(
+                    "SELECT album_id FROM album_photos WHERE photo_id = %s ORDER BY album_id", (photo_id,))]
+                faces = conn.execute(
+                    "SELECT coalesce(jsonb_agg(to_jsonb(f) ORDER BY f.id), '[]'::jsonb) AS j FROM faces f"
+                    " WHERE photo_id = %s", (photo_id,)).fetchone()["j"]
+                vectors = {}
+                for table in EMBEDDING_TABLES:
+                    found = conn.execute(f"SELECT embedding::text AS v FROM {table} WHERE photo_id = %s", (photo_id,)).fetchone()
+                    if found:
+                        vectors[table] = found["v"]
+                trash_rel = _free_name(trash, rel)
+                destination = strict_path(trash, trash_rel)  # no links inside TRASH_DIR either
+                data = photo["j"]
+                row = conn.execute(
+                    "INSERT INTO trash (photo_id, original_path, trash_path, size, content_hash, photo, album_ids,"
+                    " faces, embeddings, reason) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING *",
+                    (photo_id, rel, trash_rel, data["size"], data.get("content_hash"), Jsonb(data), albums,
+                     Jsonb(faces), Jsonb(vectors), reason),
+                ).fetchone()
+                conn.execute("DELETE FROM photos WHERE id = %s", (photo_id,))
+                move_file(source, destination)
+                moved_to = destination
+            return _trashed(row)
+        except BaseException:
+            if moved_to is not None and moved_to.exists() and not source.exists():
+                move_file(moved_to, source)  # the transaction failed after the move: put it back
+            raise
+
+    def list(self, limit: int = 100, offset: int = 0) -> tuple[list[TrashedPhoto], int]:
+        with self.db.connection() as conn:
+            rows = conn.execute("SELECT * FROM trash ORDER BY id DESC LIMIT %s OFFSET %s", (limit, offset)).fetchall()
+            total = conn.execute("SELECT count(*) AS n FROM trash").fetchone()["n"]
+        return [_trashed(r) for r in rows], total
+
+    def restore(self, trash_ids: Sequence[int]) -> RestoreReport:
+        """Put trashed photos back where they were, with their index rows; all-or-nothing checks."""
+        library, trash = self._roots()
+        with self.db.connection() as conn:
+            rows = conn.execute("SELECT * FROM trash WHERE id = ANY(%s) ORDER BY id", (list(trash_ids),)).fetchall()
+            unknown = sorted(set(trash_ids) - {r["id"] for r in rows})
+            if unknown:
+                raise TrashItemNotFound(f"no trash items {unknown}; nothing was restored")
+            taken = conn.execute(
+                "SELECT path FROM photos WHERE path = ANY(%s) OR id = ANY(%s)",
+                ([r["original_path"] for r in rows], [r["photo_id"] for r in rows]),
+            ).fetchall()
+        if taken:
+            raise RestoreConflict(f"already in the index again: {[t['path'] for t in taken]}; nothing was restored")
+        plans = []
+        for r in rows:
+            source = strict_path(trash, r["trash_path"])
+            if not source.is_file():
+                raise TrashError(f"the trashed file {r['trash_path']!r} is gone from TRASH_DIR")
+            destination = strict_path(library, r["original_path"])
+            if destination.exists() or destination.is_symlink():
+                raise RestoreConflict(f"{r['original_path']!r} exists in the library again; nothing was restored")
+            plans.append((r, source, destination))
+
+        report = RestoreReport()
+        for r, source, destination in plans:
+            report.restored.append(self._restore_one(r, source, destination, library))
+        return report
+
+    def _restore_one(self, r: dict[str, Any], source: Path, destination: Path, library: Path) -> TrashedPhoto:
+        moved = False
+        try:
+            with self.db.connection() as conn:
+                present = [c for c in _columns(conn, "photos") if c in r["photo"]]
+                names = ", ".join(present)
+                conn.execute(
+                    f"INSERT INTO photos ({names}) SELECT {names} FROM jsonb_populate_record(NULL::photos, %s)",
+                    (Jsonb(r["photo"]),),
+                )
+                _restore_faces(conn, r["faces"])
+                for table, vector in (r["embeddings"] or {}).items():
+                    if table in EMBEDDING_TABLES:
+                        conn.execute(f"INSERT INTO {table} (photo_id, embedding) VALUES (%s, %s::halfvec)",
+                                     (r["photo_id"], vector))
+                conn.execute(
+                    "INSERT INTO album_photos (album_id, photo_id) SELECT a.id, %s FROM albums a WHERE a.id = ANY(%s)"
+                    " ON CONFLICT DO NOTHING",
+                    (r["photo_id"], list(r["album_ids"] or [])),
+                )
+                conn.execute("DELETE FROM trash WHERE id = %s", (r["id"],))
+                destination.parent.mkdir(parents=True, exist_ok=True)
+                strict_path(library, r["original_path"])  # the folders just made hold no links
+                move_file(source, destination)
+                moved = True
+            return _trashed(r)
+        except BaseException:
+            if moved and destination.exists() and not source.exists():
+                move_file(destination, source)
+            raise
+
+    def purge(self, trash_ids: Sequence[int] | None = None) -> int:
+        """Delete trashed files for good (all when `trash_ids` is None); returns how many went."""
+        _, trash = self._roots()
+        with self.db.connection() as conn:
+            if trash_ids is None:
+                rows = conn.execute("SELECT * FROM trash ORDER BY id").fetchall()
+            else:
+                rows = conn.execute("SELECT * FROM trash WHERE id = ANY(%s)", (list(trash_ids),)).fetchall()
+                unknown = sorted(set(trash_ids) - {r["id"] for r in rows})
+                if unknown:
+                    raise TrashItemNotFound(f"no trash items {unknown}; nothing was deleted")
+        removed = 0
+        for r in rows:
+            path = strict_path(trash, r["trash_path"])
+            with self.db.connection() as conn:
+                conn.execute("DELETE FROM trash WHERE id = %s", (r["id"],))
+                if path.is_file():
+                    path.unlink()
+            removed += 1
+        return removed

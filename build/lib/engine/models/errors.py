@@ -1,0 +1,34 @@
+"""Errors of the model layer; the transport turns them into HTTP answers."""
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+from engine.errors import Unavailable
+
+
+class DeviceUnavailable(Unavailable):
+    """CLIP_DEVICE / FACE_DEVICE names an accelerator this machine does not have."""
+
+    def __init__(self, setting: str, device: str, reason: str) -> None:
+        self.setting = setting
+        self.device = device
+        super().__init__(f"{setting}={device} but {reason}; set {setting}=auto (the GPU when there is one) or cpu.")
+
+
+class ModelNotAvailable(RuntimeError):
+    """No usable weights folder for a model: says where we looked and how to provide one."""
+
+    def __init__(self, name: str, hf_id: str, looked_at: Sequence[Path | str], suggested_dir: Path | str) -> None:
+        self.name = name
+        self.hf_id = hf_id
+        self.looked_at = [str(p) for p in looked_at]
+        self.suggested_dir = str(suggested_dir)
+        example = json.dumps({name: "/path/to/folder"}, ensure_ascii=False)
+        super().__init__(
+            f"Image-text model {name!r} ({hf_id}) is not available: none of "
+            f"{', '.join(self.looked_at)} holds config.json with weights (*.safetensors or pytorch_model.bin); "
+            f"run `photoindex models download {name}` (into {self.suggested_dir}), "
+            f"or set MODEL_PATHS='{example}' or MODELS_DIR to a folder that holds it."
+        )

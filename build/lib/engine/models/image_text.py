@@ -1,0 +1,261 @@
+"""One image-text model (SigLIP or CLIP) loaded from a local folder with transformers.
+
+Decode workers only need `preprocessor` (read from the folder's JSON, no torch import); the
+process that owns the accelerator calls `encode_images` on uint8 batches and does the
+rescale/normalise step there, on the model's device.
+"""
+from __future__ import annotations
+
+import gc
+import json
+import os
+import threading
+from collections.abc import Sequence
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+import numpy as np
+
+from engine.media.preprocess import Preprocessor
+from engine.models.errors import DeviceUnavailable
+from engine.models.registry import ModelSpec
+
+if TYPE_CHECKING:
+    import torch
+
+_SIGLIP_MEAN_STD = (0.5, 0.5, 0.5)
+_CLIP_MAX_TOKENS = 77
+_MODEL_TYPES = {"siglip": {"siglip"}, "clip": {"clip"}}
+
+
+def resolve_device(device: str = "auto") -> str:
+    """Map "auto" to "cuda" when a CUDA device is present, else "cpu"; check explicit names."""
+    import torch
+
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if device.startswith("cuda"):
+        if not torch.cuda.is_available():
+            reason = ("this PyTorch build has no CUDA support" if torch.version.cuda is None
+                      else "no CUDA device is available")
+            raise DeviceUnavailable("CLIP_DEVICE", device, reason)
+        index = int(device.partition(":")[2] or 0)
+        if index >= torch.cuda.device_count():
+            raise DeviceUnavailable("CLIP_DEVICE", device, f"this machine has {torch.cuda.device_count()} CUDA device(s)")
+    elif device != "cpu":
+        raise DeviceUnavailable("CLIP_DEVICE", device, "the device must be auto, cpu, cuda or cuda:N")
+    return device
+
+
+def _limit_cpu_threads(num_threads: int | None) -> None:
+    """torch counts the host's cores; in a container or a Dask worker fewer may be ours."""
+    import torch
+
+    if num_threads is None:
+        available = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+        num_threads = min(torch.get_num_threads(), available)
+    if num_threads != torch.get_num_threads():
+        torch.set_num_threads(max(1, num_threads))
+
+
+def output_embeddings(output: Any) -> "torch.Tensor":
+    """transformers 4 returns the projected embeddings as a tensor; 5 returns a ModelOutput
+    whose `pooler_output` holds them (CLIP: after the projection, SigLIP: the head's output)."""
+    import torch
+
+    if isinstance(output, torch.Tensor):
+        return output
+    for name in ("image_embeds", "text_embeds", "pooler_output"):
+        value = getattr(output, name, None)
+        if value is not None:
+            return value
+    raise TypeError(f"Cannot find embeddings in {type(output).__name__}")
+
+
+class _Runtime(NamedTuple):
+    model: Any
+    tokenizer: Any
+    device: str
+
+
+class ImageTextModel:
+    """Lazy, thread-safe wrapper; keep one instance per model per process."""
+
+    def __init__(self, spec: ModelSpec, model_dir: Path, device: str = "auto", num_threads: int | None = None) -> None:
+        self.spec = spec
+        self.model_dir = Path(model_dir)
+        self.requested_device = device
+        self.num_threads = num_threads
+        self._lock = threading.RLock()
+        self._runtime: _Runtime | None = None
+
+    def __repr__(self) -> str:
+        return f"ImageTextModel({self.spec.name!r}, {str(self.model_dir)!r}, loaded={self.loaded})"
+
+    @cached_property
+    def config(self) -> dict[str, Any]:
+        """The folder's config.json as a dict."""
+        return json.loads((self.model_dir / "config.json").read_text(encoding="utf-8"))
+
+    @cached_property
+    def preprocessor(self) -> Preprocessor:
+        """Input geometry and normalisation, from preprocessor_config.json or family defaults."""
+        path = self.model_dir / "preprocessor_config.json"
+        if path.is_file():
+            return Preprocessor.from_config(json.loads(path.read_text(encoding="utf-8")))
+        image_size = self.config.get("vision_config", {}).get("image_size")
+        if self.spec.family == "siglip":
+            size = int(image_size or 384)
+            return Preprocessor(size, size, mean=_SIGLIP_MEAN_STD, std=_SIGLIP_MEAN_STD)
+        size = int(image_size or 224)
+        return Preprocessor(size, size, shortest_edge=size)
+
+    @property
+    def embedding_dim(self) -> int:
+        """Output dimension from config.json, without loading weights."""
+        if self.spec.family == "siglip":
+            return int(self.config.get("vision_config", {}).get("hidden_size", self.spec.dim))
+        return int(self.config.get("projection_dim", self.spec.dim))
+
+    @property
+    def text_max_length(self) -> int:
+        text = self.config.get("text_config", {})
+        default = 64 if self.spec.family == "siglip" else _CLIP_MAX_TOKENS
+        length = int(text.get("max_position_embeddings", default))
+        return length if self.spec.family == "siglip" else min(length, _CLIP_MAX_TOKENS)
+
+    @property
+    def loaded(self) -> bool:
+        return self._runtime is not None
+
+    @property
+    def device(self) -> str:
+        """The device the model runs (or will run) on."""
+        runtime = self._runtime
+        return runtime.device if runtime else resolve_device(self.requested_device)
+
+    @property
+    def model(self) -> Any:
+        """The transformers model (loads it on first use)."""
+        return self.load().model
+
+    @property
+    def dim(self) -> int:
+        """Output dimension of the loaded model; compare with `spec.dim` for real checkpoints."""
+        config = self.model.config
+        if self.spec.family == "siglip":
+            return int(config.vision_config.hidden_size)
+        return int(config.projection_dim)
+
+    def load(self) -> _Runtime:
+        """Load weights and tokenizer once; later calls return what is loaded."""
+        with self._lock:
+            if self._runtime is not None:
+                return self._runtime
+            import torch
+            import transformers
+            from transformers import AutoModel, AutoTokenizer
+
+            model_type = self.config.get("model_type")
+            if model_type not in _MODEL_TYPES[self.spec.family]:
+                raise ValueError(
+                    f"{self.model_dir} holds a {model_type!r} model; {self.spec.name} expects "
+                    f"{' or '.join(sorted(_MODEL_TYPES[self.spec.family]))}."
+                )
+            device = resolve_device(self.requested_device)
+            dtype = torch.bfloat16 if device.startswith("cuda") else torch.float32
+            if device == "cpu":
+                _limit_cpu_threads(self.num_threads)
+            dtype_kw = "dtype" if int(transformers.__version__.split(".")[0]) >= 5 else "torch_dtype"
+            transformers.utils.logging.disable_progress_bar()  # "Loading weights" bars inside a CLI's own
+            model = AutoModel.from_pretrained(self.model_dir, **{dtype_kw: dtype})
+            model.to(device).eval()
+            tokenizer = AutoTokenizer.from_pretrained(self.model_dir)
+            self._runtime = _Runtime(model, tokenizer, device)
+            return self._runtime
+
+    def unload(self) -> None:
+        with self._lock:
+            if self._runtime is None:
+                return
+            on_cuda = self._runtime.device.startswith("cuda")
+            self._runtime = None
+            gc.collect()
+            if on_cuda:
+                import torch
+
+                torch.cuda.empty_cache()
+
+    def memory_bytes(self) -> int:
+        """Bytes held by parameters and buffers; 0 when not loaded."""
+        runtime = self._runtime
+        if runtime is None:
+            return 0
+        tensors = [*runtime.model.parameters(), *runtime.model.buffers()]
+        return sum(t.numel() * t.element_size() for t in tensors)
+
+    def pixel_values(self, batch: np.ndarray) -> "torch.Tensor":
+        """uint8 (N, H, W, 3) -> normalised (N, 3, H, W) on the model's device and dtype."""
+        import torch
+
+        if batch.ndim != 4 or batch.shape[-1] != 3 or batch.dtype != np.uint8:
+            raise ValueError(f"expected a uint8 (N, H, W, 3) batch, got {batch.dtype} {batch.shape}")
+        model = self.model
+        pre = self.preprocessor
+        array = np.ascontiguousarray(batch)
+        if not array.flags.writeable:
+            array = array.copy()
+        x = torch.from_numpy(array).to(model.device, non_blocking=True)
+        x = x.permute(0, 3, 1, 2).to(torch.float32).div_(255.0)
+        mean = torch.tensor(pre.mean, dtype=torch.float32, device=x.device).view(1, 3, 1, 1)
+        std = torch.tensor(pre.std, dtype=torch.float32, device=x.device).view(1, 3, 1, 1)
+        return x.sub_(mean).div_(std).to(model.dtype)
+
+    def tokenize(self, texts: Sequence[str]) -> dict[str, "torch.Tensor"]:
+        """Model text inputs. SigLIP: lower-cased, padded to the full context and without an
+        attention mask, as it was trained (it pools the last position). CLIP: padded to the
+        longest, truncated at 77, with a mask."""
+        tokenizer, device = self.load()[1:]
+        texts = list(texts)
+        if self.spec.family == "siglip":
+            tokens = tokenizer(
+                [t.lower() for t in texts], padding="max_length", truncation=True,
+                max_length=self.text_max_length, return_tensors="pt",
+            )
+            inputs = {"input_ids": tokens["input_ids"]}
+        else:
+            tokens = tokenizer(
+                texts, padding=True, truncation=True, max_length=self.text_max_length, return_tensors="pt"
+            )
+            inputs = {"input_ids": tokens["input_ids"], "attention_mask": tokens["attention_mask"]}
+        return {k: v.to(device) for k, v in inputs.items()}
+
+    def encode_images(self, batch: np.ndarray) -> np.ndarray:
+        """uint8 (N, H, W, 3) at `preprocessor` size -> L2-normalised float32 (N, dim)."""
+        if len(batch) == 0:
+            return np.zeros((0, self.embedding_dim), np.float32)
+        import torch
+
+        model = self.model
+        with torch.inference_mode():
+            pixels = self.pixel_values(batch)
+            return self._normalised(model.get_image_features(pixel_values=pixels))
+
+    def encode_text(self, texts: Sequence[str]) -> np.ndarray:
+        """Texts -> L2-normalised float32 (N, dim)."""
+        if len(texts) == 0:
+            return np.zeros((0, self.embedding_dim), np.float32)
+        import torch
+
+        model = self.model
+        with torch.inference_mode():
+            inputs = self.tokenize(texts)
+            return self._normalised(model.get_text_features(**inputs))
+
+    @staticmethod
+    def _normalised(output: Any) -> np.ndarray:
+        import torch.nn.functional as F
+
+        features = output_embeddings(output).float()
+        return F.normalize(features, dim=-1).cpu().numpy()

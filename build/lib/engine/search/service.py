@@ -1,0 +1,277 @@
+"""Text and image search over one model's embedding store, or several fused with RRF.
+
+`text` / `image` rank with one model; `multi_text` / `multi_image` rank with every model that has
+embeddings (or the ones named) and fuse the rankings with Reciprocal Rank Fusion; `query` is the
+full text search of the product: person names become face filters (B6), optional translation,
+metadata filters (B3), one model or all of them.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+from engine.db import embeddings as embedding_rows
+from engine.db import photos as photo_rows
+from engine.db.database import Database
+from engine.media.decode import load_image
+from engine.media.formats import format_of
+from engine.models.errors import ModelNotAvailable
+from engine.models.manager import ModelManager
+from engine.models.registry import ModelSpec, get_spec
+from engine.search import names as name_match
+from engine.search.filters import SearchFilters
+from engine.search.fusion import DEFAULT_K, rrf
+from engine.search.service_types import DetectedPerson, SearchHit, SearchResult
+from engine.search.translate import Translator
+
+__all__ = ["NotIndexed", "PhotoNotFound", "SearchHit", "SearchResult", "SearchService", "NoModelIndexed"]
+
+FUSED = "rrf"
+
+
+class PhotoNotFound(LookupError):
+    pass
+
+
+class NotIndexed(LookupError):
+    """The photo exists but has no vector for the requested model yet."""
+
+
+class NoModelIndexed(LookupError):
+    """A fused search found no model with both embeddings and weights to rank with."""
+
+
+class SearchService:
+    def __init__(self, db: Database, models: ModelManager, max_image_pixels: int = 200_000_000, *,
+                 default_model: str | None = None, translator: Translator | None = None,
+                 rrf_k: float = DEFAULT_K, rrf_weights: Mapping[str, float] | None = None) -> None:
+        self.db = db
+        self.models = models
+        self.max_image_pixels = max_image_pixels
+        self.default_model = default_model or models.settings.clip_model
+        self.translator = translator or Translator(None)
+        self.rrf_k = rrf_k
+        self.rrf_weights = dict(rrf_weights or {})
+
+    # --- one model
+    def text(
+        self,
+        query: str,
+        *,
+        model: str,
+        top_k: int = 20,
+        threshold: float | None = None,
+        formats: Sequence[str] | None = None,
+        filters: SearchFilters | None = None,
+    ) -> SearchResult:
+        spec = get_spec(model)
+        vector = self.models.get(spec.name).encode_text([query])[0]
+        flt = self._filters(filters, formats)
+        return SearchResult(spec.name, self._nearest(spec, vector, top_k, threshold, flt), query, models=(spec.name,),
+                            filters=flt.describe())
+
+    def image(
+        self,
+        *,
+        model: str,
+        image_bytes: bytes | None = None,
+        image_path: Path | None = None,
+        photo_id: int | None = None,
+        top_k: int = 20,
+        threshold: float | None = None,
+        formats: Sequence[str] | None = None,
+        filters: SearchFilters | None = None,
+    ) -> SearchResult:
+        """Photos like a picture: uploaded bytes, a file on this machine, or an indexed photo.
+
+        A photo id reuses its stored vector (no model needed) and leaves the photo itself out.
+        """
+        spec = get_spec(model)
+        flt = self._filters(filters, formats)
+        if photo_id is not None:
+            self._check_photo(photo_id)
+            vector = self._stored_vector(spec, photo_id)
+            if vector is None:
+                raise NotIndexed(f"photo {photo_id} is not indexed with {spec.name} yet")
+            flt = flt.excluding([photo_id])
+        else:
+            image_bytes, fmt = self._picture(image_bytes, image_path)
+            vector = self.embed_picture(spec, image_bytes, fmt)
+        hits = self._nearest(spec, vector, top_k, threshold, flt)
+        return SearchResult(spec.name, hits, models=(spec.name,), filters=flt.describe())
+
+    # --- several models, fused
+    def indexed_models(self, *, need_weights: bool = True) -> list[str]:
+        """Registry models with at least one stored vector (and, with `need_weights`, weights on disk)."""
+        names = []
+        with self.db.connection() as conn:
+            counts = {name: embedding_rows.count(conn, spec.table) for name, spec in self.models.models.items()}
+        for name, n in counts.items():
+            if n == 0:
+                continue
+            if need_weights:
+                try:
+                    self.models.get(name)
+                except ModelNotAvailable:
+                    continue
+            names.append(name)
+        return names
+
+    def _fusion_models(self, models: Sequence[str] | None, need_weights: bool) -> tuple[list[str], list[str]]:
+        notes: list[str] = []
+        available = self.indexed_models(need_weights=need_weights)
+        if models:
+            wanted = list(dict.fromkeys(get_spec(m, self.models.models).name for m in models))
+            chosen = [m for m in wanted if m in available]
+            left = [m for m in wanted if m not in available]
+            if left:
+                notes.append(f"left out (no embeddings{' or no weights' if need_weights else ''}): {', '.join(left)}")
+        else:
+            chosen = available
+        if not chosen:
+            raise NoModelIndexed("no image-text model has embeddings to search with yet; index the library first")
+        return chosen, notes
+
+    def _depth(self, top_k: int) -> int:
+        return max(top_k * 3, 50)
+
+    def multi_text(self, query: str, *, models: Sequence[str] | None = None, top_k: int = 20,
+                   threshold: float | None = None, formats: Sequence[str] | None = None,
+                   filters: SearchFilters | None = None, k: float | None = None,
+                   weights: Mapping[str, float] | None = None) -> SearchResult:
+        chosen, notes = self._fusion_models(models, need_weights=True)
+        flt = self._filters(filters, formats)
+        rankings = {}
+        for name in chosen:
+            spec = get_spec(name)
+            vector = self.models.get(spec.name).encode_text([query])[0]
+            rankings[spec.name] = self._nearest(spec, vector, self._depth(top_k), threshold, flt)
+        return self._fuse(rankings, query, top_k, flt, k, weights, notes)
+
+    def multi_image(self, *, models: Sequence[str] | None = None, image_bytes: bytes | None = None,
+                    image_path: Path | None = None, photo_id: int | None = None, top_k: int = 20,
+                    threshold: float | None = None, formats: Sequence[str] | None = None,
+                    filters: SearchFilters | None = None, k: float | None = None,
+                    weights: Mapping[str, float] | None = None) -> SearchResult:
+        flt = self._filters(filters, formats)
+        if photo_id is not None:
+            self._check_photo(photo_id)
+            chosen, notes = self._fusion_models(models, need_weights=False)
+            vectors = {n: self._stored_vector(get_spec(n), photo_id) for n in chosen}
+            missing = [n for n, v in vectors.items() if v is None]
+            if missing:
+                notes.append(f"photo {photo_id} is not indexed with {', '.join(missing)}; those models were left out")
+            vectors = {n: v for n, v in vectors.items() if v is not None}
+            if not vectors:
+                raise NotIndexed(f"photo {photo_id} is not indexed with any model yet")
+            flt = flt.excluding([photo_id])
+        else:
+            chosen, notes = self._fusion_models(models, need_weights=True)
+            data, fmt = self._picture(image_bytes, image_path)
+            vectors = {n: self.embed_picture(get_spec(n), data, fmt) for n in chosen}
+        rankings = {n: self._nearest(get_spec(n), v, self._depth(top_k), threshold, flt) for n, v in vectors.items()}
+        return self._fuse(rankings, None, top_k, flt, k, weights, notes)
+
+    def _fuse(self, rankings: dict[str, list[SearchHit]], query: str | None, top_k: int, flt: SearchFilters,
+              k: float | None, weights: Mapping[str, float] | None, notes: list[str]) -> SearchResult:
+        k = float(k if k is not None else self.rrf_k)
+        merged_weights = {**self.rrf_weights, **{get_spec(m).name: w for m, w in (weights or {}).items()}}
+        hits = rrf(rankings, k=k, weights=merged_weights, top_k=top_k)
+        return SearchResult(FUSED, hits, query, models=tuple(rankings), notes=tuple(notes), filters=flt.describe(),
+                            rrf_k=k)
+
+    # --- the product's text search
+    def query(self, text: str, *, model: str | None = None, multi_model: bool = False,
+              models: Sequence[str] | None = None, translate: bool = False, resolve_persons: bool = True,
+              top_k: int = 20, threshold: float | None = None, formats: Sequence[str] | None = None,
+              filters: SearchFilters | None = None, k: float | None = None,
+              weights: Mapping[str, float] | None = None) -> SearchResult:
+        """Text search as people type it: "Таня на море" = photos with Tanya ranked by "на море"."""
+        flt = self._filters(filters, formats)
+        notes: list[str] = []
+        detected: tuple[DetectedPerson, ...] = ()
+        search_text = text.strip()
+        if resolve_persons:
+            detected, rest = self.detect_persons(search_text)
+            if detected:
+                flt = flt.merged(SearchFilters(person_ids=tuple(p.id for p in detected)))
+                notes.append("person filter from the query: " + ", ".join(p.name for p in detected))
+                search_text = rest or "a photo"  # only names: rank the person's photos by a neutral prompt
+        if translate:
+            tr = self.translator.translate(search_text)
+            if tr.note:
+                notes.append(tr.note)
+            search_text = tr.text
+        if multi_model:
+            result = self.multi_text(search_text, models=models, top_k=top_k, threshold=threshold, filters=flt, k=k,
+                                     weights=weights)
+        else:
+            result = self.text(search_text, model=model or self.default_model, top_k=top_k, threshold=threshold,
+                               filters=flt)
+        return replace(result, query=text, translated_query=search_text if search_text != text else None,
+                       notes=tuple(notes) + result.notes, persons=detected)
+
+    def detect_persons(self, text: str) -> tuple[tuple[DetectedPerson, ...], str]:
+        """Known person names in `text` and the text without them."""
+        with self.db.connection() as conn:
+            rows = conn.execute("SELECT id, name FROM persons ORDER BY id").fetchall()
+        if not rows:
+            return (), text
+        found = name_match.find_names(text, [(r["id"], r["name"]) for r in rows])
+        if not found:
+            return (), text
+        rest = name_match.strip_connectors(name_match.remove_spans(text, [m.span for m in found]))
+        unique = {m.item: DetectedPerson(m.item, m.name, text[m.start:m.end]) for m in found}
+        return tuple(unique.values()), rest
+
+    # --- helpers
+    def embed_picture(self, spec: ModelSpec, data: bytes, fmt: str) -> np.ndarray:
+        model = self.models.get(spec.name)
+        prep = model.preprocessor
+        image = load_image(data, fmt, min_side=prep.min_source_side, max_pixels=self.max_image_pixels)
+        return model.encode_images(prep.to_uint8(image)[None])[0]
+
+    @staticmethod
+    def _filters(filters: SearchFilters | None, formats: Sequence[str] | None) -> SearchFilters:
+        flt = filters or SearchFilters()
+        if formats:
+            flt = replace(flt, formats=tuple(dict.fromkeys((*flt.formats, *formats))))
+        return flt
+
+    @staticmethod
+    def _picture(image_bytes: bytes | None, image_path: Path | None) -> tuple[bytes, str]:
+        if image_path is not None:
+            return image_path.read_bytes(), format_of(image_path.name) or "jpg"
+        if image_bytes is None:
+            raise ValueError("give image bytes, an image path or a photo id")
+        return image_bytes, "jpg"
+
+    def _check_photo(self, photo_id: int) -> None:
+        with self.db.connection() as conn:
+            if photo_rows.get(conn, photo_id) is None:
+                raise PhotoNotFound(f"no photo with id {photo_id}")
+
+    def _stored_vector(self, spec: ModelSpec, photo_id: int) -> np.ndarray | None:
+        with self.db.connection() as conn:
+            return embedding_rows.vector_of(conn, spec.table, photo_id)
+
+    def _nearest(self, spec: ModelSpec, vector: np.ndarray, top_k: int, threshold: float | None,
+                 filters: SearchFilters) -> list[SearchHit]:
+        with self.db.connection() as conn:
+            rows = embedding_rows.nearest(conn, spec.table, vector, top_k, min_score=threshold,
+                                          where=filters.where("p"))
+        return [SearchHit(r.id, r.path, float(r.score), r.format, r.taken_at, r.width, r.height) for r in rows]
+
+
+def browse(db: Database, filters: SearchFilters, top_k: int = 100, offset: int = 0) -> list[SearchHit]:
+    """Photos matching the filters alone, newest first (score 0: nothing ranked them)."""
+    conditions, params = filters.where("p")
+    where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
+    with db.connection() as conn:
+        rows = conn.execute(
+            f"SELECT p.id, p.path, p.format, p.taken_at, p.width, p.height FROM photos p {where}"
+            " ORDER BY p.taken_at DESC NULLS LAST, p.id LIMIT %s OFFSET %s", (*params, top_k, offset)).fetchall()
+    return [SearchHit(r["id"], r["path"], 0.0, r["format"], r["taken_at"], r["width"], r["height"]) for r in rows]

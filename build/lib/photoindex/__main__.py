@@ -1,0 +1,3 @@
+from photoindex.cli import main
+
+raise SystemExit(main())
