@@ -23,6 +23,25 @@ from engine.indexing.cluster import ClusterHandle  # noqa: E402
 
 TEST_MODEL = "ViT-B/32"
 _db_numbers = itertools.count()
+_OWN_BASETEMP = "photoindex_own_basetemp"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Each session gets a temp folder of its own. pytest's default numbered folders are shared by
+    every session of a user and only the newest three are kept: a second test run on the machine
+    (another checkout, a parallel job) deleted a running session's database from under it."""
+    if config.option.basetemp is None:
+        config.option.basetemp = tempfile.mkdtemp(prefix="photoindex-tests-")
+        setattr(config, _OWN_BASETEMP, True)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """A passing session removes its folder; a failing one keeps it for a look (pytest prints paths)."""
+    config = session.config
+    if getattr(config, _OWN_BASETEMP, False) and exitstatus == 0:
+        import shutil
+
+        shutil.rmtree(config.option.basetemp, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
