@@ -1,4 +1,5 @@
-"""Pictures the dashboard needs beyond the REST table: a face cropped out of its photo (person covers)."""
+"""Pictures the dashboard needs beyond the REST table: a face cropped out of its photo (person
+covers), the thumbnail of a trashed photo (the Trash tab)."""
 from __future__ import annotations
 
 import io
@@ -9,6 +10,7 @@ from starlette.concurrency import run_in_threadpool
 
 from dashboard.api.deps import Engine
 from dashboard.api.photos import library_file, photo_version
+from engine.library.trash import TrashItemNotFound
 
 router = APIRouter(prefix="/ui", tags=["dashboard"], include_in_schema=False)
 
@@ -47,4 +49,19 @@ async def face_crop(face_id: int, request: Request, engine: Engine) -> Response:
     full = await run_in_threadpool(engine.thumbnails.get_bytes, photo.id, source, photo.format, "full",
                                    photo.rotation, version)
     data = await run_in_threadpool(_crop, full, face.bbox, face.image_width or 0)
+    return Response(data, media_type="image/jpeg", headers=headers)
+
+
+@router.get("/trash/{trash_id}/thumb", response_class=Response)
+async def trash_thumb(trash_id: int, request: Request, engine: Engine) -> Response:
+    try:
+        item = await run_in_threadpool(engine.library.trash.preview, trash_id)
+    except TrashItemNotFound as exc:
+        raise HTTPException(404, str(exc)) from exc
+    etag = f'"trash-{trash_id}-{item.rotation}-{item.version}"'
+    headers = {"ETag": etag, "Cache-Control": "private, max-age=86400"}
+    if request.headers.get("if-none-match") == etag:
+        return Response(status_code=304, headers=headers)
+    data = await run_in_threadpool(engine.thumbnails.get_bytes, item.photo_id, item.path, item.format, "thumb",
+                                   item.rotation, item.version)
     return Response(data, media_type="image/jpeg", headers=headers)

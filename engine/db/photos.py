@@ -52,6 +52,17 @@ class Photo:
     index_failed: bool
     fail_reason: str | None
     faces_indexed: bool
+    place_city: str | None = None
+    place_metro: str | None = None
+    place_state: str | None = None
+    place_country: str | None = None
+
+    @property
+    def place(self) -> str:
+        """Where it was taken, as people say it ("Sydney, Australia"), from the offline geocoder."""
+        city = self.place_metro or self.place_city
+        parts = [p for p in (city, self.place_state if not city else None, self.place_country) if p]
+        return ", ".join(dict.fromkeys(parts))
 
     @property
     def rotation(self) -> int:

@@ -29,6 +29,7 @@ from typing import Any
 
 from psycopg.types.json import Jsonb
 
+from engine.db import trash as trash_rows
 from engine.db.database import Database
 from engine.db.photos import EMBEDDING_TABLES
 from engine.library.paths import OutsideLibrary, resolve_inside
@@ -66,6 +67,17 @@ class TrashedPhoto:
     content_hash: str | None
     deleted_at: datetime | None = None
     reason: str | None = None
+
+
+@dataclass(frozen=True)
+class TrashPreview:
+    """What a thumbnail of a trashed photo is made from."""
+
+    photo_id: int
+    path: Path
+    format: str
+    rotation: int
+    version: str
 
 
 @dataclass
@@ -253,6 +265,21 @@ class Trash:
             rows = conn.execute("SELECT * FROM trash ORDER BY id DESC LIMIT %s OFFSET %s", (limit, offset)).fetchall()
             total = conn.execute("SELECT count(*) AS n FROM trash").fetchone()["n"]
         return [_trashed(r) for r in rows], total
+
+    def preview(self, trash_id: int) -> TrashPreview:
+        """The trashed file of item `trash_id` (no link on the way), for its thumbnail."""
+        _, trash = self._roots()
+        with self.db.connection() as conn:
+            row = trash_rows.item(conn, trash_id)
+        if row is None:
+            raise TrashItemNotFound(f"nothing in the trash has id {trash_id}")
+        path = strict_path(trash, row["trash_path"])
+        if not path.is_file():
+            raise TrashItemNotFound(f"the trashed file {row['trash_path']!r} is gone from TRASH_DIR")
+        photo = row["photo"] or {}
+        rotation = int((photo.get("exif_data") or {}).get("UserRotation", 0) or 0) % 360
+        version = row["content_hash"] or f"{row['size']}-{photo.get('mtime')}"
+        return TrashPreview(row["photo_id"], path, photo.get("format") or "jpg", rotation, version)
 
     def restore(self, trash_ids: Sequence[int]) -> RestoreReport:
         """Put trashed photos back where they were, with their index rows; all-or-nothing checks."""
