@@ -13,6 +13,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from functools import partial
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,16 +22,20 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import BENCH_ROOT, REPO, CpuMeter, command, machine, revision, stop_embedded  # noqa: E402
 
+sys.path.insert(0, str(REPO))  # the random-weight model builder lives with the tests
+
 from engine.app import PhotoIndex  # noqa: E402
 from engine.config import Settings  # noqa: E402
 from engine.db.database import open_database  # noqa: E402
-from engine.indexing.cluster import DECODE, ClusterHandle  # noqa: E402
-from engine.indexing.tasks import DecodeItem, decode_batch  # noqa: E402
+from engine.db.embeddings import table_name  # noqa: E402
+from engine.db.photos import PendingPhoto  # noqa: E402
+from engine.indexing.stage import decode_batch  # noqa: E402
 from engine.media.formats import format_of  # noqa: E402
 from engine.models.image_text import ImageTextModel  # noqa: E402
 from engine.models.paths import is_model_dir  # noqa: E402
 from engine.models.registry import ModelSpec, get_spec  # noqa: E402
-from engine.models.synthetic import Size, build_random_model  # noqa: E402
+from engine.runtime.cluster import DECODE, ClusterHandle  # noqa: E402
+from tests.synthetic_models import Size, build_random_model  # noqa: E402
 
 PEERS = REPO.parent / "shared" / "peers"
 TESTDATA = REPO.parent / "shared" / "testdata"
@@ -85,11 +90,13 @@ def decode_stage(settings: Settings, files: list[Path], model: ImageTextModel) -
     try:
         client = handle.client()
         workers = sum("CPU" in w.get("resources", {}) for w in client.scheduler_info(n_workers=-1)["workers"].values())
-        geometries, cap, size = [model.preprocessor], settings.max_image_pixels, settings.decode_batch_size
-        items = [DecodeItem(i, path, format_of(path) or "jpg") for i, path in enumerate(files)]
-        client.gather([client.submit(decode_batch, [item], geometries, cap, resources=DECODE, pure=False) for item in items[:workers]])
+        size = settings.decode_batch_size
+        decode = partial(decode_batch, root=files[0].parent, geometries=[model.preprocessor],
+                         max_pixels=settings.max_image_pixels)
+        items = [PendingPhoto(i, path.name, format_of(path) or "jpg", 0, 0.0) for i, path in enumerate(files)]
+        client.gather([client.submit(decode, [item], resources=DECODE, pure=False) for item in items[:workers]])
         with CpuMeter() as cpu:
-            futures = [client.submit(decode_batch, items[i : i + size], geometries, cap, resources=DECODE, pure=False)
+            futures = [client.submit(decode, items[i : i + size], resources=DECODE, pure=False)
                        for i in range(0, len(items), size)]
             decoded = [d for batch in client.gather(futures) for d in batch]
     finally:
@@ -188,7 +195,7 @@ def main() -> None:
     rows.append(model_stage(model, arrays, settings.clip_batch_size))
     del arrays
     log("(c) end to end")
-    rows += end_to_end(settings, args.files, spec.table)
+    rows += end_to_end(settings, args.files, table_name(spec.name))
     shutil.rmtree(run_dir, ignore_errors=True)
     peer = None
     if args.peer:

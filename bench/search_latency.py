@@ -29,7 +29,9 @@ from common import BENCH_ROOT, CpuMeter, command, machine, revision, stop_embedd
 
 from engine.config import Settings  # noqa: E402
 from engine.db.database import Database, open_database  # noqa: E402
-from engine.db.embeddings import nearest  # noqa: E402
+from engine.db.embeddings import nearest, table_name  # noqa: E402
+from engine.db.filters import where  # noqa: E402
+from engine.search.filters import SearchFilters  # noqa: E402
 from engine.models.registry import MODELS  # noqa: E402
 
 TOP_K = 10
@@ -121,22 +123,22 @@ def exact_top(data: np.ndarray, queries: np.ndarray, mask: np.ndarray | None) ->
     return top + 1
 
 
-def measure(conn: psycopg.Connection, pgdata: Path, table: str, index: str, queries: np.ndarray, truth: np.ndarray,
+def measure(conn: psycopg.Connection, pgdata: Path, model: str, index: str, queries: np.ndarray, truth: np.ndarray,
             ef: int, filtered: bool) -> Result:
     conn.execute(f"SET hnsw.ef_search = {ef}")
-    formats = [FILTER_FORMAT] if filtered else None
+    formats = where(SearchFilters(formats=(FILTER_FORMAT,) if filtered else ()))
     for q in queries[:20]:
-        nearest(conn, table, q, TOP_K, formats=formats)
+        nearest(conn, model, q, TOP_K, where=formats)
     latencies, recalls, short = [], [], 0
     with CpuMeter(pgdata) as cpu:
         for q, exact in zip(queries, truth):
             started = time.perf_counter()
-            hits = nearest(conn, table, q, TOP_K, formats=formats)
+            hits = nearest(conn, model, q, TOP_K, where=formats)
             latencies.append(1000 * (time.perf_counter() - started))
             short += len(hits) < TOP_K
             recalls.append(len({h.id for h in hits} & set(exact.tolist())) / TOP_K)
     recorder = Recorder(conn)
-    nearest(recorder, table, queries[0], TOP_K, formats=formats)  # type: ignore[arg-type]
+    nearest(recorder, model, queries[0], TOP_K, where=formats)  # type: ignore[arg-type]
     sql, params = recorder.last
     plan = "\n".join(r["QUERY PLAN"] for r in conn.execute("EXPLAIN " + sql, params).fetchall())
     kind = f"HNSW `{index}`" if index in plan else "exact (no HNSW)"
@@ -156,6 +158,7 @@ def main() -> None:
     args = parser.parse_args()
 
     spec = next(s for s in MODELS.values() if s.dim == args.dim)
+    table = table_name(spec.name)
     rng = np.random.default_rng(args.seed)
     centres = normalised(rng.standard_normal((args.clusters, args.dim), dtype=np.float32))
     weights = rng.dirichlet(np.ones(args.clusters))
@@ -175,27 +178,27 @@ def main() -> None:
     try:
         with db.connection() as conn:
             row = conn.execute("SELECT indexname, indexdef FROM pg_indexes"
-                               " WHERE tablename = %s AND indexdef ILIKE '%%using hnsw%%'", (spec.table,)).fetchone()
+                               " WHERE tablename = %s AND indexdef ILIKE '%%using hnsw%%'", (table,)).fetchone()
             index, indexdef = row["indexname"], row["indexdef"]
             conn.execute(f"DROP INDEX {index}")
-        log(f"loading {spec.table}")
-        load_s = bulk_load(db, spec.table, data, formats)
+        log(f"loading {table}")
+        load_s = bulk_load(db, table, data, formats)
         log(f"loaded in {load_s:.1f} s; building {index}")
-        build = build_index(db, pgdata, spec.table, indexdef, args.maintenance_work_mem, workers)
+        build = build_index(db, pgdata, table, indexdef, args.maintenance_work_mem, workers)
         log(f"built in {build.seconds:.1f} s")
         with db.connection() as conn:
             sizes = conn.execute("SELECT pg_size_pretty(pg_relation_size(%s)) AS idx,"
                                  " pg_size_pretty(pg_total_relation_size(%s)) AS tbl,"
                                  " current_setting('shared_buffers') AS sb",
-                                 (index, spec.table)).fetchone()
-            results = [measure(conn, pgdata, spec.table, index, queries, truth[filtered], ef, filtered)
+                                 (index, table)).fetchone()
+            results = [measure(conn, pgdata, spec.name, index, queries, truth[filtered], ef, filtered)
                        for ef in args.ef for filtered in (False, True)]
     finally:
         db.close()
         stop_embedded(settings)
         shutil.rmtree(run_dir, ignore_errors=True)
 
-    print(f"\n### Search latency: {args.n:,} x halfvec({args.dim}) in `{spec.table}`, top-{TOP_K},"
+    print(f"\n### Search latency: {args.n:,} x halfvec({args.dim}) in `{table}`, top-{TOP_K},"
           f" {args.queries} queries through `engine.db.embeddings.nearest`\n")
     print(f"- data: mixture of {args.clusters} gaussians (Dirichlet weights, noise/centre norm {args.spread}), unit norm;"
           f" queries from the same mixture; filter matches {is_filtered.mean():.1%} of rows")

@@ -36,6 +36,7 @@ from common import BENCH_ROOT, CpuMeter, command, machine, revision, stop_embedd
 
 from engine.app import PhotoIndex  # noqa: E402
 from engine.config import Settings  # noqa: E402
+from engine.db import filters as filter_sql  # noqa: E402
 from engine.db import photos as photo_rows  # noqa: E402
 from engine.db.database import Database, open_database  # noqa: E402
 from engine.db.timeline import MOMENT, Cursor  # noqa: E402
@@ -90,7 +91,7 @@ def row(what: str, times: list[float], cpu: CpuMeter | None = None, note: str = 
 
 def offset_page(engine: PhotoIndex, depth: int, flt: SearchFilters | None) -> list[Any]:
     """The peer: the same order, paged by OFFSET."""
-    conditions, params = (flt.where("p") if flt else ([], []))
+    conditions, params = filter_sql.where(flt, "p")
     where = " AND ".join(["NOT p.index_failed", *conditions])
     with engine.db.connection() as conn:
         return conn.execute(f"SELECT p.id FROM photos p WHERE {where} ORDER BY {MOMENT} DESC, p.id DESC"

@@ -40,10 +40,10 @@ REFRESH_EVERY_S = 2.0
 
 def status_markdown(engine: PhotoIndex) -> str:
     stats = engine.stats()
-    indexed = ", ".join(f"{name}: {n}" for name, n in stats["embeddings"].items() if n)
+    indexed = ", ".join(f"{name}: {n}" for name, n in stats.embeddings.items() if n)
     search = f"search index — {indexed}" if indexed else "search index — none yet (metadata only)"
-    return (f"**{count(stats['total_photos'], 'photo')}** · {stats['with_gps']} with GPS · "
-            f"{stats['failed_count']} unreadable · {search} · [REST API](/docs)")
+    return (f"**{count(stats.total_photos, 'photo')}** · {stats.with_gps} with GPS · "
+            f"{stats.failed_count} unreadable · {search} · [REST API](/docs)")
 
 
 class LibraryStatus(pn.viewable.Viewer):

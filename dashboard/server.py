@@ -7,13 +7,9 @@ from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
 
-from dashboard.api import indexing, photos, search, system
-from dashboard.api import faces, persons
-from dashboard.api import admin, albums, duplicates, library
-from dashboard.api import ai
-from dashboard.api import ui
 from dashboard.api.access import install_token_cookie, require_access
 from dashboard.api.errors import install_error_handlers
+from dashboard.api.routes import ROUTERS
 from engine.app import PhotoIndex
 from engine.config import Settings, get_settings
 
@@ -46,14 +42,8 @@ def create_app(settings: Settings | None = None, engine: PhotoIndex | None = Non
     )
     install_error_handlers(app)
     install_token_cookie(app)
-    for module in (system, search, photos, indexing):
-        app.include_router(module.router)
-    for module in (faces, persons):
-        app.include_router(module.router)
-    for module in (library, duplicates, albums, admin):
-        app.include_router(module.router)
-    app.include_router(ai.router)
-    app.include_router(ui.router)
+    for router in ROUTERS:
+        app.include_router(router)
     _mount_dashboard(app)
     return app
 

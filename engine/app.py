@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from dataclasses import asdict, replace
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
 from typing import Any
 
 from engine.config import Settings, get_settings
@@ -13,16 +14,19 @@ from engine.db import revision as revision_rows
 from engine.db import unsupported as unsupported_rows
 from engine.db.database import Database, open_database
 from engine.faces.service import Faces
-from engine.indexing.cluster import ClusterHandle
-from engine.indexing.pipeline import Indexer, IndexProgress, IndexReport, ProgressCallback
-from engine.jobs.runner import JobContext, JobRunner, JobStatus
+from engine.indexing.pipeline import Indexer, IndexReport
 from engine.jobs.queue import IndexQueue
-from engine.library.service import Library, wire_stages
+from engine.jobs.runner import JobRunner, JobStatus
+from engine.library.paths import FileMissing, resolve_inside
+from engine.library.service import Library
 from engine.media.thumbcache import LayeredThumbnailCache
 from engine.models.errors import ModelNotAvailable
 from engine.models.manager import ModelManager
-from engine.models.registry import MODELS, get_spec
+from engine.models.registry import get_spec
 from engine.search.service import SearchService
+from engine.runtime.cluster import ClusterHandle
+from engine.runtime.progress import Progress, ProgressCallback
+from engine.runtime.runner import DaskExecutor, StageRunner
 from engine.search.translate import Translator
 from engine.assistant.service import Assistant
 from engine.geo.places import backfill as geocode_backfill
@@ -30,15 +34,32 @@ from engine.geo.places import backfill as geocode_backfill
 log = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True)
+class Stats(photo_rows.PhotoCounts):
+    embeddings: dict[str, int]
+    """Stored vectors per image-text model."""
+    unsupported_by_type: dict[str, int]
+    """Files the scan lists as unsupported, per extension."""
+    unsupported_count: int
+    library: str
+    database: str
+    """"embedded" or "external"."""
+    database_problem: str | None
+    """Why pgvector does not work on this server, when it does not."""
+
+
 class PhotoIndex:
-    def __init__(self, settings: Settings, db: Database, cluster: ClusterHandle | None = None) -> None:
-        """`cluster` lets several engines share one Dask cluster; it is then not closed here."""
+    def __init__(self, settings: Settings, db: Database, cluster: ClusterHandle | None = None,
+                 runner: StageRunner | None = None) -> None:
+        """`cluster` lets several engines share one Dask cluster; it is then not closed here.
+        `runner` runs the stages elsewhere than on the cluster (`InlineExecutor`: in this process)."""
         self.settings = settings
         self.db = db
         self.models = ModelManager(settings)
         self._owns_cluster = cluster is None
         self.cluster = cluster or ClusterHandle(settings)
-        self.indexer = Indexer(db, settings, self.models, self.cluster)
+        self.runner = runner or StageRunner(DaskExecutor(self.cluster.client), settings)
+        self.indexer = Indexer(db, settings, self.models, self.runner)
         self.search = SearchService(
             db, self.models, settings.max_image_pixels, default_model=settings.clip_model, rrf_k=settings.rrf_k,
             rrf_weights=settings.rrf_weights, translator=Translator(
@@ -46,10 +67,12 @@ class PhotoIndex:
         self.thumbnails = LayeredThumbnailCache(settings.resolved_thumb_cache_dir, settings.max_image_pixels,
                                                 memory_bytes=settings.thumb_memory_cache_mb << 20)
         self.jobs = JobRunner()
-        self.library = Library(db, settings, self.cluster, self.thumbnails)
-        self.queue = IndexQueue(self.jobs, settings.queue_empty_command)
-        wire_stages(self)
-        self.faces = Faces(db, settings, self.cluster, self.search)
+        self.library = Library(db, settings, self.runner, self.thumbnails)
+        self.faces = Faces(db, settings, self.runner, self.search)
+        self.queue = IndexQueue(self.jobs, self.start_index_job, {
+            "faces": lambda: self.faces.start_index_job(self.jobs),
+            "phash": lambda: self.library.start_phash_job(self.jobs),
+        }, settings.queue_empty_command)
         self.assistant = Assistant(db, settings, self.search)
 
     @classmethod
@@ -99,33 +122,26 @@ class PhotoIndex:
     def start_index_job(self, model: str | None = None) -> JobStatus:
         self.db.require_vectors()
         name = get_spec(model or self.settings.clip_model).name
-
-        def job(ctx: JobContext) -> dict[str, Any]:
-            def on_progress(p: IndexProgress) -> None:
-                ctx.report(stage=p.stage, done=p.done, total=p.total, failed=p.failed, rate=p.rate,
-                           eta_seconds=p.eta_seconds, current=p.current)
-
-            return asdict(self.index(name, progress=on_progress, cancel=ctx.cancel))
-
-        return self.jobs.submit(f"index:{name}", job)
+        return self.jobs.submit_run(f"index:{name}",
+                                    lambda progress, cancel: self.index(name, progress=progress, cancel=cancel))
 
     def start_model_download_job(self, name: str) -> JobStatus:
         """Download an image-text model or a face pack in the background (progress in bytes or files);
         the default image-text model is indexed with right after."""
-        from engine.models.download import FACE_PACKS, download
+        from engine.models.download import FACE_PACKS, DownloadProgress, download
 
         image_text = None if name in FACE_PACKS else get_spec(name).name  # an unknown name fails here, at once
 
-        def job(ctx: JobContext) -> dict[str, Any]:
-            def on_progress(p) -> None:
-                ctx.report(stage=f"downloading {p.current or p.name}", done=p.done, total=p.total)
+        def run(progress: ProgressCallback, _cancel: threading.Event) -> dict[str, Any]:
+            def on_progress(p: DownloadProgress) -> None:
+                progress(Progress(stage=f"downloading {p.current or p.name}", done=p.done, total=p.total))
 
             folder = download(name, self.settings, progress=on_progress)
             if image_text is not None and image_text == get_spec(self.settings.clip_model).name:
                 self.start_index_job(image_text)
             return {"folder": str(folder)}
 
-        return self.jobs.submit(f"download:{name}", job)
+        return self.jobs.submit_run(f"download:{name}", run)
 
     def warm_in_background(self, model: str | None = None) -> threading.Thread | None:
         """Load the image-text model in a background thread, so the first search does not wait for
@@ -154,6 +170,13 @@ class PhotoIndex:
         with self.db.connection() as conn:
             return photo_rows.get(conn, photo_id)
 
+    def file_of(self, photo: photo_rows.Photo) -> Path:
+        """The photo's file: `OutsideLibrary` when its path leads out of PHOTOS_DIR, `FileMissing` when it is gone."""
+        source = resolve_inside(self.settings.photos_dir, photo.path)
+        if not source.is_file():
+            raise FileMissing(f"the file of photo {photo.id} is gone from the library")
+        return source
+
     def failed_files(self, limit: int = 100, offset: int = 0) -> list[photo_rows.Photo]:
         """Files indexing could not read, with `fail_reason`, oldest first."""
         with self.db.connection() as conn:
@@ -169,13 +192,17 @@ class PhotoIndex:
         with self.db.connection() as conn:
             return photo_rows.reset_failed(conn, ids)
 
-    def stats(self) -> dict[str, Any]:
+    def indexed_models(self, photo_id: int) -> list[str]:
+        """The image-text models that hold a vector of the photo."""
         with self.db.connection() as conn:
-            result = photo_rows.stats(conn)
-            result["embeddings"] = {name: embedding_rows.count(conn, spec.table) for name, spec in MODELS.items()}
-            result["unsupported_by_type"] = unsupported_rows.count_by_extension(conn)
-        result["unsupported_count"] = sum(result["unsupported_by_type"].values())
-        result["library"] = str(self.settings.photos_dir)
-        result["database"] = "embedded" if self.db.is_embedded else "external"
-        result["database_problem"] = self.db.vector_check.message
-        return result
+            return embedding_rows.indexed_models(conn, photo_id)
+
+    def stats(self) -> Stats:
+        with self.db.connection() as conn:
+            photos = photo_rows.stats(conn)
+            embeddings = embedding_rows.counts(conn)
+            unsupported = unsupported_rows.count_by_extension(conn)
+        return Stats(**asdict(photos), embeddings=embeddings, unsupported_by_type=unsupported,
+                     unsupported_count=sum(unsupported.values()), library=str(self.settings.photos_dir),
+                     database="embedded" if self.db.is_embedded else "external",
+                     database_problem=self.db.vector_check.message)

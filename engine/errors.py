@@ -23,6 +23,10 @@ class Invalid(PhotoIndexError, ValueError):
     """The request itself is wrong (HTTP 422)."""
 
 
+class UnknownName(Invalid):
+    """The request names a model, stage or method the product does not have (HTTP 400)."""
+
+
 class Unavailable(PhotoIndexError, RuntimeError):
     """Something the request needs is missing or down: a model, the database, the library (HTTP 503)."""
 

@@ -6,38 +6,13 @@ import json
 import logging
 import os
 import sys
+from dataclasses import asdict
 from pathlib import Path
 
 from tqdm import tqdm
 
 from engine.config import get_settings
-
-
-
-def _expected_errors() -> tuple[type[Exception], ...]:
-    from engine.errors import PhotoIndexError
-    from engine.indexing.pipeline import EmbeddingSizeMismatch
-    from engine.indexing.scan import LibraryUnavailable
-    from engine.media.decode import DecodeError
-    from engine.models.errors import ModelNotAvailable
-    from engine.models.registry import UnknownModel
-    from engine.search.service import NotIndexed, PhotoNotFound
-
-    from engine.faces.errors import FaceError
-
-    return (PhotoIndexError, ModelNotAvailable, UnknownModel, LibraryUnavailable, EmbeddingSizeMismatch,
-            DecodeError, PhotoNotFound, NotIndexed, FaceError)
-
-
-def _database_error_sentence(exc: Exception) -> str:
-    import psycopg
-
-    reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-    if isinstance(exc, psycopg.OperationalError):
-        return (f"The database connection was lost ({reason}); check that the database is running "
-                "(DATABASE_URL, or the embedded server's log in DATA_DIR/pgdata/log) and run the command again: "
-                "finished work is kept.")
-    return f"The database refused the request ({reason})."
+from engine.errors import PhotoIndexError
 
 
 class ProgressBar:
@@ -199,6 +174,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_db(args: argparse.Namespace) -> int:
+    from engine.db import migrations
     from engine.db.database import open_database, redacted
 
     db = open_database(get_settings())
@@ -207,11 +183,11 @@ def cmd_db(args: argparse.Namespace) -> int:
             print(db.url)
         else:
             with db.connection() as conn:
-                rows = conn.execute("SELECT version, name, applied_at FROM schema_migrations ORDER BY version").fetchall()
+                rows = migrations.applied(conn)
             print(f"database: {'embedded' if db.is_embedded else 'external'} {redacted(db.url)}")
             print(f"pgvector: {'works on this machine' if db.vector_check.ok else db.vector_check.message}")
             for r in rows:
-                print(f"  migration {r['version']:03d} {r['name']} applied {r['applied_at']:%Y-%m-%d %H:%M}")
+                print(f"  migration {r.version:03d} {r.name} applied {r.applied_at:%Y-%m-%d %H:%M}")
     finally:
         db.close()
     return 0
@@ -223,8 +199,8 @@ def cmd_models(args: argparse.Namespace) -> int:
     if args.action == "download":
         return cmd_models_download(args)
     for m in ModelManager(get_settings()).status():
-        where = m.get("path") or m.get("reason") or ""
-        print(f"{m['name']:<10} {m['dim']:>5}  {'available' if m['available'] else 'missing':<9}  {where}")
+        where = m.path or m.reason or ""
+        print(f"{m.name:<10} {m.dim:>5}  {'available' if m.available else 'missing':<9}  {where}")
     return 0
 
 
@@ -256,7 +232,7 @@ def cmd_stats(_args: argparse.Namespace) -> int:
     from engine.app import PhotoIndex
 
     with PhotoIndex.open() as engine:
-        print(json.dumps(engine.stats(), indent=2, default=str))
+        print(json.dumps(asdict(engine.stats()), indent=2, default=str))
     return 0
 
 
@@ -273,7 +249,7 @@ def cmd_failed(args: argparse.Namespace) -> int:
             return 0
         for p in engine.failed_files(limit=args.limit):
             print(f"{p.id:>7}  {p.path}: {p.fail_reason}")
-        by_type = engine.stats()["unsupported_by_type"]
+        by_type = engine.stats().unsupported_by_type
     if by_type:
         kinds = ", ".join(f"{ext} {n}" for ext, n in by_type.items())
         print(f"not indexed, unsupported type: {sum(by_type.values())} files ({kinds}); --unsupported lists them")
@@ -364,16 +340,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "search" and not (args.query or args.image or args.photo_id is not None):
         print("photoindex search: give a query, --image or --photo-id", file=sys.stderr)
         return 2
-    import psycopg
-
     try:
         return args.func(args)
-    except _expected_errors() as exc:
+    except PhotoIndexError as exc:
         print(f"photoindex: {exc}", file=sys.stderr)
         return 2
-    except psycopg.Error as exc:
-        print(f"photoindex: {_database_error_sentence(exc)}", file=sys.stderr)
-        return 3
     except KeyboardInterrupt:
         print("photoindex: interrupted; finished work is kept and the next run resumes.", file=sys.stderr)
         return 130

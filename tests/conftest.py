@@ -19,7 +19,7 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 from engine.app import PhotoIndex  # noqa: E402
 from engine.config import Settings  # noqa: E402
 from engine.db.database import open_database  # noqa: E402
-from engine.indexing.cluster import ClusterHandle  # noqa: E402
+from engine.runtime.cluster import ClusterHandle  # noqa: E402
 
 TEST_MODEL = "ViT-B/32"
 _db_numbers = itertools.count()
@@ -76,7 +76,7 @@ def database_url(pg_server: str) -> str:
 @pytest.fixture(scope="session")
 def clip_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A random-weight CLIP of the real architecture, small, with ViT-B/32's 512-d output."""
-    from engine.models.synthetic import build_random_model
+    from tests.synthetic_models import build_random_model
 
     return build_random_model("clip", tmp_path_factory.mktemp("clip-tiny"), size="tiny", embed_dim=512)
 

@@ -10,7 +10,7 @@ from PIL import Image
 from engine.app import PhotoIndex
 from engine.config import Settings
 from engine.db.database import open_database
-from engine.indexing.cluster import ClusterHandle
+from engine.runtime.cluster import ClusterHandle
 from tests.conftest import make_settings
 from tests.fixtures import build_exif, stored_for
 from tests.tiny_face_models import build_tiny_pack, draw_faces

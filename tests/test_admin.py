@@ -11,10 +11,13 @@ from fastapi.testclient import TestClient
 
 from dashboard.server import create_app
 from engine.app import PhotoIndex
+from engine.db import photos as photo_rows
 from engine.db.database import open_database
-from engine.indexing.cluster import ClusterHandle
+from engine.runtime.cluster import ClusterHandle
 from engine.indexing.scan import scan_library
-from engine.media.thumbcache import warm_cache
+from engine.media.warm import warm_cache
+from engine.runtime.progress import Progress
+from engine.runtime.runner import DaskExecutor, StageRunner
 from tests.conftest import TEST_MODEL, make_settings
 from tests.fixtures import make_bad_files, make_library
 from tests.library_fixtures import ids_by_path, wait_job, wait_until
@@ -103,7 +106,7 @@ def test_cancel_stops_the_running_job_and_drops_the_queue(client: TestClient, en
     release = threading.Event()
 
     def blocker(ctx) -> dict:
-        ctx.report(stage="blocking", done=0, total=1)
+        ctx.progress(Progress(stage="blocking", total=1))
         while not (ctx.cancel.is_set() or release.is_set()):
             ctx.cancel.wait(0.05)
         return {}
@@ -197,16 +200,20 @@ def test_warm_renders_heavy_formats_first(engine: PhotoIndex, files: dict[str, P
         """The real client, with the order of submitted work written down."""
 
         def __init__(self, client) -> None:
-            self.client, self.loop, self.formats = client, client.loop, []
+            self.client, self.formats = client, []
+
+        def __getattr__(self, name):
+            return getattr(self.client, name)
 
         def submit(self, fn, items, *args, **kwargs):
             self.formats += [i.format for i in items]
             return self.client.submit(fn, items, *args, **kwargs)
 
     with engine.db.connection() as conn:
-        photos = conn.execute("SELECT id, path, format, exif_data, content_hash, size, mtime FROM photos").fetchall()
+        photos = photo_rows.readable(conn)
     recorder = Recording(dask_cluster.client())
-    report = warm_cache(engine.thumbnails, recorder, photos, library.resolve(), batch_size=1)
+    runner = StageRunner(DaskExecutor(lambda: recorder), engine.settings)
+    report = warm_cache(engine.thumbnails, runner, photos, library.resolve(), batch_size=1)
     assert report.rendered == len(files) and report.failed == 0
     assert recorder.formats[:2] == ["dng", "heic"]
     assert sorted(recorder.formats) == sorted(p.suffix.lstrip(".").replace("jpeg", "jpg") for p in files.values())

@@ -13,7 +13,7 @@ from dashboard.server import create_app
 from engine.app import PhotoIndex
 from engine.config import Settings
 from engine.db.database import open_database
-from engine.indexing.cluster import ClusterHandle
+from engine.runtime.cluster import ClusterHandle
 from engine.indexing.scan import scan_library
 from tests.conftest import TEST_MODEL, make_settings
 from tests.fixtures import make_library

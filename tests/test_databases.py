@@ -18,7 +18,7 @@ from engine.config import Settings
 from engine.db.database import open_database
 from engine.db.embedded import server_bin_dir
 from engine.db.migrations import available_migrations
-from engine.indexing.cluster import ClusterHandle
+from engine.runtime.cluster import ClusterHandle
 from tests.conftest import TEST_MODEL, make_settings
 from tests.fixtures import make_library
 
@@ -137,7 +137,7 @@ def test_a_backend_killed_by_an_illegal_instruction_is_one_sentence(tmp_path: Pa
         with TestClient(create_app(engine=engine)) as client:
             health = client.get("/health").json()
         assert health["status"] == "degraded" and health["detail"]["database"] == message
-        assert engine.stats()["database_problem"] == message
+        assert engine.stats().database_problem == message
     finally:
         engine.close()
 

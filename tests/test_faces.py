@@ -4,6 +4,7 @@ persons, face search, person + text, suggestions, and the missing-model message.
 from __future__ import annotations
 
 import io
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -12,10 +13,11 @@ from PIL import Image
 
 from engine.app import PhotoIndex
 from engine.db import photos as photo_rows
-from engine.faces import pack as pack_module
-from engine.faces.errors import FaceModelNotAvailable, InvalidRequest, NoFaceFound
+from engine.models import face_pack as pack_module
+from engine.faces.errors import InvalidRequest, NoFaceFound
 from engine.faces.geometry import iou, match_faces, rotate_bbox
-from engine.faces.pack import resolve_face_pack
+from engine.models.errors import FaceModelNotAvailable
+from engine.models.face_pack import resolve_face_pack
 from engine.media.thumbnails import render_image
 from engine.search.service import PhotoNotFound
 from tests.conftest import make_settings
@@ -87,16 +89,16 @@ def test_index_faces(face_engine: PhotoIndex, library: Path) -> None:
     assert iou(turned.bbox, box_at(160, 160)) > 0.8
     assert (turned.image_width, turned.image_height) == (640, 480)
     assert face_engine.faces.of_photo(photo_id(face_engine, "dull.png")) == []
-    stats = face_engine.faces.stats()
+    stats = asdict(face_engine.faces.stats())
     assert stats["total_faces"] == 3 and stats["photos_indexed"] == 4 and stats["photos_pending"] == 0
     assert stats["model_available"] and stats["unassigned_faces"] == 3
 
     again = face_engine.faces.index()
     assert (again.photos, again.faces, again.failed) == (0, 0, 0)
-    assert face_engine.faces.stats()["total_faces"] == 3
+    assert face_engine.faces.stats().total_faces == 3
 
     everything = face_engine.faces.index(skip_indexed=False)
-    assert everything.photos == 4 and face_engine.faces.stats()["total_faces"] == 3
+    assert everything.photos == 4 and face_engine.faces.stats().total_faces == 3
     assert {f.id for f in face_engine.faces.of_photo(photo_id(face_engine, "two.png"))} == {f.id for f in two}
 
 
@@ -176,7 +178,7 @@ def test_persons(face_engine: PhotoIndex, library: Path) -> None:
     merged = persons.merge(boris.id, anna.id)
     assert merged.face_count == 6 and persons.list()[1] == 1
     persons.delete(anna.id)
-    assert face_engine.faces.stats()["assigned_faces"] == 0 and persons.list()[1] == 0
+    assert face_engine.faces.stats().assigned_faces == 0 and persons.list()[1] == 0
 
 
 def test_face_search(face_engine: PhotoIndex, library: Path) -> None:
@@ -336,6 +338,6 @@ def test_trash_and_restore_keep_faces_persons_and_vectors(face_engine: PhotoInde
     (back,) = face_engine.faces.of_photo(pid)
     assert (back.id, back.person_name, back.bbox) == (anna.id, "Anna", anna.bbox)
     with face_engine.db.connection() as conn:
-        assert photo_rows.count_pending(conn, ["embeddings_vit_b32"]) == 0  # nothing to index again
+        assert photo_rows.count_pending(conn, ["ViT-B/32"]) == 0  # nothing to index again
     hit = face_engine.search.image(model="ViT-B/32", image_bytes=(library / "t.png").read_bytes(), top_k=1).hits[0]
     assert hit.id == pid

@@ -14,7 +14,7 @@ from dashboard.server import create_app
 from engine.app import PhotoIndex
 from engine.db.database import open_database
 from engine.geo.places import backfill
-from engine.indexing.cluster import ClusterHandle
+from engine.runtime.cluster import ClusterHandle
 from engine.search.filters import SearchFilters
 from engine.search.fusion import rrf
 from engine.search.service import NoModelIndexed

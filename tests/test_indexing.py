@@ -10,14 +10,14 @@ from PIL import Image
 
 from engine.app import PhotoIndex
 from engine.db.database import open_database
-from engine.indexing.cluster import ClusterHandle
+from engine.runtime.cluster import ClusterHandle
 from engine.db import photos as photo_rows
+from engine.db.embeddings import table_name
 from engine.indexing.scan import LibraryUnavailable
-from engine.models.registry import get_spec
 from tests.conftest import TEST_MODEL, make_settings
 from tests.fixtures import make_bad_files, make_jpeg, make_library
 
-TABLE = get_spec(TEST_MODEL).table
+TABLE = table_name(TEST_MODEL)
 
 
 def counts(engine: PhotoIndex) -> dict[str, int]:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from engine.config import Settings
-from engine.faces.pack import VECTRON_FILES, resolve_face_pack, vectron_model_dir
+from engine.models.face_pack import VECTRON_FILES, resolve_face_pack, vectron_model_dir
 from engine.models.download import HostUnreachable, download_face_pack
 from tests.fakes.hfhub import FakeFaceZoo, FakeHub
 from tests.fakes.servers import serve
@@ -134,6 +134,6 @@ def test_download_job_from_rest_then_index(tmp_path: Path, settings: Settings, d
                 time.sleep(0.2)
             assert kinds["download:ViT-B/32"]["state"] == "done", kinds
             assert kinds["index:ViT-B/32"]["state"] == "done", kinds
-        assert engine.stats()["embeddings"]["ViT-B/32"] == 1
+        assert engine.stats().embeddings["ViT-B/32"] == 1
     finally:
         engine.close()

@@ -8,6 +8,7 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 import json
 import shutil
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -17,11 +18,13 @@ from PIL import Image
 
 from engine.config import Settings
 from engine.models.errors import ModelNotAvailable
+from engine.models import cache as model_cache
+from engine.models.base import Model
 from engine.models.image_text import ImageTextModel, output_embeddings
 from engine.models.manager import ModelManager
 from engine.models.paths import resolve_model_dir
 from engine.models.registry import MODELS, UnknownModel, get_spec
-from engine.models.synthetic import build_random_model
+from tests.synthetic_models import build_random_model
 from tests.tiny_models import COLORS, color_images, tiny_spec, train_color_model
 
 FAMILIES = ("siglip", "clip")
@@ -211,7 +214,7 @@ def test_manager_warm_unload_status(random_dirs: dict[str, Path], tmp_path: Path
     paths = {specs[f].name: random_dirs[f] for f in FAMILIES}
     manager = ModelManager(_settings(tmp_path, model_paths=paths), registry, device="cpu")
 
-    rows = {row["name"]: row for row in manager.status()}
+    rows = {row.name: asdict(row) for row in manager.status()}
     assert rows["ViT-B/32"]["available"] is False and "MODEL_PATHS" in rows["ViT-B/32"]["reason"]
     assert rows["tiny-siglip"]["available"] and not rows["tiny-siglip"]["loaded"]
     with pytest.raises(ModelNotAvailable):
@@ -221,7 +224,7 @@ def test_manager_warm_unload_status(random_dirs: dict[str, Path], tmp_path: Path
     manager.warm("tiny-siglip")
     manager.warm("tiny-clip")
     assert sorted(manager.loaded()) == ["tiny-clip", "tiny-siglip"]
-    rows = {row["name"]: row for row in manager.status()}
+    rows = {row.name: asdict(row) for row in manager.status()}
     assert rows["tiny-clip"]["loaded"] and rows["tiny-clip"]["memory_bytes"] > 0
     assert rows["tiny-clip"]["device"] == "cpu" and rows["tiny-clip"]["path"] == str(random_dirs["clip"])
 
@@ -247,3 +250,14 @@ def test_concurrent_load_builds_one_model(random_dirs: dict[str, Path]) -> None:
         runtimes = list(pool.map(lambda _: model.load(), range(8)))
     assert all(r is runtimes[0] for r in runtimes)
     model.unload()
+
+
+def test_one_instance_per_model_per_process(random_dirs: dict[str, Path]) -> None:
+    spec = tiny_spec("clip")
+    model = model_cache.image_text(spec, random_dirs["clip"], "cpu")
+    assert isinstance(model, Model) and not model.loaded
+    assert model_cache.image_text(spec, random_dirs["clip"], "cpu") is model
+    assert model_cache.image_text(spec, random_dirs["siglip"], "cpu") is not model
+    assert model.load() is model and model.loaded and model.device == "cpu"
+    model.unload()
+    assert not model.loaded

@@ -7,6 +7,7 @@ site-packages through a path file, so the test needs no network and no second co
 from __future__ import annotations
 
 import os
+import shutil
 import site
 import subprocess
 import sys
@@ -21,9 +22,13 @@ REPO = Path(__file__).resolve().parents[1]
 
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Built from a copy of the checkout: setuptools leaves build/ and *.egg-info beside the sources."""
     out = tmp_path_factory.mktemp("wheel")
+    source = tmp_path_factory.mktemp("source") / "photoindex"
+    shutil.copytree(REPO, source, ignore=shutil.ignore_patterns(".git", ".venv", "build", "data", "*.egg-info",
+                                                                "__pycache__", "node_modules"))
     build = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-w", str(out),
-                            str(REPO)], capture_output=True, text=True, timeout=600)
+                            str(source)], capture_output=True, text=True, timeout=600)
     assert build.returncode == 0, build.stderr[-3000:]
     return next(out.glob("photoindex-*.whl"))
 

@@ -118,5 +118,6 @@ def emulated_server(tmp_path: Path) -> Iterator[str]:
 
 
 def test_pgvector_runs_on_a_cpu_without_avx512(emulated_server: str, tmp_path: Path) -> None:
-    check = check_vector_operations(emulated_server, server_log=tmp_path / "server.log")
+    # an emulated CPU starts each backend slowly, the more so on a loaded machine
+    check = check_vector_operations(emulated_server, server_log=tmp_path / "server.log", connect_timeout_s=120)
     assert check.ok, f"under qemu -cpu {EMULATED_CPU}: {check.message}\n{(tmp_path / 'server.log').read_text()[-1500:]}"

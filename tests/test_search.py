@@ -9,7 +9,7 @@ import pytest
 from engine.app import PhotoIndex
 from engine.config import Settings
 from engine.db.database import open_database
-from engine.indexing.cluster import ClusterHandle
+from engine.runtime.cluster import ClusterHandle
 from engine.search.service import NotIndexed, PhotoNotFound
 from tests.conftest import TEST_MODEL, make_settings
 from tests.fixtures import make_jpeg, make_library, make_noisy
@@ -59,7 +59,7 @@ def test_image_search_by_photo_id_leaves_the_photo_out(engine: PhotoIndex, libra
     first = engine.search.text("photo", model=TEST_MODEL, top_k=1).hits[0]
     result = engine.search.image(model=TEST_MODEL, photo_id=first.id, top_k=50)
     assert first.id not in [h.id for h in result.hits]
-    assert len(result.hits) == engine.stats()["embeddings"][TEST_MODEL] - 1
+    assert len(result.hits) == engine.stats().embeddings[TEST_MODEL] - 1
     with pytest.raises(PhotoNotFound):
         engine.search.image(model=TEST_MODEL, photo_id=999_999)
 

@@ -14,7 +14,7 @@ import torch.nn.functional as F
 from engine.models.image_text import ImageTextModel, output_embeddings
 from engine.models.paths import is_model_dir
 from engine.models.registry import Family, ModelSpec
-from engine.models.synthetic import build_random_model, quiet_transformers
+from tests.synthetic_models import build_random_model, quiet_transformers
 
 _EN_TEMPLATES = ("{}", "a {} photo", "a photo of {}")
 
@@ -38,7 +38,7 @@ _cache: dict[Path, Path] = {}
 def tiny_spec(family: Family, name: str | None = None) -> ModelSpec:
     """A registry entry for a tiny test model; its real dimension comes from config.json."""
     name = name or f"tiny-{family}"
-    return ModelSpec(name, f"test/{name}", 32, family, f"embeddings_{name.replace('-', '_')}", True, "test model")
+    return ModelSpec(name, f"test/{name}", 32, family, True, "test model")
 
 
 def color_images(size: int, per_colour: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:

@@ -1,46 +1,34 @@
-"""Engine exceptions -> HTTP answers. Only the transport speaks HTTP."""
+"""The one mapping of engine errors to HTTP answers, installed app-wide. Only the transport speaks HTTP.
+
+An error's status is that of the most specific kind it derives from (`engine.errors`); the
+body is `{"detail": <its sentence>, "error": <its class name>}`.
+"""
 from __future__ import annotations
 
-import psycopg
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from engine.errors import Conflict, Forbidden, Invalid, NotFound, Unavailable
-from engine.indexing.scan import LibraryUnavailable
-from engine.media.decode import DecodeError
-from engine.models.errors import ModelNotAvailable
-from engine.models.registry import UnknownModel
-from engine.search.service import NoModelIndexed, NotIndexed, PhotoNotFound
+from engine.errors import Conflict, Forbidden, Invalid, NotFound, PhotoIndexError, Unavailable, UnknownName
 
-_STATUS: dict[type[Exception], int] = {
-    ModelNotAvailable: 503,
-    LibraryUnavailable: 503,
-    UnknownModel: 400,
-    DecodeError: 422,
-    PhotoNotFound: 404,
-    NotIndexed: 409,
-    NoModelIndexed: 409,
-    psycopg.DataError: 422,  # input the database cannot hold (NUL characters, numbers out of range)
-    psycopg.OperationalError: 503,  # the database went away mid-request
+STATUS: dict[type[PhotoIndexError], int] = {
+    UnknownName: 400,
+    Forbidden: 403,
     NotFound: 404,
     Conflict: 409,
     Invalid: 422,
     Unavailable: 503,
-    Forbidden: 403,
+    PhotoIndexError: 400,
 }
 
 
+def status_of(exc: PhotoIndexError) -> int:
+    return next(STATUS[kind] for kind in type(exc).__mro__ if kind in STATUS)
+
+
+async def _answer(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, PhotoIndexError)
+    return JSONResponse({"detail": str(exc), "error": type(exc).__name__}, status_code=status_of(exc))
+
+
 def install_error_handlers(app: FastAPI) -> None:
-    for exc_type, status in _STATUS.items():
-        app.add_exception_handler(exc_type, _handler(status))
-
-
-def _handler(status: int):
-    async def handle(_request: Request, exc: Exception) -> JSONResponse:
-        detail = str(exc)
-        if isinstance(exc, psycopg.OperationalError):
-            reason = (detail.strip().splitlines() or ["connection lost"])[0]
-            detail = f"The database connection was lost ({reason}); try again once the database is back."
-        return JSONResponse({"detail": detail, "error": type(exc).__name__}, status_code=status)
-
-    return handle
+    app.add_exception_handler(PhotoIndexError, _answer)

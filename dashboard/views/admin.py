@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import html
+from dataclasses import asdict
 from typing import Any
 
 import panel as pn
@@ -10,6 +11,7 @@ import param
 from dashboard.icons import icon
 from dashboard.views.common import Context, count, error_text, human_bytes, human_seconds
 from engine.admin.gpu import gpu_stats
+from engine.errors import PhotoIndexError
 from engine.jobs.runner import JobStatus
 
 STAGES = ["phash", "faces"]
@@ -134,36 +136,32 @@ class AdminView(pn.viewable.Viewer):
 
     # --- reading ------------------------------------------------------------------------------
     def refresh_jobs(self) -> None:
-        status = self.engine.queue.status()
-        self.param.update(jobs=[job_row(s) for s in self.engine.jobs.all()], running=status["running"])
+        self.param.update(jobs=[job_row(s) for s in self.engine.jobs.all()], running=self.engine.queue.status().running)
 
     def refresh(self) -> None:
         """Everything, once (the page refreshes jobs every second and the rest on demand)."""
         self.refresh_jobs()
-        self.models = self.engine.models.status()
+        self.models = self._model_rows()
         self.gpu = gpu_stats()
-        failed = [{"path": p.path, "reason": p.fail_reason or ""} for p in self.engine.failed_files(limit=200)]
-        stats = self.engine.stats()
-        self.failed_total = max(int(stats.get("failed_count", 0)), len(failed))
-        self.failed = failed
-        try:
-            stats["faces"] = self.engine.faces.stats()
-        except Exception as exc:
-            stats["faces"] = {"error": error_text(exc)}
+        self.failed = [{"id": p.id, "path": p.path, "reason": p.fail_reason or ""}
+                       for p in self.engine.failed_files(limit=200)]
+        stats = asdict(self.engine.stats())
+        self.failed_total = max(stats["failed_count"], len(self.failed))
+        stats["faces"] = asdict(self.engine.faces.stats())
         self.stats = stats
         self.cache = self.engine.thumbnails.stats()
 
     # --- actions ------------------------------------------------------------------------------
     def index_all(self, stages: list[str] | None = None) -> list[dict[str, Any]]:
         if self.all_models:
-            names = [m["name"] for m in self.engine.models.status() if m["available"]]
+            names = [m.name for m in self.engine.models.status() if m.available]
         else:
             names = [self.engine.settings.clip_model]
         try:
             for name in names:
                 self.engine.models.get(name)
             queued, skipped = self.engine.queue.index_all(names, stages)
-        except Exception as exc:
+        except PhotoIndexError as exc:
             self.message = f"⚠ {error_text(exc)}"
             return []
         self.message = f"Queued {len(queued)} jobs" + "".join(f" · {k} skipped: {v}" for k, v in skipped.items())
@@ -175,7 +173,7 @@ class AdminView(pn.viewable.Viewer):
             self.engine.models.get(name)
             self.engine.start_index_job(name)
             self.message = f"Indexing with {name} queued"
-        except Exception as exc:
+        except PhotoIndexError as exc:
             self.message = f"⚠ {error_text(exc)}"
         self.refresh_jobs()
 
@@ -183,7 +181,7 @@ class AdminView(pn.viewable.Viewer):
         try:
             self.engine.faces.start_index_job(self.engine.jobs)
             self.message = "Face indexing queued"
-        except Exception as exc:
+        except PhotoIndexError as exc:
             self.message = f"⚠ {error_text(exc)}"
         self.refresh_jobs()
 
@@ -201,14 +199,17 @@ class AdminView(pn.viewable.Viewer):
         try:
             self.engine.models.warm(name)
             self.message = f"{name} loaded"
-        except Exception as exc:
+        except PhotoIndexError as exc:
             self.message = f"⚠ {error_text(exc)}"
-        self.models = self.engine.models.status()
+        self.models = self._model_rows()
 
     def unload(self, name: str) -> None:
         self.engine.models.unload(name)
         self.message = f"{name} unloaded"
-        self.models = self.engine.models.status()
+        self.models = self._model_rows()
+
+    def _model_rows(self) -> list[dict[str, Any]]:
+        return [asdict(m) for m in self.engine.models.status()]
 
     def reset_failed(self) -> int:
         n = self.engine.reset_failed()

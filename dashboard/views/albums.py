@@ -10,6 +10,7 @@ import param
 from dashboard.components import PhotoGrid
 from dashboard.icons import icon
 from dashboard.views.common import Context, Tile, count, error_text, grid_items, literal
+from engine.errors import PhotoIndexError
 from engine.library.albums import Album
 
 PAGE = 200
@@ -63,7 +64,7 @@ class AlbumsView(pn.viewable.Viewer):
             return None
         try:
             album = self.engine.library.albums.create(name, None, photo_ids or [])
-        except Exception as exc:
+        except PhotoIndexError as exc:
             self.message = f"⚠ {error_text(exc)}"
             return None
         self.param.update(new_name="", message=f"Created “{literal(album.name)}”")

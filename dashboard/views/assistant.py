@@ -7,6 +7,7 @@ to rank by), who understood it (Gemini or the offline parser, and why), and show
 from __future__ import annotations
 
 import asyncio
+import logging
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -18,6 +19,9 @@ from dashboard.components import PhotoGrid
 from dashboard.icons import icon
 from dashboard.views.common import Context, Tile, count, error_text, grid_items, literal
 from engine.assistant.parser import ParsedQuery
+from engine.errors import PhotoIndexError
+
+log = logging.getLogger(__name__)
 
 EXAMPLES = ("sunset on the beach", "photos from last summer", "кот на диване зимой")
 
@@ -94,7 +98,9 @@ class AssistantView(pn.viewable.Viewer):
         try:
             gemini = self.use_gemini and self.engine.assistant.gemini_enabled  # the status line already says why not
             result = self.engine.assistant.run(text, today=self.today, use_gemini=gemini, **self._options())
-        except Exception as exc:
+        except Exception as exc:  # the chat answers whatever fails; an unexpected failure is logged
+            if not isinstance(exc, PhotoIndexError):
+                log.exception("the assistant failed on %r", text)
             return ChatTurn(question=text, error=error_text(exc))
         found = result.result
         tiles = tuple(Tile.of(h) for h in found.hits)

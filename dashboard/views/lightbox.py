@@ -13,6 +13,7 @@ from dashboard.components import PhotoStage
 from dashboard.icons import icon
 from dashboard.views.common import Context, Tile, error_text, human_bytes, literal
 from engine.db.photos import Photo
+from engine.errors import PhotoIndexError
 from engine.faces.records import Face
 from engine.geo.tiles import spot_tiles
 
@@ -182,7 +183,7 @@ class Lightbox(pn.viewable.Viewer):
         pid = self.photo_id
         try:
             self.faces = self.engine.faces.of_photo(pid) if pid is not None else []
-        except Exception as exc:
+        except PhotoIndexError as exc:
             self.faces, self.message = [], f"⚠ {error_text(exc)}"
         self.stage.param.update(faces=[face_box(f) for f in self.faces], show_faces=self.show_faces)
         self._describe()
@@ -262,7 +263,7 @@ class Lightbox(pn.viewable.Viewer):
             else:
                 self.message = "Type a name"
                 return None
-        except Exception as exc:
+        except PhotoIndexError as exc:
             self.message = f"⚠ {error_text(exc)}"
             return None
         self.message = f"This face is now {literal(updated.person_name)}"
@@ -281,7 +282,7 @@ class Lightbox(pn.viewable.Viewer):
             return None
         try:
             updated = self.engine.faces.persons.assign(face.id, None, new_name=name)
-        except Exception as exc:
+        except PhotoIndexError as exc:
             self.message = f"⚠ {error_text(exc)}"
             return None
         self.message = f"Created {literal(updated.person_name)}"
@@ -306,7 +307,7 @@ class Lightbox(pn.viewable.Viewer):
             return []
         try:
             result = self.engine.faces.search.by_face(face.id, top_k=50)
-        except Exception as exc:
+        except PhotoIndexError as exc:
             self.message = f"⚠ {error_text(exc)}"
             return []
         tiles = [Tile(id=h.face.photo_id, path=h.face.path, score=h.score) for h in result.hits]
@@ -320,7 +321,7 @@ class Lightbox(pn.viewable.Viewer):
             return []
         try:
             self.engine.faces.reindex_photo(pid, threshold=self.det_threshold, hd=self.hd)
-        except Exception as exc:
+        except PhotoIndexError as exc:
             self.message = f"⚠ {error_text(exc)}"
             return []
         self.param.update(show_faces=True)
@@ -342,10 +343,7 @@ class Lightbox(pn.viewable.Viewer):
         elsewhere = pn.widgets.Button(label="Find this face elsewhere", icon=icon("search"), color="light")
 
         def refresh_names(*_: Any) -> None:
-            try:
-                names.options = list(self.person_names())
-            except Exception:
-                names.options = []
+            names.options = list(self.person_names())
 
         self.param.watch(refresh_names, "active_face_id")
         assign.on_click(lambda e: self.assign(name=names.value_input or names.value))

@@ -7,8 +7,6 @@ are unavailable and draws the points on a plain grid, without a credit and witho
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 import panel as pn
@@ -18,6 +16,7 @@ from bokeh.plotting import figure
 
 from dashboard.icons import icon
 from dashboard.views.common import Context, count, literal
+from engine.db.photos import GeoPhoto
 from engine.search.filters import SearchFilters
 
 EARTH = 6378137.0
@@ -25,20 +24,10 @@ CLUSTER_ABOVE = 300
 """More markers than this are binned into clusters (a circle per cell, sized by count)."""
 
 
-@dataclass(frozen=True)
-class GeoPhoto:
-    id: int
-    path: str
-    latitude: float
-    longitude: float
-    taken_at: datetime | None
-
-
 def gps_photos(engine: Any, ids: list[int] | None = None, limit: int = 100_000,
                filters: SearchFilters | None = None) -> list[GeoPhoto]:
     """Photos with coordinates (all, those of `ids`, those passing `filters`)."""
-    rows = engine.library.geotagged(ids, limit, filters)
-    return [GeoPhoto(r["id"], r["path"], float(r["latitude"]), float(r["longitude"]), r["taken_at"]) for r in rows]
+    return engine.library.geotagged(ids, limit, filters)
 
 
 def mercator(lat: float, lon: float) -> tuple[float, float]:

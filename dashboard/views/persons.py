@@ -9,6 +9,7 @@ import param
 from dashboard.components import PhotoGrid
 from dashboard.icons import icon
 from dashboard.views.common import Context, Tile, count, error_text, grid_items, literal
+from engine.errors import PhotoIndexError
 from engine.faces.clustering import Suggestion
 from engine.faces.records import Person
 
@@ -49,7 +50,7 @@ class PersonsView(pn.viewable.Viewer):
         try:
             people, _ = self.engine.faces.persons.list(self.search or None, 500, 0)
             suggestions = self.engine.faces.clusters.suggestions(limit=50)
-        except Exception as exc:
+        except PhotoIndexError as exc:
             people, suggestions, self.message = [], [], f"⚠ {error_text(exc)}"
         self.param.update(persons=people, suggestions=suggestions)
         self.people_grid.items = [{"id": p.id, "src": face_url(p.cover_face_id), "label": p.name, "title": p.name,
@@ -96,7 +97,7 @@ class PersonsView(pn.viewable.Viewer):
         try:
             self.engine.faces.persons.update(self.person_id, name=name)
             self.message = f"Renamed to {literal(name)}"
-        except Exception as exc:
+        except PhotoIndexError as exc:
             self.message = f"⚠ {error_text(exc)}"
         self.refresh()
         self.ctx.emit("persons-changed", "persons")
@@ -108,7 +109,7 @@ class PersonsView(pn.viewable.Viewer):
             return
         try:
             merged = self.engine.faces.persons.merge(self.person_id, target_id)
-        except Exception as exc:
+        except PhotoIndexError as exc:
             self.message = f"⚠ {error_text(exc)}"
             return
         self.message = f"Merged into {literal(merged.name)}"
@@ -140,7 +141,7 @@ class PersonsView(pn.viewable.Viewer):
         try:
             person = self.engine.faces.clusters.name(self.suggestion_id, name=name if person_id is None else None,
                                                      person_id=person_id)
-        except Exception as exc:
+        except PhotoIndexError as exc:
             self.message = f"⚠ {error_text(exc)}"
             return None
         self.message = f"Named {literal(person.name)}"
@@ -162,7 +163,7 @@ class PersonsView(pn.viewable.Viewer):
         try:
             report = self.engine.faces.clusters.update()
             self.message = f"{report.new_suggestions} new suggestions, {report.joined_existing} faces joined groups"
-        except Exception as exc:
+        except PhotoIndexError as exc:
             self.message = f"⚠ {error_text(exc)}"
         self.refresh()
 

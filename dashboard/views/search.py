@@ -3,6 +3,7 @@ date), selection (see `selection.py`), and the model card when search by descrip
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timezone
@@ -21,6 +22,8 @@ from dashboard.views.selection import Selection
 from engine.media.formats import expand_format_filter
 from engine.models.errors import ModelNotAvailable
 from engine.search.filters import SearchFilters
+
+log = logging.getLogger(__name__)
 
 FORMATS = ["JPG", "HEIC", "PNG", "RAW"]
 
@@ -158,7 +161,9 @@ class SearchView(pn.viewable.Viewer):
         except ModelNotAvailable:
             self.model_card.check()
             return [], False, "Search by description needs the image-text model: see the card above."
-        except USER_ERRORS as exc:  # an unknown person, nothing indexed yet: said on the page, never a crash
+        except Exception as exc:  # an unknown person, nothing indexed yet: said on the page, never a crash
+            if not isinstance(exc, USER_ERRORS):
+                log.exception("search failed")
             return [], False, f"⚠ {error_text(exc)}"
         want = limit * 4 if (self.date_from or self.date_to) else limit
         return tiles, returned >= want and bool(tiles), text
@@ -248,10 +253,7 @@ class SearchView(pn.viewable.Viewer):
 
     # --- widgets ---------------------------------------------------------------------------
     def person_options(self) -> dict[str, int | None]:
-        try:
-            people, _ = self.engine.faces.persons.list(None, 500, 0)
-        except Exception:
-            people = []
+        people, _ = self.engine.faces.persons.list(None, 500, 0)
         return {"Anyone": -1, **{f"{p.name} ({p.photo_count})": p.id for p in people}}
 
     def multi_label(self) -> str:

@@ -11,6 +11,7 @@ from datetime import date
 from typing import Any
 
 from engine.assistant.parser import Named, ParsedQuery, Vocabulary, parse as offline_parse
+from engine.errors import Unavailable
 
 _SCHEMA_HINT = {
     "query": "the visual content to search for, in English, as a short image-text prompt ('' if none)",
@@ -22,7 +23,7 @@ _SCHEMA_HINT = {
 }
 
 
-class GeminiError(RuntimeError):
+class GeminiError(Unavailable):
     pass
 
 

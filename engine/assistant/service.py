@@ -14,7 +14,12 @@ from typing import Any
 from engine.assistant.gemini import Gemini, GeminiError
 from engine.assistant.parser import Named, ParsedQuery, Vocabulary, parse as offline_parse
 from engine.config import Settings
+from engine.db import albums as album_rows
+from engine.db import filters as filter_sql
+from engine.db import persons as person_rows
+from engine.db import photos as photo_rows
 from engine.db.database import Database
+from engine.db.photos import GeoPhoto
 from engine.geo.places import known_places
 from engine.search.filters import SearchFilters
 from engine.search.service import NoModelIndexed, SearchResult, SearchService, browse
@@ -38,23 +43,15 @@ class AssistantAnswer:
 
 
 @dataclass(frozen=True)
-class MapPoint:
-    id: int
-    latitude: float
-    longitude: float
-    taken_at: Any
-    place: str | None
-
-    @property
-    def thumbnail_url(self) -> str:
-        return f"/image/{self.id}/thumb"
-
-
-@dataclass(frozen=True)
 class MapAnswer:
     parsed: ParsedQuery
-    points: list[MapPoint]
+    points: list[GeoPhoto]
     total: int
+
+    @property
+    def filters(self) -> dict[str, Any]:
+        """The filters applied, JSON-ready."""
+        return self.parsed.filters().describe()
 
 
 class Assistant:
@@ -78,10 +75,9 @@ class Assistant:
 
     def vocabulary(self) -> Vocabulary:
         with self.db.connection() as conn:
-            persons = [Named(r["id"], r["name"]) for r in conn.execute("SELECT id, name FROM persons ORDER BY id")]
-            albums = [Named(r["id"], r["name"]) for r in conn.execute("SELECT id, name FROM albums ORDER BY id")]
-            cameras = [r["camera"] for r in conn.execute(
-                "SELECT DISTINCT camera FROM photos WHERE camera IS NOT NULL ORDER BY camera LIMIT 500")]
+            persons = [Named(i, name) for i, name in person_rows.names(conn)]
+            albums = [Named(i, name) for i, name in album_rows.names(conn)]
+            cameras = photo_rows.cameras(conn)
         return Vocabulary(persons, albums, known_places(self.db), cameras)
 
     def understand(self, text: str, *, today: date | None = None, use_gemini: bool | None = None) -> ParsedQuery:
@@ -150,17 +146,10 @@ class Assistant:
                     use_gemini: bool | None = None) -> MapAnswer:
         """The map's points for a request: photos with GPS that pass its filters (the prompt is not ranked)."""
         parsed = self.understand(text, today=today, use_gemini=use_gemini)
-        conditions, params = parsed.filters().where("p")
-        conditions.append("p.latitude IS NOT NULL AND p.longitude IS NOT NULL")
-        where = " AND ".join(conditions)
         with self.db.connection() as conn:
-            total = conn.execute(f"SELECT count(*) AS n FROM photos p WHERE {where}", params).fetchone()["n"]
-            rows = conn.execute(
-                f"SELECT p.id, p.latitude, p.longitude, p.taken_at, concat_ws(', ', coalesce(p.place_metro, p.place_city), p.place_country)"
-                f" AS place FROM photos p WHERE {where} ORDER BY p.taken_at DESC NULLS LAST, p.id LIMIT %s",
-                (*params, limit)).fetchall()
-        points = [MapPoint(r["id"], r["latitude"], r["longitude"], r["taken_at"], r["place"] or None) for r in rows]
+            points, total = photo_rows.geotagged(conn, filter_sql.where(parsed.filters()), limit=limit,
+                                                 newest_first=True)
         return MapAnswer(parsed, points, total)
 
 
-__all__ = ["Assistant", "AssistantAnswer", "ClipPrompt", "MapAnswer", "MapPoint", "SearchHit"]
+__all__ = ["Assistant", "AssistantAnswer", "ClipPrompt", "MapAnswer", "SearchHit"]

@@ -15,13 +15,27 @@ from engine.config import Settings
 from engine.db.embedded import EmbeddedServer, start_embedded_server, stop_embedded_server
 from engine.db.migrations import apply_migrations, update_vector_extension
 from engine.db.selfcheck import DatabaseUnusable, VectorCheck, check_vector_operations
-from engine.errors import Unavailable
+from engine.errors import Invalid, Unavailable
 
 log = logging.getLogger(__name__)
 
 
 class DatabaseUnavailable(Unavailable):
     """The database cannot be reached or started."""
+
+
+class ConnectionLost(DatabaseUnavailable):
+    """The server went away in the middle of the work (a restart, a crash, the network)."""
+
+    def __init__(self, cause: psycopg.OperationalError) -> None:
+        reason = (str(cause).strip().splitlines() or ["connection lost"])[0]
+        super().__init__(f"The database connection was lost ({reason}); check that the database is running "
+                         "(DATABASE_URL, or the embedded server's log in DATA_DIR/pgdata/log) and try again: "
+                         "finished work is kept.")
+
+
+class UnstorableInput(Invalid):
+    """Input the database cannot hold (a NUL character, a number out of range)."""
 
 
 class Database:
@@ -41,9 +55,21 @@ class Database:
 
     @contextmanager
     def connection(self) -> Iterator[psycopg.Connection]:
-        """A pooled connection; the block is one transaction (commit on success)."""
-        with self.pool.connection() as conn:
-            yield conn
+        """A pooled connection; the block is one transaction (commit on success). A connection lost
+        on the way is `ConnectionLost`, input the server cannot hold `UnstorableInput`."""
+        try:
+            with self.pool.connection() as conn:
+                try:
+                    yield conn
+                except psycopg.DataError as exc:
+                    raise UnstorableInput(str(exc)) from exc
+        except psycopg.OperationalError as exc:
+            raise ConnectionLost(exc) from exc
+
+    def ping(self) -> None:
+        """Raise when the server does not answer a trivial query."""
+        with self.connection() as conn:
+            conn.execute("SELECT 1")
 
     def close(self) -> None:
         """Close the pool; an embedded server this process started stops unless others still use it."""

@@ -1,16 +1,38 @@
-"""SQL for the per-model embedding stores (halfvec columns with HNSW cosine indexes).
+"""SQL for the per-model image-text vector tables (halfvec columns with HNSW cosine indexes).
 
-Table names come from the model registry, never from a request.
+This module owns their names: one table per model of the registry (`engine/models/registry.py`,
+which owns the dimensions), called `table_name(model)`. Every function takes a registry model
+name, never a table name or anything from a request; a new model needs a migration that creates
+`table_name(name)` with `HALFVEC(dim)` (tests/test_store.py checks they agree).
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import numpy as np
 import psycopg
 from pgvector import HalfVector
+
+from engine.models.registry import MODELS
+
+
+def table_name(model: str) -> str:
+    """`embeddings_` + the model's name in lower case, `-` as `_`, `/` left out (ViT-B/32 ->
+    embeddings_vit_b32). Only registry models have a table."""
+    if model not in MODELS:
+        raise KeyError(f"no vector table for {model!r}: not a registry model")
+    table = "embeddings_" + model.lower().replace("-", "_").replace("/", "")
+    assert re.fullmatch(r"[a-z0-9_]+", table), table
+    return table
+
+
+def models() -> list[str]:
+    """Every model with a vector table, in registry order."""
+    return list(MODELS)
 
 
 @dataclass(frozen=True)
@@ -24,60 +46,128 @@ class Neighbour:
     height: int | None
 
 
-def upsert(conn: psycopg.Connection, table: str, rows: Sequence[tuple[int, np.ndarray]]) -> None:
+def upsert(conn: psycopg.Connection, model: str, rows: Sequence[tuple[int, np.ndarray]]) -> None:
     """Write vectors for photos that still exist (a concurrent delete wins)."""
     with conn.cursor() as cur:
         cur.executemany(
-            f"INSERT INTO {table} (photo_id, embedding)"
+            f"INSERT INTO {table_name(model)} (photo_id, embedding)"
             " SELECT %s, %s WHERE EXISTS (SELECT 1 FROM photos WHERE id = %s)"
             " ON CONFLICT (photo_id) DO UPDATE SET embedding = EXCLUDED.embedding, indexed_at = now()",
             [(pid, HalfVector(vec), pid) for pid, vec in rows],
         )
 
 
-def vector_of(conn: psycopg.Connection, table: str, photo_id: int) -> np.ndarray | None:
-    row = conn.execute(f"SELECT embedding FROM {table} WHERE photo_id = %s", (photo_id,)).fetchone()
+def vector_of(conn: psycopg.Connection, model: str, photo_id: int) -> np.ndarray | None:
+    row = conn.execute(f"SELECT embedding FROM {table_name(model)} WHERE photo_id = %s", (photo_id,)).fetchone()
     return None if row is None else np.asarray(row["embedding"].to_list(), dtype=np.float32)
 
 
-def count(conn: psycopg.Connection, table: str) -> int:
-    return conn.execute(f"SELECT count(*) AS n FROM {table}").fetchone()["n"]
+def indexed_models(conn: psycopg.Connection, photo_id: int) -> list[str]:
+    """The models that hold a vector of this photo."""
+    return [m for m in models()
+            if conn.execute(f"SELECT 1 FROM {table_name(m)} WHERE photo_id = %s", (photo_id,)).fetchone()]
+
+
+def count(conn: psycopg.Connection, model: str) -> int:
+    return conn.execute(f"SELECT count(*) AS n FROM {table_name(model)}").fetchone()["n"]
+
+
+def counts(conn: psycopg.Connection, names: Iterable[str] | None = None) -> dict[str, int]:
+    """Stored vectors per model (every model, or `names`)."""
+    return {m: count(conn, m) for m in (models() if names is None else names)}
+
+
+def missing_condition(names: Sequence[str], alias: str = "p") -> str:
+    """SQL true for a photo (alias `alias`) without a vector of one of `names`."""
+    return " OR ".join(f"NOT EXISTS (SELECT 1 FROM {table_name(m)} e WHERE e.photo_id = {alias}.id)" for m in names)
+
+
+def delete_of_photos(conn: psycopg.Connection, ids: Sequence[int]) -> None:
+    """Forget every model's vectors of these photos (their files changed)."""
+    for m in models():
+        conn.execute(f"DELETE FROM {table_name(m)} WHERE photo_id = ANY(%s)", (list(ids),))
+
+
+def snapshot(conn: psycopg.Connection, photo_id: int) -> dict[str, str]:
+    """A photo's vectors as text by table name (the trash keeps them so a restore needs no re-indexing)."""
+    found: dict[str, str] = {}
+    for m in models():
+        row = conn.execute(f"SELECT embedding::text AS v FROM {table_name(m)} WHERE photo_id = %s",
+                           (photo_id,)).fetchone()
+        if row:
+            found[table_name(m)] = row["v"]
+    return found
+
+
+def restore(conn: psycopg.Connection, photo_id: int, vectors: dict[str, str]) -> None:
+    """Put back what `snapshot` kept; tables no model has any more are skipped."""
+    for m in models():
+        vector = vectors.get(table_name(m))
+        if vector is not None:
+            conn.execute(f"INSERT INTO {table_name(m)} (photo_id, embedding) VALUES (%s, %s::halfvec)",
+                         (photo_id, vector))
 
 
 def nearest(
     conn: psycopg.Connection,
-    table: str,
+    model: str,
     query: np.ndarray,
     top_k: int,
     *,
     min_score: float | None = None,
-    formats: Sequence[str] | None = None,
-    exclude_ids: Sequence[int] = (),
-    where: tuple[Sequence[str], Sequence[object]] = ((), ()),
+    where: tuple[Sequence[str], Sequence[Any]] = ((), ()),
+    exact: bool = False,
 ) -> list[Neighbour]:
-    """Top-k photos by cosine similarity through the HNSW index, filters applied inside the scan.
+    """Top-k photos by cosine similarity, `where` (SQL conditions on alias `p` with their
+    parameters, see `engine.db.filters`) applied inside the scan.
 
-    pgvector's iterative index scan (set per connection) keeps filtered queries from coming back
-    short; the score threshold is applied on the ordered candidates.
+    By default through the HNSW index: pgvector's iterative index scan (set per connection)
+    keeps filtered queries from coming back short, and the score threshold is applied on the
+    ordered candidates. `exact` ranks every photo passing `where` instead (for small sets, such
+    as one person's photos), ties by id.
     """
-    conditions, params = [], []
-    if formats:
-        conditions.append("p.format = ANY(%s)")
-        params.append(list(formats))
-    if exclude_ids:
-        conditions.append("NOT (p.id = ANY(%s))")
-        params.append(list(exclude_ids))
-    conditions += list(where[0])
-    params += list(where[1])
+    conditions, params = list(where[0]), list(where[1])
     where_sql = f"WHERE {' AND '.join(conditions)}" if conditions else ""
     vec = HalfVector(np.asarray(query, dtype=np.float32))
-    sql = (
-        "SELECT * FROM ("
-        f" SELECT p.id, p.path, p.format, p.taken_at, p.width, p.height,"
-        f" 1 - (e.embedding <=> %s) AS score"
-        f" FROM {table} e JOIN photos p ON p.id = e.photo_id {where_sql}"
-        f" ORDER BY e.embedding <=> %s LIMIT %s) hits"
-        " WHERE %s::float8 IS NULL OR score >= %s ORDER BY score DESC"
-    )
-    rows = conn.execute(sql, (vec, *params, vec, top_k, min_score, min_score)).fetchall()
+    select = ("SELECT p.id, p.path, p.format, p.taken_at, p.width, p.height, 1 - (e.embedding <=> %s) AS score"
+              f" FROM {table_name(model)} e JOIN photos p ON p.id = e.photo_id {where_sql}")
+    if exact:
+        rows = conn.execute(
+            f"SELECT * FROM ({select}) s WHERE %s::float8 IS NULL OR score >= %s ORDER BY score DESC, id LIMIT %s",
+            (vec, *params, min_score, min_score, top_k)).fetchall()
+    else:
+        rows = conn.execute(
+            f"SELECT * FROM ({select} ORDER BY e.embedding <=> %s LIMIT %s) hits"
+            " WHERE %s::float8 IS NULL OR score >= %s ORDER BY score DESC",
+            (vec, *params, vec, top_k, min_score, min_score)).fetchall()
     return [Neighbour(**r) for r in rows]
+
+
+def similar_pairs(conn: psycopg.Connection, model: str, threshold: float, neighbours: int) -> list[tuple[int, int, float]]:
+    """(photo, neighbour, cosine similarity) for each photo's `neighbours` nearest with similarity >= threshold."""
+    table = table_name(model)
+    rows = conn.execute(
+        f"SELECT a.photo_id AS a, n.photo_id AS b, 1 - n.d AS sim FROM {table} a CROSS JOIN LATERAL ("
+        f"  SELECT b.photo_id, (b.embedding <=> a.embedding) AS d FROM {table} b"
+        f"  WHERE b.photo_id <> a.photo_id ORDER BY b.embedding <=> a.embedding LIMIT %s) n"
+        f" WHERE 1 - n.d >= %s",
+        (neighbours, threshold),
+    ).fetchall()
+    return [(r["a"], r["b"], float(r["sim"])) for r in rows]
+
+
+@dataclass(frozen=True)
+class StoredVector:
+    id: int
+    path: str
+    format: str
+    vector: np.ndarray
+
+
+def stored(conn: psycopg.Connection, model: str) -> list[StoredVector]:
+    """Every photo with a vector of `model`, in id order (an embedding map, an export)."""
+    rows = conn.execute(
+        f"SELECT p.id, p.path, p.format, e.embedding FROM {table_name(model)} e JOIN photos p ON p.id = e.photo_id"
+        " ORDER BY p.id").fetchall()
+    return [StoredVector(r["id"], r["path"], r["format"], np.asarray(r["embedding"].to_list(), np.float32))
+            for r in rows]

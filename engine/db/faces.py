@@ -169,8 +169,20 @@ def nearest(
     return [FaceNeighbour(**r) for r in rows]
 
 
-def stats(conn: psycopg.Connection) -> dict[str, Any]:
-    return conn.execute(
+@dataclass(frozen=True)
+class FaceCounts:
+    total_faces: int
+    assigned_faces: int
+    unassigned_faces: int
+    photos_with_faces: int
+    photos_indexed: int
+    photos_pending: int
+    persons: int
+    suggestions: int
+
+
+def stats(conn: psycopg.Connection) -> FaceCounts:
+    return FaceCounts(**conn.execute(
         "SELECT (SELECT count(*) FROM faces) AS total_faces,"
         " (SELECT count(*) FROM faces WHERE person_id IS NOT NULL) AS assigned_faces,"
         " (SELECT count(*) FROM faces WHERE person_id IS NULL) AS unassigned_faces,"
@@ -179,4 +191,28 @@ def stats(conn: psycopg.Connection) -> dict[str, Any]:
         " (SELECT count(*) FROM photos WHERE NOT faces_indexed AND NOT index_failed) AS photos_pending,"
         " (SELECT count(*) FROM persons) AS persons,"
         " (SELECT count(*) FROM face_clusters WHERE NOT dismissed) AS suggestions"
-    ).fetchone()
+    ).fetchone())
+
+
+@dataclass(frozen=True)
+class Candidate:
+    face_id: int
+    photo_id: int
+    similarity: float
+
+
+def candidates_for(conn: psycopg.Connection, person_id: int, threshold: float, *, per_face: int,
+                   max_reference_faces: int) -> list[Candidate]:
+    """Unassigned faces at least `threshold` similar to one of the person's best
+    `max_reference_faces` faces (user-assigned first), `per_face` HNSW neighbours of each."""
+    rows = conn.execute(
+        "WITH ref AS (SELECT id, embedding FROM faces WHERE person_id = %s"
+        "   ORDER BY assigned_by = 'user' DESC, det_score DESC LIMIT %s)"
+        " SELECT c.id AS face_id, c.photo_id, max(c.similarity) AS similarity FROM ref,"
+        " LATERAL (SELECT u.id, u.photo_id, 1 - (u.embedding <=> ref.embedding) AS similarity"
+        "   FROM faces u WHERE u.person_id IS NULL"
+        "   ORDER BY u.embedding <=> ref.embedding LIMIT %s) c"
+        " WHERE c.similarity >= %s GROUP BY c.id, c.photo_id ORDER BY similarity DESC, c.id",
+        (person_id, max_reference_faces, per_face, threshold),
+    ).fetchall()
+    return [Candidate(r["face_id"], r["photo_id"], float(r["similarity"])) for r in rows]

@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import psycopg
@@ -65,6 +66,19 @@ def apply_migrations(conn: psycopg.Connection, sql_dir: Path = SQL_DIR) -> list[
         conn.execute("SELECT pg_advisory_unlock(%s)", (_LOCK_KEY,))
         conn.commit()
     return applied_now
+
+
+@dataclass(frozen=True)
+class Applied:
+    version: int
+    name: str
+    applied_at: datetime
+
+
+def applied(conn: psycopg.Connection) -> list[Applied]:
+    """The migrations this database has, in order."""
+    rows = conn.execute("SELECT version, name, applied_at FROM schema_migrations ORDER BY version").fetchall()
+    return [Applied(**r) for r in rows]
 
 
 def update_vector_extension(conn: psycopg.Connection) -> str | None:

@@ -8,6 +8,9 @@ from typing import Any
 
 import psycopg
 
+from engine.db.filters import like_pattern, photos_with_all
+from engine.db.photos import PhotoBrief
+
 
 @dataclass(frozen=True)
 class PersonRow:
@@ -50,14 +53,36 @@ def search(conn: psycopg.Connection, query: str | None, limit: int, offset: int)
     where, params = "", []
     if query:
         where = "WHERE pe.name ILIKE %s OR pe.description ILIKE %s"
-        pattern = "%" + query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        params = [pattern, pattern]
+        params = [like_pattern(query)] * 2
     total = conn.execute(f"SELECT count(*) AS n FROM persons pe {where}", params).fetchone()["n"]
     rows = conn.execute(
         f"SELECT * FROM ({_SELECT} {where}) x ORDER BY face_count DESC, lower(name), id LIMIT %s OFFSET %s",
         (*params, limit, offset),
     ).fetchall()
     return [PersonRow(**r) for r in rows], total
+
+
+def names(conn: psycopg.Connection) -> list[tuple[int, str]]:
+    """(id, name) of every person, in id order."""
+    return [(r["id"], r["name"]) for r in conn.execute("SELECT id, name FROM persons ORDER BY id")]
+
+
+@dataclass(frozen=True)
+class PersonPhoto(PhotoBrief):
+    face_ids: list[int]
+    """The faces of those persons in the photo."""
+
+
+def photos_showing(conn: psycopg.Connection, person_ids: Sequence[int], limit: int, offset: int
+                   ) -> tuple[list[PersonPhoto], int]:
+    """Photos showing every one of `person_ids`, newest first, and how many there are."""
+    together, args = photos_with_all(person_ids)
+    total = conn.execute(f"SELECT count(*) AS n FROM ({together}) x", args).fetchone()["n"]
+    rows = conn.execute(
+        f"SELECT p.id, p.path, p.format, p.taken_at, p.width, p.height, x.face_ids FROM ({together}) x"
+        " JOIN photos p ON p.id = x.photo_id ORDER BY p.taken_at DESC NULLS LAST, p.id LIMIT %s OFFSET %s",
+        (*args, limit, offset)).fetchall()
+    return [PersonPhoto(**r) for r in rows], total
 
 
 def update(conn: psycopg.Connection, person_id: int, fields: dict[str, Any]) -> bool:

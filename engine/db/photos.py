@@ -9,10 +9,9 @@ from typing import Any
 import psycopg
 from psycopg.types.json import Jsonb
 
+from engine.db import embeddings
+from engine.db.filters import Where, where_sql
 from engine.media.exif import PhotoMetadata
-from engine.models.registry import MODELS
-
-EMBEDDING_TABLES = tuple(spec.table for spec in MODELS.values())
 
 
 @dataclass(frozen=True)
@@ -68,6 +67,11 @@ class Photo:
     def rotation(self) -> int:
         return int(self.exif_data.get("UserRotation", 0) or 0) % 360
 
+    @property
+    def version(self) -> str:
+        """What identifies the file's bytes, for cache keys and ETags."""
+        return self.content_hash or f"{self.size}-{self.mtime}"
+
 
 _PHOTO_COLUMNS = ", ".join(Photo.__dataclass_fields__)
 
@@ -104,8 +108,7 @@ def reset_changed(conn: psycopg.Connection, changes: Sequence[tuple[int, int, fl
             " faces_indexed = FALSE, phash = NULL, phash_indexed = FALSE, updated_at = now() WHERE id = %s",
             [(size, mtime, fmt, h, pid) for pid, size, mtime, fmt, h in changes],
         )
-        for table in EMBEDDING_TABLES:
-            cur.execute(f"DELETE FROM {table} WHERE photo_id = ANY(%s)", (ids,))
+    embeddings.delete_of_photos(conn, ids)
 
 
 def delete(conn: psycopg.Connection, ids: Sequence[int]) -> None:
@@ -113,11 +116,13 @@ def delete(conn: psycopg.Connection, ids: Sequence[int]) -> None:
         conn.execute("DELETE FROM photos WHERE id = ANY(%s)", (list(ids),))
 
 
-def pending(conn: psycopg.Connection, tables: Sequence[str], after_id: int = 0, limit: int = 5000) -> list[PendingPhoto]:
-    """Photos that still miss metadata or an embedding in one of `tables`, in id order."""
-    missing = " OR ".join(
-        ["NOT p.metadata_read"] + [f"NOT EXISTS (SELECT 1 FROM {t} e WHERE e.photo_id = p.id)" for t in tables]
-    )
+def _unfinished(models: Sequence[str]) -> str:
+    return " OR ".join(["NOT p.metadata_read", *([embeddings.missing_condition(models)] if models else [])])
+
+
+def pending(conn: psycopg.Connection, models: Sequence[str], after_id: int = 0, limit: int = 5000) -> list[PendingPhoto]:
+    """Photos that still miss metadata or a vector of one of `models`, in id order."""
+    missing = _unfinished(models)
     rows = conn.execute(
         f"SELECT id, path, format, size, mtime FROM photos p"
         f" WHERE NOT index_failed AND p.id > %s AND ({missing}) ORDER BY id LIMIT %s",
@@ -126,10 +131,8 @@ def pending(conn: psycopg.Connection, tables: Sequence[str], after_id: int = 0, 
     return [PendingPhoto(**r) for r in rows]
 
 
-def count_pending(conn: psycopg.Connection, tables: Sequence[str]) -> int:
-    missing = " OR ".join(
-        ["NOT p.metadata_read"] + [f"NOT EXISTS (SELECT 1 FROM {t} e WHERE e.photo_id = p.id)" for t in tables]
-    )
+def count_pending(conn: psycopg.Connection, models: Sequence[str]) -> int:
+    missing = _unfinished(models)
     return conn.execute(f"SELECT count(*) AS n FROM photos p WHERE NOT index_failed AND ({missing})").fetchone()["n"]
 
 
@@ -189,7 +192,19 @@ def reset_failed(conn: psycopg.Connection, ids: Sequence[int] | None = None) -> 
     return cur.rowcount
 
 
-def stats(conn: psycopg.Connection) -> dict[str, Any]:
+@dataclass(frozen=True)
+class PhotoCounts:
+    total_photos: int
+    failed_count: int
+    metadata_read: int
+    with_gps: int
+    faces_indexed: int
+    total_bytes: int
+    formats: dict[str, int]
+    """Photos per stored format, most first."""
+
+
+def stats(conn: psycopg.Connection) -> PhotoCounts:
     row = conn.execute(
         "SELECT count(*) AS total_photos,"
         " count(*) FILTER (WHERE index_failed) AS failed_count,"
@@ -199,18 +214,98 @@ def stats(conn: psycopg.Connection) -> dict[str, Any]:
         " coalesce(sum(size), 0)::bigint AS total_bytes FROM photos"
     ).fetchone()
     formats = conn.execute("SELECT format, count(*) AS n FROM photos GROUP BY format ORDER BY n DESC").fetchall()
-    return {**row, "formats": {r["format"]: r["n"] for r in formats}}
+    return PhotoCounts(**row, formats={r["format"]: r["n"] for r in formats})
 
 
-def geotagged(conn: psycopg.Connection, ids: Sequence[int] | None = None, limit: int = 100_000,
-              where: tuple[Sequence[str], Sequence[Any]] = ((), ())) -> list[dict[str, Any]]:
-    """Photos with coordinates (all, those of `ids`, and those passing `where`: SQL conditions on
-    alias `p` with their parameters), oldest first: id, path, latitude, longitude, taken_at."""
+@dataclass(frozen=True)
+class PhotoBrief:
+    """What a grid of photos shows."""
+    id: int
+    path: str
+    format: str
+    taken_at: datetime | None
+    width: int | None
+    height: int | None
+
+
+def browse(conn: psycopg.Connection, where: Where, limit: int, offset: int = 0) -> list[PhotoBrief]:
+    """Photos passing `where` (conditions on alias `p`, see `engine.db.filters`), newest first."""
+    conditions, params = where
+    rows = conn.execute(
+        f"SELECT p.id, p.path, p.format, p.taken_at, p.width, p.height FROM photos p {where_sql(conditions)}"
+        " ORDER BY p.taken_at DESC NULLS LAST, p.id LIMIT %s OFFSET %s", (*params, limit, offset)).fetchall()
+    return [PhotoBrief(**r) for r in rows]
+
+
+@dataclass(frozen=True)
+class GeoPhoto:
+    id: int
+    path: str
+    latitude: float
+    longitude: float
+    taken_at: datetime | None
+    place: str | None = None
+    """The big city (else the city) and the country, when geocoded."""
+
+
+def geotagged(conn: psycopg.Connection, where: Where = ([], []), ids: Sequence[int] | None = None,
+              limit: int = 100_000, *, newest_first: bool = False) -> tuple[list[GeoPhoto], int]:
+    """Photos with coordinates (those of `ids` and passing `where`), oldest first unless
+    `newest_first`, at most `limit`; and how many there are in all."""
     conditions = ["p.latitude IS NOT NULL", "p.longitude IS NOT NULL", "NOT p.index_failed", *where[0]]
     args: list[Any] = list(where[1])
     if ids is not None:
         conditions.append("p.id = ANY(%s)")
         args.append(list(ids))
-    return conn.execute(
-        "SELECT p.id, p.path, p.latitude, p.longitude, p.taken_at FROM photos p WHERE " + " AND ".join(conditions)
-        + " ORDER BY p.taken_at NULLS LAST, p.id LIMIT %s", (*args, limit)).fetchall()
+    condition = " AND ".join(conditions)
+    total = conn.execute(f"SELECT count(*) AS n FROM photos p WHERE {condition}", args).fetchone()["n"]
+    rows = conn.execute(
+        "SELECT p.id, p.path, p.latitude, p.longitude, p.taken_at,"
+        " nullif(concat_ws(', ', coalesce(p.place_metro, p.place_city), p.place_country), '') AS place"
+        f" FROM photos p WHERE {condition}"
+        f" ORDER BY p.taken_at {'DESC ' if newest_first else ''}NULLS LAST, p.id LIMIT %s", (*args, limit)).fetchall()
+    return [GeoPhoto(**r) for r in rows], total
+
+
+def get_many(conn: psycopg.Connection, ids: Sequence[int]) -> list[Photo]:
+    """The photos of `ids` that exist, in id order."""
+    rows = conn.execute(f"SELECT {_PHOTO_COLUMNS} FROM photos WHERE id = ANY(%s) ORDER BY id", (list(ids),)).fetchall()
+    return [Photo(**r) for r in rows]
+
+
+def find(conn: psycopg.Connection, ids: Sequence[int] = (), paths: Sequence[str] = ()) -> list[Photo]:
+    """The photos with one of `ids` or one of `paths`, in id order."""
+    rows = conn.execute(f"SELECT {_PHOTO_COLUMNS} FROM photos WHERE id = ANY(%s) OR path = ANY(%s) ORDER BY id",
+                        (list(ids), list(paths))).fetchall()
+    return [Photo(**r) for r in rows]
+
+
+def readable(conn: psycopg.Connection) -> list[Photo]:
+    """Every photo not flagged as unreadable."""
+    return [Photo(**r) for r in conn.execute(f"SELECT {_PHOTO_COLUMNS} FROM photos WHERE NOT index_failed")]
+
+
+def cameras(conn: psycopg.Connection, limit: int = 500) -> list[str]:
+    """The camera names of the library, alphabetically."""
+    return [r["camera"] for r in conn.execute(
+        "SELECT DISTINCT camera FROM photos WHERE camera IS NOT NULL ORDER BY camera LIMIT %s", (limit,))]
+
+
+def rotate(conn: psycopg.Connection, photo_id: int, step: int, *, relative: bool) -> int | None:
+    """Store the user rotation (`step` degrees clockwise, added to the current angle when
+    `relative`) atomically in `exif_data["UserRotation"]`; the new angle, None for an unknown photo."""
+    if relative:
+        row = conn.execute(
+            "UPDATE photos SET exif_data = jsonb_set(exif_data, '{UserRotation}', to_jsonb("
+            " (((CASE WHEN jsonb_typeof(exif_data->'UserRotation') = 'number'"
+            "   THEN (exif_data->>'UserRotation')::numeric::int ELSE 0 END) + %s) %% 360 + 360) %% 360)),"
+            " updated_at = now() WHERE id = %s RETURNING (exif_data->>'UserRotation')::int AS r",
+            (step, photo_id),
+        ).fetchone()
+    else:
+        row = conn.execute(
+            "UPDATE photos SET exif_data = jsonb_set(exif_data, '{UserRotation}', to_jsonb(%s::int)), updated_at = now()"
+            " WHERE id = %s RETURNING (exif_data->>'UserRotation')::int AS r",
+            (step, photo_id),
+        ).fetchone()
+    return None if row is None else int(row["r"])

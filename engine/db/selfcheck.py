@@ -54,11 +54,11 @@ class DatabaseUnusable(Unavailable):
 
 
 def check_vector_operations(url: str, *, server_log: Path | None = None,
-                            operations: dict[str, str] | None = None) -> VectorCheck:
+                            operations: dict[str, str] | None = None, connect_timeout_s: int = 10) -> VectorCheck:
     """Connection errors propagate; a failure of an operation is the returned `VectorCheck`."""
     name = ""
     try:
-        with psycopg.connect(url, connect_timeout=10) as conn:
+        with psycopg.connect(url, connect_timeout=connect_timeout_s) as conn:
             with conn.transaction(force_rollback=True):
                 for name, statement in (operations or VECTOR_OPERATIONS).items():
                     conn.execute(statement)

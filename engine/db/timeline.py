@@ -3,7 +3,7 @@
 The moment is `taken_at`, else the file time (a scan without EXIF dates still has an order);
 `photos_timeline_idx` (migration 009) indexes exactly `MOMENT, id`. A page continues from a
 `Cursor` (the last row seen), never from an OFFSET, so page 500 costs what page 1 does.
-Conditions come from `SearchFilters.where("p")`, the same filters every search applies.
+Conditions come from `engine.db.filters.where(filters, "p")`, the same filters every search applies.
 """
 from __future__ import annotations
 

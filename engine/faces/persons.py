@@ -13,18 +13,11 @@ _UNSET = object()
 
 
 @dataclass(frozen=True)
-class AutoAssignCandidate:
-    face_id: int
-    photo_id: int
-    similarity: float
-
-
-@dataclass(frozen=True)
 class AutoAssignReport:
     person_id: int
     threshold: float
     dry_run: bool
-    candidates: list[AutoAssignCandidate] = field(default_factory=list)
+    candidates: list[face_rows.Candidate] = field(default_factory=list)
     assigned: int = 0
 
 
@@ -135,17 +128,8 @@ class PersonService:
             raise InvalidRequest(f"threshold must be a cosine similarity in [-1, 1], got {threshold}")
         self.get(person_id)
         with self.db.connection() as conn:
-            rows = conn.execute(
-                "WITH ref AS (SELECT id, embedding FROM faces WHERE person_id = %s"
-                "   ORDER BY assigned_by = 'user' DESC, det_score DESC LIMIT %s)"
-                " SELECT c.id AS face_id, c.photo_id, max(c.similarity) AS similarity FROM ref,"
-                " LATERAL (SELECT u.id, u.photo_id, 1 - (u.embedding <=> ref.embedding) AS similarity"
-                "   FROM faces u WHERE u.person_id IS NULL"
-                "   ORDER BY u.embedding <=> ref.embedding LIMIT %s) c"
-                " WHERE c.similarity >= %s GROUP BY c.id, c.photo_id ORDER BY similarity DESC, c.id",
-                (person_id, max_reference_faces, per_face, threshold),
-            ).fetchall()
-            candidates = [AutoAssignCandidate(r["face_id"], r["photo_id"], float(r["similarity"])) for r in rows]
+            candidates = face_rows.candidates_for(conn, person_id, threshold, per_face=per_face,
+                                                  max_reference_faces=max_reference_faces)
             assigned = 0
             if not dry_run and candidates:
                 assigned = person_rows.assign_faces(conn, [c.face_id for c in candidates], person_id, "auto",

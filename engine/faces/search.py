@@ -5,21 +5,20 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 
 import numpy as np
-from pgvector import HalfVector
 
 from engine.db import faces as face_rows
 from engine.db import persons as person_rows
 from engine.db.database import Database
 from engine.faces.errors import FaceNotFound, InvalidRequest, NoFaceFound, PersonNotFound
-from engine.faces.model import DetectedFace, FaceAnalyzer
+from engine.models.face import DetectedFace, FaceAnalyzer
 from engine.faces.records import Face
-from engine.faces.tasks import decode_side, to_face_array
+from engine.faces.stage import decode_side, to_face_array
 from engine.media.decode import load_image
 from engine.models.registry import get_spec
-from engine.search.service import SearchHit, SearchResult, SearchService
+from engine.search.filters import SearchFilters
+from engine.search.service import SearchResult, SearchService
 
 
 @dataclass(frozen=True)
@@ -34,17 +33,6 @@ class FaceSearchResult:
     """Faces found in the uploaded picture, largest first (empty for a search by face id)."""
     chosen: int | None
     hits: list[FaceHit]
-
-
-@dataclass(frozen=True)
-class PersonPhoto:
-    id: int
-    path: str
-    format: str
-    taken_at: datetime | None
-    width: int | None
-    height: int | None
-    face_ids: list[int]
 
 
 class FaceSearch:
@@ -102,21 +90,11 @@ class FaceSearch:
                     break
         return hits
 
-    def photos_with(self, person_ids: Sequence[int], *, limit: int = 100, offset: int = 0) -> tuple[list[PersonPhoto], int]:
+    def photos_with(self, person_ids: Sequence[int], *, limit: int = 100, offset: int = 0) -> tuple[list[person_rows.PersonPhoto], int]:
         """Photos showing every one of `person_ids`, newest first."""
         ids = self._check_persons(person_ids)
         with self.db.connection() as conn:
-            total = conn.execute(
-                "SELECT count(*) AS n FROM (SELECT photo_id FROM faces WHERE person_id = ANY(%s)"
-                " GROUP BY photo_id HAVING count(DISTINCT person_id) = %s) x", (ids, len(ids))).fetchone()["n"]
-            rows = conn.execute(
-                "SELECT p.id, p.path, p.format, p.taken_at, p.width, p.height, x.face_ids FROM"
-                " (SELECT photo_id, array_agg(id ORDER BY id) AS face_ids FROM faces WHERE person_id = ANY(%s)"
-                "  GROUP BY photo_id HAVING count(DISTINCT person_id) = %s) x JOIN photos p ON p.id = x.photo_id"
-                " ORDER BY p.taken_at DESC NULLS LAST, p.id LIMIT %s OFFSET %s",
-                (ids, len(ids), limit, offset),
-            ).fetchall()
-        return [PersonPhoto(**r) for r in rows], total
+            return person_rows.photos_showing(conn, ids, limit, offset)
 
     def person_text(self, person_ids: Sequence[int], query: str, *, model: str, top_k: int = 20,
                     threshold: float | None = None) -> SearchResult:
@@ -126,19 +104,8 @@ class FaceSearch:
             raise InvalidRequest("the text query is empty")
         spec = get_spec(model)
         vector = self.text_search.models.get(spec.name).encode_text([query])[0]
-        vec = HalfVector(np.asarray(vector, np.float32))
-        with self.db.connection() as conn:
-            rows = conn.execute(
-                "SELECT * FROM (SELECT p.id, p.path, p.format, p.taken_at, p.width, p.height,"
-                " 1 - (e.embedding <=> %s) AS score FROM"
-                f" (SELECT photo_id FROM faces WHERE person_id = ANY(%s) GROUP BY photo_id"
-                f"  HAVING count(DISTINCT person_id) = %s) x"
-                f" JOIN {spec.table} e ON e.photo_id = x.photo_id JOIN photos p ON p.id = x.photo_id) s"
-                " WHERE %s::float8 IS NULL OR score >= %s ORDER BY score DESC, id LIMIT %s",
-                (vec, ids, len(ids), threshold, threshold, top_k),
-            ).fetchall()
-        hits = [SearchHit(r["id"], r["path"], float(r["score"]), r["format"], r["taken_at"], r["width"], r["height"])
-                for r in rows]
+        hits = self.text_search.rank(spec.name, vector, top_k, threshold, SearchFilters(person_ids=tuple(ids)),
+                                     exact=True)
         return SearchResult(spec.name, hits, query)
 
     def _check_persons(self, person_ids: Sequence[int]) -> list[int]:

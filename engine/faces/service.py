@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import threading
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -10,29 +10,41 @@ from engine.config import Settings
 from engine.db import faces as face_rows
 from engine.db import photos as photo_rows
 from engine.db.database import Database
+from engine.errors import PhotoIndexError
 from engine.faces.clustering import FaceClusters
-from engine.faces.indexing import FaceIndexer, FaceIndexReport, FaceProgressCallback
-from engine.faces.model import FaceAnalyzer
-from engine.faces.pack import resolve_face_pack
+from engine.faces.indexing import FaceIndexer, FaceIndexReport
 from engine.faces.persons import PersonService
 from engine.faces.records import Face
 from engine.faces.search import FaceSearch
-from engine.indexing.cluster import ClusterHandle
-from engine.indexing.pipeline import IndexProgress
-from engine.jobs.runner import JobContext, JobRunner, JobStatus
+from engine.jobs.runner import JobRunner, JobStatus
+from engine.models import cache as model_cache
+from engine.models.face import FaceAnalyzer
+from engine.models.face_pack import resolve_face_pack
+from engine.runtime.progress import ProgressCallback
+from engine.runtime.runner import StageRunner
 from engine.search.service import PhotoNotFound, SearchService
 
 JOB_KIND = "faces"
 
 
+@dataclass(frozen=True)
+class FaceStats(face_rows.FaceCounts):
+    model: str
+    """The pack's name (FACE_MODEL when it is not available)."""
+    model_dir: str | None
+    model_available: bool
+    model_error: str | None
+    model_loaded: bool
+
+
 class Faces:
-    def __init__(self, db: Database, settings: Settings, cluster: ClusterHandle, text_search: SearchService) -> None:
+    def __init__(self, db: Database, settings: Settings, runner: StageRunner, text_search: SearchService) -> None:
         self.db = db
         self.settings = settings
         self._pack: Path | None = None
         self._analyzer: FaceAnalyzer | None = None
         self._lock = threading.Lock()
-        self.indexer = FaceIndexer(db, settings, cluster, self.pack_dir)
+        self.indexer = FaceIndexer(db, settings, runner, self.pack_dir)
         self.persons = PersonService(db, settings.face_assign_threshold)
         self.search = FaceSearch(db, self.analyzer, text_search, settings.face_det_size, settings.face_det_threshold,
                                  settings.max_image_pixels)
@@ -46,12 +58,11 @@ class Faces:
             return self._pack
 
     def analyzer(self) -> FaceAnalyzer:
-        """The in-process model, for pictures searched by (indexing runs it on the model worker)."""
-        pack = self.pack_dir()
+        """This process's face model, for pictures searched by (indexing runs it on the model worker)."""
+        analyzer = model_cache.face_analyzer(self.pack_dir(), self.settings.face_device)
         with self._lock:
-            if self._analyzer is None:
-                self._analyzer = FaceAnalyzer(pack, self.settings.face_device)
-        return self._analyzer.load()
+            self._analyzer = analyzer
+        return analyzer.load()
 
     def close(self) -> None:
         with self._lock:
@@ -59,25 +70,21 @@ class Faces:
                 self._analyzer.unload()
 
     def index(self, *, skip_indexed: bool = True, batch_size: int | None = None,
-              progress: FaceProgressCallback | None = None, cancel: threading.Event | None = None) -> FaceIndexReport:
+              progress: ProgressCallback | None = None, cancel: threading.Event | None = None) -> FaceIndexReport:
         return self.indexer.run(skip_indexed=skip_indexed, batch_size=batch_size, progress=progress, cancel=cancel)
 
     def start_index_job(self, jobs: JobRunner, *, skip_indexed: bool = True, batch_size: int | None = None,
                         cluster_after: bool = True) -> JobStatus:
         self.pack_dir()  # a missing model is answered now, not by a failed job later
 
-        def job(ctx: JobContext) -> dict[str, Any]:
-            def on_progress(p: IndexProgress) -> None:
-                ctx.report(stage=p.stage, done=p.done, total=p.total, failed=p.failed, rate=p.rate,
-                           eta_seconds=p.eta_seconds, current=p.current)
-
-            report = asdict(self.index(skip_indexed=skip_indexed, batch_size=batch_size, progress=on_progress,
-                                       cancel=ctx.cancel))
-            if cluster_after and not ctx.cancel.is_set():
+        def run(progress: ProgressCallback, cancel: threading.Event) -> dict[str, Any]:
+            report = asdict(self.index(skip_indexed=skip_indexed, batch_size=batch_size, progress=progress,
+                                       cancel=cancel))
+            if cluster_after and not cancel.is_set():
                 report["suggestions"] = asdict(self.clusters.update())
             return report
 
-        return jobs.submit(JOB_KIND, job)
+        return jobs.submit_run(JOB_KIND, run)
 
     def reindex_photo(self, photo_id: int, *, threshold: float | None = None, hd: bool = False) -> list[Face]:
         self.indexer.reindex_photo(photo_id, threshold=threshold, hd=hd)
@@ -94,13 +101,12 @@ class Faces:
             row = face_rows.get(conn, face_id)
         return Face.from_row(row) if row else None
 
-    def stats(self) -> dict[str, Any]:
+    def stats(self) -> FaceStats:
         with self.db.connection() as conn:
-            result = dict(face_rows.stats(conn))
+            counts = face_rows.stats(conn)
         try:
             pack = self.pack_dir()
-            result.update(model=pack.name, model_dir=str(pack), model_available=True, model_error=None)
-        except Exception as exc:  # the stats page must load without a model
-            result.update(model=self.settings.face_model, model_dir=None, model_available=False, model_error=str(exc))
-        result["model_loaded"] = self._analyzer is not None and self._analyzer.loaded
-        return result
+            model = dict(model=pack.name, model_dir=str(pack), model_available=True, model_error=None)
+        except PhotoIndexError as exc:  # the stats page must load without a model
+            model = dict(model=self.settings.face_model, model_dir=None, model_available=False, model_error=str(exc))
+        return FaceStats(**asdict(counts), **model, model_loaded=self._analyzer is not None and self._analyzer.loaded)

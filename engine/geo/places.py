@@ -12,22 +12,11 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from engine.db import places as place_rows
 from engine.db.database import Database
+from engine.db.places import Place
 
 _lock = threading.Lock()
-
-
-@dataclass(frozen=True)
-class Place:
-    country: str | None
-    country_code: str | None
-    state: str | None
-    city: str | None
-    metro: str | None = None
-
-    @property
-    def label(self) -> str:
-        return ", ".join(x for x in (self.metro or self.city, self.country) if x)
 
 
 METRO_MIN_POPULATION = 100_000
@@ -73,20 +62,11 @@ def backfill(db: Database, batch: int = 2000) -> GeocodeReport:
     done = 0
     while True:
         with db.connection() as conn:
-            rows = conn.execute(
-                "SELECT id, latitude, longitude FROM photos WHERE NOT place_geocoded AND latitude IS NOT NULL"
-                " AND longitude IS NOT NULL ORDER BY id LIMIT %s", (batch,)).fetchall()
+            rows = place_rows.not_geocoded(conn, batch)
             if not rows:
                 return GeocodeReport(done)
-            places = reverse_geocode([(r["latitude"], r["longitude"]) for r in rows])
-            with conn.cursor() as cur:
-                cur.executemany(
-                    "UPDATE photos SET place_country = %s, place_country_code = %s, place_state = %s,"
-                    " place_city = %s, place_metro = %s, place_geocoded = TRUE"
-                    " WHERE id = %s AND latitude = %s AND longitude = %s",
-                    [(p.country, p.country_code, p.state, p.city, p.metro, r["id"], r["latitude"], r["longitude"])
-                     for r, p in zip(rows, places)],
-                )
+            places = reverse_geocode([(r.latitude, r.longitude) for r in rows])
+            place_rows.store(conn, list(zip(rows, places)))
         done += len(rows)
         if len(rows) < batch:
             return GeocodeReport(done)
@@ -96,9 +76,4 @@ def known_places(db: Database) -> list[Place]:
     """Distinct places of the library, most photographed first (also while a backfill is pending:
     a moved photo's place is cleared by the trigger, not left stale)."""
     with db.connection() as conn:
-        rows = conn.execute(
-            "SELECT place_country, place_country_code, place_state, place_city, place_metro, count(*) AS n FROM photos"
-            " WHERE place_country IS NOT NULL"
-            " GROUP BY 1, 2, 3, 4, 5 ORDER BY n DESC").fetchall()
-    return [Place(r["place_country"], r["place_country_code"], r["place_state"], r["place_city"], r["place_metro"])
-            for r in rows]
+        return place_rows.known(conn)

@@ -5,7 +5,6 @@ and photos under a folder that could not be read are kept: an unreadable disk is
 """
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 from collections.abc import Iterator
@@ -16,14 +15,16 @@ from engine.db.database import Database
 from engine.db import photos as photo_rows
 from engine.db import unsupported as unsupported_rows
 from engine.db.unsupported import UnsupportedFile
+from engine.errors import Unavailable
 from engine.media.formats import format_of, unsupported_reason
+from engine.runtime.hashing import file_hash
 
 log = logging.getLogger(__name__)
 
 _SKIPPED_DIRS = {"@eaDir", "#recycle", "$RECYCLE.BIN", "System Volume Information", "__MACOSX"}
 
 
-class LibraryUnavailable(RuntimeError):
+class LibraryUnavailable(Unavailable):
     """The library root is missing or empty while the index holds photos: nothing is deleted."""
 
 
@@ -95,15 +96,6 @@ def _iter_files(root: Path, folder: Path, walk: LibraryWalk) -> Iterator[Library
                                                     Path(entry.name).suffix.lower().lstrip("."), reason))
             continue
         yield LibraryFile(rel, stat.st_size, stat.st_mtime, fmt)
-
-
-def file_hash(path: Path, chunk: int = 1 << 20) -> str:
-    """blake2b-128 of the file bytes, the content identity used across the index."""
-    digest = hashlib.blake2b(digest_size=16)
-    with open(path, "rb") as fh:
-        while block := fh.read(chunk):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def check_library_root(root: Path) -> None:

@@ -1,9 +1,8 @@
 """The Index-All queue on top of the job runner: image-text indexing per model, faces, pHash,
 in that order, one job at a time, with progress; and the command run when the queue empties.
 
-Stages are named callables that queue one job on the runner and return its status, so an
-engine part adds itself with `register_stage` (faces does, when `engine.faces` offers
-`start_index_job`). The queue-empty command is an argv list from the settings
+Stages are named callables that queue one job on the runner and return its status; the engine
+(`engine.app.PhotoIndex`) hands them over when it builds the queue. The queue-empty command is an argv list from the settings
 (`QUEUE_EMPTY_COMMAND`), run without a shell; the API can only switch the one-shot flag.
 """
 from __future__ import annotations
@@ -12,10 +11,10 @@ import logging
 import subprocess
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
 
+from engine.errors import Conflict, NotFound, PhotoIndexError, UnknownName
 from engine.jobs.runner import JobRunner, JobStatus
 
 log = logging.getLogger(__name__)
@@ -23,12 +22,16 @@ log = logging.getLogger(__name__)
 StageStarter = Callable[[], JobStatus]
 
 
-class StageUnavailable(RuntimeError):
-    pass
+class StageUnavailable(UnknownName):
+    """Index-All was asked for a stage it does not have."""
 
 
-class NoQueueCommand(RuntimeError):
+class NoQueueCommand(Conflict):
     """The flag cannot be set: QUEUE_EMPTY_COMMAND is not configured."""
+
+
+class JobNotFound(NotFound):
+    pass
 
 
 @dataclass
@@ -37,6 +40,26 @@ class CommandRun:
     started_at: float
     returncode: int | None = None
     error: str | None = None
+
+
+@dataclass(frozen=True)
+class ShutdownState:
+    enabled: bool
+    configured: bool
+    """Whether QUEUE_EMPTY_COMMAND is set."""
+    command: list[str] | None
+    last_run: CommandRun | None
+
+
+@dataclass(frozen=True)
+class QueueStatus:
+    running: bool
+    current: JobStatus | None
+    queued: list[JobStatus]
+    batch: list[JobStatus]
+    """The jobs of the last Index-All request, in order."""
+    stages: list[str]
+    shutdown: ShutdownState
 
 
 class QueueEmptyHook:
@@ -71,37 +94,26 @@ class QueueEmptyHook:
             run.error = str(exc)
             log.error("queue-empty command %s failed: %s", run.argv, exc)
 
-    def state(self) -> dict[str, Any]:
-        last = self.last_run
-        return {
-            "enabled": self.enabled,
-            "configured": bool(self.command),
-            "command": self.command,
-            "last_run": None if last is None else {"argv": last.argv, "started_at": last.started_at,
-                                                   "returncode": last.returncode, "error": last.error},
-        }
+    def state(self) -> ShutdownState:
+        return ShutdownState(self.enabled, bool(self.command), self.command, self.last_run)
 
 
 class IndexQueue:
-    def __init__(self, jobs: JobRunner, queue_empty_command: Sequence[str] | None = None) -> None:
+    def __init__(self, jobs: JobRunner, model_stage: Callable[[str], JobStatus], stages: Mapping[str, StageStarter],
+                 queue_empty_command: Sequence[str] | None = None) -> None:
+        """`model_stage(model)` queues image-text indexing with one model; `stages` run after it, in order."""
         self.jobs = jobs
-        self.stages: dict[str, StageStarter] = {}
-        self.model_stage: Callable[[str], JobStatus] | None = None
+        self.model_stage = model_stage
+        self.stages = dict(stages)
         self.hook = QueueEmptyHook(queue_empty_command)
         jobs.on_idle = self.hook.fire
         self._batch: list[int] = []
-
-    def register_stage(self, name: str, start: StageStarter) -> None:
-        """Add (or replace) a stage that Index-All runs after image-text indexing, in order of registration."""
-        self.stages[name] = start
 
     def index_all(self, models: Sequence[str], stages: Sequence[str] | None = None) -> tuple[list[JobStatus], dict[str, str]]:
         """Queue image-text indexing for each model, then every registered stage (or only `stages`).
 
         Returns the queued jobs and the stages skipped with the reason (e.g. no face model).
         """
-        if self.model_stage is None:
-            raise StageUnavailable("no image-text stage is wired")
         names = list(self.stages) if stages is None else list(stages)
         unknown = [s for s in names if s not in self.stages]
         if unknown:
@@ -111,26 +123,25 @@ class IndexQueue:
         for name in names:
             try:
                 queued.append(self.stages[name]())
-            except Exception as exc:  # a missing optional model skips its stage, not the queue
+            except PhotoIndexError as exc:  # a missing optional model skips its stage, not the queue
                 skipped[name] = str(exc)
         self._batch = [s.id for s in queued]
         return queued, skipped
 
-    def status(self) -> dict[str, Any]:
-        jobs = self.jobs.all()
-        active = [s for s in jobs if s.active]
-        running = next((s for s in active if s.state == "running"), None)
-        batch = [s for s in (self.jobs.get(i) for i in self._batch) if s is not None]
-        return {
-            "running": bool(active),
-            "current": running,
-            "queued": [s for s in active if s.state == "queued"],
-            "batch": batch,
-            "stages": ["image-text", *self.stages],
-            "shutdown": self.hook.state(),
-        }
+    def status(self) -> QueueStatus:
+        active = [s for s in self.jobs.all() if s.active]
+        return QueueStatus(
+            running=bool(active),
+            current=next((s for s in active if s.state == "running"), None),
+            queued=[s for s in active if s.state == "queued"],
+            batch=[s for s in (self.jobs.get(i) for i in self._batch) if s is not None],
+            stages=["image-text", *self.stages],
+            shutdown=self.hook.state(),
+        )
 
     def cancel(self, job_id: int | None = None) -> list[int]:
         if job_id is None:
             return self.jobs.cancel_all()
+        if self.jobs.get(job_id) is None:
+            raise JobNotFound(f"no job {job_id}")
         return [job_id] if self.jobs.cancel(job_id) else []

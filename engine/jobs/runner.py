@@ -7,8 +7,10 @@ import queue
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, is_dataclass
 from typing import Any, Literal
+
+from engine.runtime.progress import Progress, ProgressCallback
 
 log = logging.getLogger(__name__)
 
@@ -45,14 +47,16 @@ class JobContext:
     status: JobStatus
     cancel: threading.Event
 
-    def report(self, *, stage: str, done: int, total: int, failed: int = 0, rate: float = 0.0,
-               eta_seconds: float | None = None, current: str | None = None) -> None:
+    def progress(self, p: Progress) -> None:
+        """A run's progress as the job's (the `ProgressCallback` of a run in a job)."""
         s = self.status
         s.stage, s.done, s.total, s.failed, s.rate, s.eta_seconds, s.current = (
-            stage, done, total, failed, rate, eta_seconds, current)
+            p.stage, p.done, p.total, p.failed, p.rate, p.eta_seconds, p.current)
 
 
 JobFunction = Callable[[JobContext], dict[str, Any] | None]
+Run = Callable[[ProgressCallback, threading.Event], Any]
+"""A run with progress and cancel that returns its report (a dataclass or a dict)."""
 
 
 class JobRunner:
@@ -79,6 +83,15 @@ class JobRunner:
             self._trim()
         self._queue.put((status, fn, cancel))
         return status
+
+    def submit_run(self, kind: str, run: Run) -> JobStatus:
+        """Queue `run(progress, cancel)` as a job; its report becomes the job's result."""
+
+        def job(ctx: JobContext) -> dict[str, Any] | None:
+            report = run(ctx.progress, ctx.cancel)
+            return asdict(report) if is_dataclass(report) else report
+
+        return self.submit(kind, job)
 
     def cancel(self, job_id: int) -> bool:
         entry = self._jobs.get(job_id)

@@ -17,6 +17,10 @@ from typing import Literal
 
 import psycopg
 
+from engine.db import embeddings as embedding_rows
+from engine.db import phash as phash_rows
+from engine.db import photos as photo_rows
+from engine.errors import Invalid
 from engine.models.registry import get_spec
 
 Method = Literal["phash", "clip"]
@@ -66,6 +70,15 @@ class DuplicateReport:
     def extra_ids(self) -> list[int]:
         return [p.id for g in self.groups for p in g.extras]
 
+    @property
+    def total_extras(self) -> int:
+        return sum(len(g.extras) for g in self.groups)
+
+    @property
+    def extra_bytes(self) -> int:
+        """What deleting every extra copy would free."""
+        return sum(p.size for g in self.groups for p in g.extras)
+
 
 def best_first(photos: Iterable[DuplicatePhoto]) -> list[DuplicatePhoto]:
     """Largest resolution, then oldest (taken_at, else file mtime), then lowest id."""
@@ -102,34 +115,6 @@ class _UnionFind:
         return [sorted(g) for g in out.values() if len(g) > 1]
 
 
-def _phash_pairs(conn: psycopg.Connection, max_distance: int, neighbours: int) -> list[tuple[int, int, float]]:
-    if max_distance == 0:
-        rows = conn.execute(
-            "SELECT array_agg(id ORDER BY id) AS ids FROM photos WHERE phash IS NOT NULL"
-            " GROUP BY phash HAVING count(*) > 1"
-        ).fetchall()
-        return [(r["ids"][0], other, 0.0) for r in rows for other in r["ids"][1:]]
-    rows = conn.execute(
-        "SELECT a.id AS a, n.id AS b, n.d FROM photos a CROSS JOIN LATERAL ("
-        "  SELECT b.id, (b.phash <~> a.phash) AS d FROM photos b"
-        "  WHERE b.phash IS NOT NULL AND b.id <> a.id ORDER BY b.phash <~> a.phash LIMIT %s) n"
-        " WHERE a.phash IS NOT NULL AND n.d <= %s",
-        (neighbours, max_distance),
-    ).fetchall()
-    return [(r["a"], r["b"], float(r["d"])) for r in rows]
-
-
-def _embedding_pairs(conn: psycopg.Connection, table: str, threshold: float, neighbours: int) -> list[tuple[int, int, float]]:
-    rows = conn.execute(
-        f"SELECT a.photo_id AS a, n.photo_id AS b, 1 - n.d AS sim FROM {table} a CROSS JOIN LATERAL ("
-        f"  SELECT b.photo_id, (b.embedding <=> a.embedding) AS d FROM {table} b"
-        f"  WHERE b.photo_id <> a.photo_id ORDER BY b.embedding <=> a.embedding LIMIT %s) n"
-        f" WHERE 1 - n.d >= %s",
-        (neighbours, threshold),
-    ).fetchall()
-    return [(r["a"], r["b"], float(r["sim"])) for r in rows]
-
-
 def find_duplicates(
     conn: psycopg.Connection,
     method: Method = "phash",
@@ -147,29 +132,28 @@ def find_duplicates(
     """
     if method == "phash":
         if not 0 <= max_distance <= 256:
-            raise ValueError("max_distance must be between 0 and 256")
-        pairs = _phash_pairs(conn, max_distance, neighbours)
+            raise Invalid("max_distance must be between 0 and 256")
+        pairs = phash_rows.identical_pairs(conn) if max_distance == 0 else phash_rows.near_pairs(
+            conn, max_distance, neighbours)
         table_model = None
     elif method == "clip":
         if not -1.0 <= threshold <= 1.0:
-            raise ValueError("threshold must be a cosine similarity between -1 and 1")
+            raise Invalid("threshold must be a cosine similarity between -1 and 1")
         if model is None:
-            raise ValueError("the clip method needs a model name")
+            raise Invalid("the clip method needs a model name")
         spec = get_spec(model)
-        pairs = _embedding_pairs(conn, spec.table, threshold, neighbours)
+        pairs = embedding_rows.similar_pairs(conn, spec.name, threshold, neighbours)
         table_model = spec.name
     else:
-        raise ValueError(f"unknown duplicate method {method!r}; use phash or clip")
+        raise Invalid(f"unknown duplicate method {method!r}; use phash or clip")
 
     uf = _UnionFind()
     for a, b, _ in pairs:
         uf.union(a, b)
     id_groups = uf.groups()
     ids = sorted({i for g in id_groups for i in g})
-    rows = conn.execute(
-        "SELECT id, path, format, size, width, height, taken_at, mtime FROM photos WHERE id = ANY(%s)", (ids,)
-    ).fetchall() if ids else []
-    photos = {r["id"]: DuplicatePhoto(**r) for r in rows}
+    photos = {p.id: DuplicatePhoto(p.id, p.path, p.format, p.size, p.width, p.height, p.taken_at, p.mtime)
+              for p in photo_rows.get_many(conn, ids)}
     root_of = {i: uf.find(i) for i in ids}
     weakest: dict[int, float] = {}
     for a, b, value in pairs:

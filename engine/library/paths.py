@@ -3,9 +3,15 @@ from __future__ import annotations
 
 from pathlib import Path, PurePosixPath
 
+from engine.errors import Forbidden, NotFound
 
-class OutsideLibrary(PermissionError):
+
+class OutsideLibrary(Forbidden):
     pass
+
+
+class FileMissing(NotFound):
+    """The index knows a photo whose file is gone from the library."""
 
 
 def resolve_inside(root: Path, relative: str | Path) -> Path:

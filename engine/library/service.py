@@ -5,50 +5,59 @@ Plain data in, plain data out; the REST layer, the CLI and notebooks call these 
 from __future__ import annotations
 
 import threading
-from dataclasses import asdict
 from typing import Any
 
 from engine.config import Settings
+from engine.db import filters as filter_sql
 from engine.db import photos as photo_rows
 from engine.db.database import Database
-from engine.indexing.cluster import ClusterHandle
-from engine.indexing.pipeline import IndexProgress
-from engine.jobs.runner import JobContext, JobRunner, JobStatus
-from engine.library import rotation
+from engine.jobs.runner import JobRunner, JobStatus
 from engine.library.albums import Albums
 from engine.library.duplicates import DuplicateReport, Method, find_duplicates
-from engine.library.phash import PhashIndexer, PhashReport
+from engine.library.phash import PhashReport, PhashStage
 from engine.library.timeline import Timeline
 from engine.library.trash import Trash, TrashReport
-from engine.media.thumbcache import LayeredThumbnailCache, WarmReport, warm_cache
+from engine.media.thumbcache import LayeredThumbnailCache
+from engine.media.thumbnails import ThumbKind, normalize_rotation
+from engine.media.warm import WarmReport, warm_cache
+from engine.runtime.progress import ProgressCallback
+from engine.runtime.runner import StageRunner
 from engine.search.filters import SearchFilters
+from engine.search.service import PhotoNotFound
 
 PHASH_JOB = "phash"
 WARM_JOB = "cache-warm"
 
 
 class Library:
-    def __init__(self, db: Database, settings: Settings, cluster: ClusterHandle, thumbnails: LayeredThumbnailCache) -> None:
+    def __init__(self, db: Database, settings: Settings, runner: StageRunner, thumbnails: LayeredThumbnailCache) -> None:
         self.db = db
         self.settings = settings
-        self.cluster = cluster
+        self.runner = runner
         self.thumbnails = thumbnails
         self.trash = Trash(db, settings.photos_dir, settings.resolved_trash_dir, on_removed=thumbnails.invalidate)
         self.albums = Albums(db)
         self.timeline = Timeline(db)
-        self.phash = PhashIndexer(db, cluster, settings.photos_dir, batch_size=settings.decode_batch_size,
-                                  max_pixels=settings.max_image_pixels)
+
+    def geotagged(self, ids: list[int] | None = None, limit: int = 100_000,
+                  filters: SearchFilters | None = None) -> list[photo_rows.GeoPhoto]:
+        """Photos with GPS, for the map (of `ids`, passing `filters`), oldest first."""
+        with self.db.connection() as conn:
+            return photo_rows.geotagged(conn, filter_sql.where(filters), ids, limit)[0]
 
     # --- rotation
-    def geotagged(self, ids: list[int] | None = None, limit: int = 100_000,
-                  filters: SearchFilters | None = None) -> list[dict[str, Any]]:
-        """Photos with GPS, for the map (of `ids`, passing `filters`): id, path, latitude, longitude, taken_at."""
-        with self.db.connection() as conn:
-            return photo_rows.geotagged(conn, ids, limit, filters.where("p") if filters else ((), ()))
-
     def rotate(self, photo_id: int, degrees: int, *, relative: bool = True) -> int:
+        """Non-destructive rotation: the angle lives in `exif_data["UserRotation"]`, the file is never written.
+
+        Angles are clockwise, 0/90/180/270. `relative=True` adds to the current angle (the lightbox's
+        ↻ = +90, ↺ = -90); `relative=False` sets it. Thumbnails and full views are rendered with it
+        (their cache key carries the angle), and re-reading a file's EXIF keeps it. Returns the new angle.
+        """
+        step = normalize_rotation(degrees)
         with self.db.connection() as conn:
-            angle = rotation.rotate(conn, photo_id, degrees, relative=relative)
+            angle = photo_rows.rotate(conn, photo_id, step, relative=relative)
+        if angle is None:
+            raise PhotoNotFound(f"no photo with id {photo_id}")
         self.thumbnails.invalidate(photo_id)
         return angle
 
@@ -68,54 +77,24 @@ class Library:
         return report, self.trash.move_to_trash(report.extra_ids, reason=f"duplicate ({method})")
 
     # --- background stages
-    def index_phash(self, *, progress=None, cancel: threading.Event | None = None) -> PhashReport:
-        return self.phash.run(progress=progress, cancel=cancel)
+    def index_phash(self, *, progress: ProgressCallback | None = None,
+                    cancel: threading.Event | None = None) -> PhashReport:
+        s = self.settings
+        stage = PhashStage(self.db, s.photos_dir.resolve(), max_pixels=s.max_image_pixels,
+                           batch_size=s.decode_batch_size)
+        run = self.runner.run(stage, progress=progress, cancel=cancel)
+        return PhashReport(run.done - run.failed, run.failed, run.seconds, run.cancelled)
 
     def start_phash_job(self, jobs: JobRunner) -> JobStatus:
-        def job(ctx: JobContext) -> dict[str, Any]:
-            def on_progress(p: IndexProgress) -> None:
-                ctx.report(stage=p.stage, done=p.done, total=p.total, failed=p.failed, rate=p.rate,
-                           eta_seconds=p.eta_seconds, current=p.current)
+        return jobs.submit_run(PHASH_JOB, lambda progress, cancel: self.index_phash(progress=progress, cancel=cancel))
 
-            return asdict(self.index_phash(progress=on_progress, cancel=ctx.cancel))
-
-        return jobs.submit(PHASH_JOB, job)
-
-    def warm_thumbnails(self, *, kinds: tuple[str, ...] = ("thumb",), progress=None,
+    def warm_thumbnails(self, *, kinds: tuple[ThumbKind, ...] = ("thumb",), progress: ProgressCallback | None = None,
                         cancel: threading.Event | None = None) -> WarmReport:
         with self.db.connection() as conn:
-            photos = conn.execute(
-                "SELECT id, path, format, exif_data, content_hash, size, mtime FROM photos WHERE NOT index_failed"
-            ).fetchall()
-        return warm_cache(self.thumbnails, self.cluster.client(), photos, self.settings.photos_dir.resolve(),
-                          kinds=kinds, batch_size=self.settings.decode_batch_size, progress=progress,  # type: ignore[arg-type]
-                          cancel=cancel)
+            photos = photo_rows.readable(conn)
+        return warm_cache(self.thumbnails, self.runner, photos, self.settings.photos_dir.resolve(), kinds=kinds,
+                          batch_size=self.settings.decode_batch_size, progress=progress, cancel=cancel)
 
-    def start_warm_job(self, jobs: JobRunner, kinds: tuple[str, ...] = ("thumb",)) -> JobStatus:
-        def job(ctx: JobContext) -> dict[str, Any]:
-            state = IndexProgress(stage="warming")
-
-            def on_progress(done: int, total: int, failed: int, current: str | None) -> None:
-                state.done, state.total, state.failed, state.current = done, total, failed, current
-                ctx.report(stage="warming", done=done, total=total, failed=failed, rate=state.rate,
-                           eta_seconds=state.eta_seconds, current=current)
-
-            return asdict(self.warm_thumbnails(kinds=kinds, progress=on_progress, cancel=ctx.cancel))
-
-        return jobs.submit(WARM_JOB, job)
-
-
-def wire_stages(engine: Any) -> None:
-    """Index-All's stages for an engine (`PhotoIndex`): image-text per model, faces when the
-    engine has a face service with `start_index_job`, then pHash. Resolved when queued, so a
-    part attached after this call (faces) is still picked up."""
-    engine.queue.model_stage = engine.start_index_job
-
-    def faces() -> JobStatus:
-        service = getattr(engine, "faces", None)
-        if service is None or not hasattr(service, "start_index_job"):
-            raise RuntimeError("no face indexing in this engine")
-        return service.start_index_job(engine.jobs)
-
-    engine.queue.register_stage("faces", faces)
-    engine.queue.register_stage("phash", lambda: engine.library.start_phash_job(engine.jobs))
+    def start_warm_job(self, jobs: JobRunner, kinds: tuple[ThumbKind, ...] = ("thumb",)) -> JobStatus:
+        return jobs.submit_run(WARM_JOB, lambda progress, cancel: self.warm_thumbnails(kinds=kinds, progress=progress,
+                                                                                       cancel=cancel))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from engine.db import filters as filter_sql
 from engine.db import timeline as timeline_rows
 from engine.db.database import Database
 from engine.db.timeline import Cursor, MonthCount, TimelinePhoto
@@ -17,7 +18,7 @@ __all__ = ["Cursor", "MonthCount", "Timeline", "TimelinePhoto"]
 
 
 def _where(filters: SearchFilters | None) -> timeline_rows.Where:
-    return filters.where("p") if filters is not None else ((), ())
+    return filter_sql.where(filters, "p")
 
 
 class Timeline:

@@ -17,7 +17,6 @@ renames; across file systems the copy is verified by hash before the original is
 from __future__ import annotations
 
 import errno
-import hashlib
 import logging
 import os
 import shutil
@@ -25,27 +24,26 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path, PurePosixPath
-from typing import Any
 
-from psycopg.types.json import Jsonb
-
+from engine.db import photos as photo_rows
 from engine.db import trash as trash_rows
 from engine.db.database import Database
-from engine.db.photos import EMBEDDING_TABLES
+from engine.errors import Conflict, NotFound, Unavailable
 from engine.library.paths import OutsideLibrary, resolve_inside
+from engine.runtime.hashing import file_hash
 
 log = logging.getLogger(__name__)
 
 
-class TrashError(RuntimeError):
-    pass
+class TrashError(Conflict):
+    """A move that would overwrite or lose a file; nothing was moved."""
 
 
-class PhotosNotFound(LookupError):
+class PhotosNotFound(NotFound):
     """Some requested photos are not in the index; nothing was moved."""
 
 
-class TrashItemNotFound(LookupError):
+class TrashItemNotFound(NotFound):
     pass
 
 
@@ -53,7 +51,7 @@ class RestoreConflict(TrashError):
     """The original path is taken again (a new file or a new index row); nothing was moved."""
 
 
-class TrashUnavailable(TrashError):
+class TrashUnavailable(Unavailable):
     """TRASH_DIR is unusable (inside the library, or the library inside it)."""
 
 
@@ -113,14 +111,6 @@ def normalize_relative(path: str) -> str:
     return rel.as_posix()
 
 
-def blake2b_file(path: Path) -> str:
-    digest = hashlib.blake2b(digest_size=16)
-    with open(path, "rb") as fh:
-        while block := fh.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def move_file(src: Path, dst: Path) -> None:
     """Rename `src` to `dst` (never over an existing file); across devices copy, verify, then unlink."""
     dst.parent.mkdir(parents=True, exist_ok=True)
@@ -134,7 +124,7 @@ def move_file(src: Path, dst: Path) -> None:
             raise
     tmp = dst.with_name(f".{dst.name}.partial")
     shutil.copy2(src, tmp)
-    if blake2b_file(tmp) != blake2b_file(src):
+    if file_hash(tmp) != file_hash(src):
         tmp.unlink(missing_ok=True)
         raise TrashError(f"copy of {src} to {dst} differs; the original was kept")
     os.replace(tmp, dst)
@@ -150,30 +140,9 @@ def _free_name(root: Path, rel: str) -> str:
     return candidate.as_posix()
 
 
-def _columns(conn: Any, table: str) -> list[str]:
-    return [c["column_name"] for c in conn.execute(
-        "SELECT column_name FROM information_schema.columns WHERE table_name = %s"
-        " AND table_schema = current_schema() ORDER BY ordinal_position", (table,))]
-
-
-def _restore_faces(conn: Any, faces: list[dict[str, Any]]) -> None:
-    """Re-insert a photo's faces; links to persons or suggestions deleted meanwhile become NULL."""
-    if not faces:
-        return
-    linked = {"person_id": "p.id", "cluster_id": "c.id"}
-    columns = _columns(conn, "faces")
-    values = ", ".join(linked.get(c, f"r.{c}") for c in columns)
-    conn.execute(
-        f"INSERT INTO faces ({', '.join(columns)}) SELECT {values}"
-        " FROM jsonb_populate_recordset(NULL::faces, %s) r"
-        " LEFT JOIN persons p ON p.id = r.person_id LEFT JOIN face_clusters c ON c.id = r.cluster_id",
-        (Jsonb(faces),),
-    )
-
-
-def _trashed(row: dict[str, Any]) -> TrashedPhoto:
-    return TrashedPhoto(row["id"], row["photo_id"], row["original_path"], row["trash_path"], row["size"],
-                        row["content_hash"], row.get("deleted_at"), row.get("reason"))
+def _trashed(row: trash_rows.TrashRow) -> TrashedPhoto:
+    return TrashedPhoto(row.id, row.photo_id, row.original_path, row.trash_path, row.size, row.content_hash,
+                        row.deleted_at, row.reason)
 
 
 class Trash:
@@ -197,25 +166,24 @@ class Trash:
         library, trash = self._roots()
         wanted_paths = [normalize_relative(p) for p in paths]
         with self.db.connection() as conn:
-            rows = conn.execute("SELECT id, path FROM photos WHERE id = ANY(%s) OR path = ANY(%s)",
-                                (list(ids), wanted_paths)).fetchall()
-        found_ids = {r["id"] for r in rows}
-        found_paths = {r["path"] for r in rows}
+            photos = photo_rows.find(conn, ids, wanted_paths)
+        found_ids = {p.id for p in photos}
+        found_paths = {p.path for p in photos}
         unknown = [str(i) for i in ids if i not in found_ids] + [p for p in wanted_paths if p not in found_paths]
         if unknown:
             raise PhotosNotFound(f"not in the index: {', '.join(unknown[:20])}; nothing was moved")
         targets: list[tuple[int, str, Path | None]] = []
-        for r in sorted(rows, key=lambda r: r["id"]):
-            source = strict_path(library, r["path"])
+        for p in photos:
+            source = strict_path(library, p.path)
             if source.exists() and not source.is_file():
-                raise OutsideLibrary(f"{r['path']!r} is not a regular file; refused")
-            targets.append((r["id"], r["path"], source if source.is_file() else None))
+                raise OutsideLibrary(f"{p.path!r} is not a regular file; refused")
+            targets.append((p.id, p.path, source if source.is_file() else None))
 
         report = TrashReport()
         for photo_id, rel, source in targets:
             if source is None:
                 with self.db.connection() as conn:
-                    conn.execute("DELETE FROM photos WHERE id = %s", (photo_id,))
+                    photo_rows.delete(conn, [photo_id])
                 report.missing_files.append(rel)
                 self.on_removed(photo_id)
                 continue
@@ -227,31 +195,13 @@ class Trash:
 
     def _trash_one(self, photo_id: int, rel: str, source: Path, trash: Path, reason: str | None) -> TrashedPhoto | None:
         moved_to: Path | None = None
+        trash_rel = _free_name(trash, rel)
+        destination = strict_path(trash, trash_rel)  # no links inside TRASH_DIR either
         try:
             with self.db.connection() as conn:
-                photo = conn.execute("SELECT to_jsonb(p) AS j FROM photos p WHERE id = %s FOR UPDATE", (photo_id,)).fetchone()
-                if photo is None:  # deleted meanwhile (a scan, another request)
+                row = trash_rows.take(conn, photo_id, trash_rel, reason)
+                if row is None:  # deleted meanwhile (a scan, another request)
                     return None
-                albums = [r["album_id"] for r in conn.execute(
-                    "SELECT album_id FROM album_photos WHERE photo_id = %s ORDER BY album_id", (photo_id,))]
-                faces = conn.execute(
-                    "SELECT coalesce(jsonb_agg(to_jsonb(f) ORDER BY f.id), '[]'::jsonb) AS j FROM faces f"
-                    " WHERE photo_id = %s", (photo_id,)).fetchone()["j"]
-                vectors = {}
-                for table in EMBEDDING_TABLES:
-                    found = conn.execute(f"SELECT embedding::text AS v FROM {table} WHERE photo_id = %s", (photo_id,)).fetchone()
-                    if found:
-                        vectors[table] = found["v"]
-                trash_rel = _free_name(trash, rel)
-                destination = strict_path(trash, trash_rel)  # no links inside TRASH_DIR either
-                data = photo["j"]
-                row = conn.execute(
-                    "INSERT INTO trash (photo_id, original_path, trash_path, size, content_hash, photo, album_ids,"
-                    " faces, embeddings, reason) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING *",
-                    (photo_id, rel, trash_rel, data["size"], data.get("content_hash"), Jsonb(data), albums,
-                     Jsonb(faces), Jsonb(vectors), reason),
-                ).fetchone()
-                conn.execute("DELETE FROM photos WHERE id = %s", (photo_id,))
                 move_file(source, destination)
                 moved_to = destination
             return _trashed(row)
@@ -262,47 +212,44 @@ class Trash:
 
     def list(self, limit: int = 100, offset: int = 0) -> tuple[list[TrashedPhoto], int]:
         with self.db.connection() as conn:
-            rows = conn.execute("SELECT * FROM trash ORDER BY id DESC LIMIT %s OFFSET %s", (limit, offset)).fetchall()
-            total = conn.execute("SELECT count(*) AS n FROM trash").fetchone()["n"]
+            rows, total = trash_rows.page(conn, limit, offset)
         return [_trashed(r) for r in rows], total
 
     def preview(self, trash_id: int) -> TrashPreview:
         """The trashed file of item `trash_id` (no link on the way), for its thumbnail."""
         _, trash = self._roots()
         with self.db.connection() as conn:
-            row = trash_rows.item(conn, trash_id)
-        if row is None:
+            rows = trash_rows.get_many(conn, [trash_id])
+        if not rows:
             raise TrashItemNotFound(f"nothing in the trash has id {trash_id}")
-        path = strict_path(trash, row["trash_path"])
+        row = rows[0]
+        path = strict_path(trash, row.trash_path)
         if not path.is_file():
-            raise TrashItemNotFound(f"the trashed file {row['trash_path']!r} is gone from TRASH_DIR")
-        photo = row["photo"] or {}
+            raise TrashItemNotFound(f"the trashed file {row.trash_path!r} is gone from TRASH_DIR")
+        photo = row.photo or {}
         rotation = int((photo.get("exif_data") or {}).get("UserRotation", 0) or 0) % 360
-        version = row["content_hash"] or f"{row['size']}-{photo.get('mtime')}"
-        return TrashPreview(row["photo_id"], path, photo.get("format") or "jpg", rotation, version)
+        version = row.content_hash or f"{row.size}-{photo.get('mtime')}"
+        return TrashPreview(row.photo_id, path, photo.get("format") or "jpg", rotation, version)
 
     def restore(self, trash_ids: Sequence[int]) -> RestoreReport:
         """Put trashed photos back where they were, with their index rows; all-or-nothing checks."""
         library, trash = self._roots()
         with self.db.connection() as conn:
-            rows = conn.execute("SELECT * FROM trash WHERE id = ANY(%s) ORDER BY id", (list(trash_ids),)).fetchall()
-            unknown = sorted(set(trash_ids) - {r["id"] for r in rows})
+            rows = trash_rows.get_many(conn, trash_ids)
+            unknown = sorted(set(trash_ids) - {r.id for r in rows})
             if unknown:
                 raise TrashItemNotFound(f"no trash items {unknown}; nothing was restored")
-            taken = conn.execute(
-                "SELECT path FROM photos WHERE path = ANY(%s) OR id = ANY(%s)",
-                ([r["original_path"] for r in rows], [r["photo_id"] for r in rows]),
-            ).fetchall()
+            taken = photo_rows.find(conn, [r.photo_id for r in rows], [r.original_path for r in rows])
         if taken:
-            raise RestoreConflict(f"already in the index again: {[t['path'] for t in taken]}; nothing was restored")
+            raise RestoreConflict(f"already in the index again: {[t.path for t in taken]}; nothing was restored")
         plans = []
         for r in rows:
-            source = strict_path(trash, r["trash_path"])
+            source = strict_path(trash, r.trash_path)
             if not source.is_file():
-                raise TrashError(f"the trashed file {r['trash_path']!r} is gone from TRASH_DIR")
-            destination = strict_path(library, r["original_path"])
+                raise TrashError(f"the trashed file {r.trash_path!r} is gone from TRASH_DIR")
+            destination = strict_path(library, r.original_path)
             if destination.exists() or destination.is_symlink():
-                raise RestoreConflict(f"{r['original_path']!r} exists in the library again; nothing was restored")
+                raise RestoreConflict(f"{r.original_path!r} exists in the library again; nothing was restored")
             plans.append((r, source, destination))
 
         report = RestoreReport()
@@ -334,29 +281,13 @@ class Trash:
                 report.conflicts.append((item, "its file is gone from the trash folder"))
         return report
 
-    def _restore_one(self, r: dict[str, Any], source: Path, destination: Path, library: Path) -> TrashedPhoto:
+    def _restore_one(self, r: trash_rows.TrashRow, source: Path, destination: Path, library: Path) -> TrashedPhoto:
         moved = False
         try:
             with self.db.connection() as conn:
-                present = [c for c in _columns(conn, "photos") if c in r["photo"]]
-                names = ", ".join(present)
-                conn.execute(
-                    f"INSERT INTO photos ({names}) SELECT {names} FROM jsonb_populate_record(NULL::photos, %s)",
-                    (Jsonb(r["photo"]),),
-                )
-                _restore_faces(conn, r["faces"])
-                for table, vector in (r["embeddings"] or {}).items():
-                    if table in EMBEDDING_TABLES:
-                        conn.execute(f"INSERT INTO {table} (photo_id, embedding) VALUES (%s, %s::halfvec)",
-                                     (r["photo_id"], vector))
-                conn.execute(
-                    "INSERT INTO album_photos (album_id, photo_id) SELECT a.id, %s FROM albums a WHERE a.id = ANY(%s)"
-                    " ON CONFLICT DO NOTHING",
-                    (r["photo_id"], list(r["album_ids"] or [])),
-                )
-                conn.execute("DELETE FROM trash WHERE id = %s", (r["id"],))
+                trash_rows.put_back(conn, r)
                 destination.parent.mkdir(parents=True, exist_ok=True)
-                strict_path(library, r["original_path"])  # the folders just made hold no links
+                strict_path(library, r.original_path)  # the folders just made hold no links
                 move_file(source, destination)
                 moved = True
             return _trashed(r)
@@ -369,18 +300,16 @@ class Trash:
         """Delete trashed files for good (all when `trash_ids` is None); returns how many went."""
         _, trash = self._roots()
         with self.db.connection() as conn:
-            if trash_ids is None:
-                rows = conn.execute("SELECT * FROM trash ORDER BY id").fetchall()
-            else:
-                rows = conn.execute("SELECT * FROM trash WHERE id = ANY(%s)", (list(trash_ids),)).fetchall()
-                unknown = sorted(set(trash_ids) - {r["id"] for r in rows})
-                if unknown:
-                    raise TrashItemNotFound(f"no trash items {unknown}; nothing was deleted")
+            rows = trash_rows.get_many(conn, trash_ids)
+        if trash_ids is not None:
+            unknown = sorted(set(trash_ids) - {r.id for r in rows})
+            if unknown:
+                raise TrashItemNotFound(f"no trash items {unknown}; nothing was deleted")
         removed = 0
         for r in rows:
-            path = strict_path(trash, r["trash_path"])
+            path = strict_path(trash, r.trash_path)
             with self.db.connection() as conn:
-                conn.execute("DELETE FROM trash WHERE id = %s", (r["id"],))
+                trash_rows.delete(conn, r.id)
                 if path.is_file():
                     path.unlink()
             removed += 1

@@ -23,6 +23,7 @@ import pillow_heif
 import rawpy
 from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
+from engine.errors import Invalid
 from engine.media.formats import RAW_FORMATS
 
 pillow_heif.register_heif_opener()
@@ -36,7 +37,7 @@ HEAD_BYTES = 512
 Source = Path | bytes
 
 
-class DecodeError(Exception):
+class DecodeError(Invalid):
     """A file that cannot be decoded; `str(error)` is the reason shown to the user."""
 
     def __init__(self, reason: str) -> None:

@@ -1,5 +1,4 @@
-"""Thumbnails served from memory first: an LRU of JPEG bytes in front of the disk cache,
-and the cache-warming stage that renders missing thumbnails on the Dask decode workers.
+"""Thumbnails served from memory first: an LRU of JPEG bytes in front of the disk cache.
 
 Memory entries are keyed like disk files (photo, kind, rotation, version), so a new rotation
 or new file bytes simply miss. The LRU is bounded by bytes, not entries.
@@ -7,16 +6,12 @@ or new file bytes simply miss. The LRU is bounded by bytes, not entries.
 from __future__ import annotations
 
 import threading
-import time
 from collections import OrderedDict
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from engine.media.decode import DEFAULT_MAX_PIXELS
-from engine.media.formats import RAW_FORMATS
-from engine.media.thumbnails import ThumbKind, ThumbnailCache, normalize_rotation, render_view
+from engine.media.thumbnails import ThumbKind, ThumbnailCache, normalize_rotation
 
 Key = tuple[int, str, int, str]
 
@@ -108,123 +103,3 @@ class LayeredThumbnailCache(ThumbnailCache):
     def stats(self) -> dict[str, Any]:  # type: ignore[override]
         disk = super().stats()
         return {"disk": {**disk, "dir": str(self.cache_dir)}, "memory": self.memory.stats()}
-
-
-# --- warming -------------------------------------------------------------------------------
-
-HEAVY_FIRST = ("raw", "heic")
-"""Warm order: RAW and HEIC renditions cost the most to make on demand, so they come first."""
-
-
-def warm_order(fmt: str) -> int:
-    if fmt in RAW_FORMATS:
-        return 0
-    if fmt == "heic":
-        return 1
-    return 2
-
-
-@dataclass(frozen=True)
-class WarmItem:
-    photo_id: int
-    path: Path
-    format: str
-    rotation: int
-    version: str
-
-
-def render_batch(items: list[WarmItem], kind: str, max_side: int, max_pixels: int) -> list[tuple[int, bytes | None, str | None]]:
-    """Runs on a decode worker: JPEG bytes per photo (or the error); only bytes travel back."""
-    out = []
-    for item in items:
-        try:
-            out.append((item.photo_id, render_view(item.path, item.format, max_side, item.rotation, max_pixels), None))
-        except Exception as exc:  # one bad file never fails the batch
-            out.append((item.photo_id, None, f"{type(exc).__name__}: {exc}"))
-    return out
-
-
-@dataclass(frozen=True)
-class WarmReport:
-    rendered: int
-    cached_already: int
-    failed: int
-    seconds: float
-    cancelled: bool = False
-
-
-def warm_cache(
-    cache: LayeredThumbnailCache,
-    client,
-    photos: list[dict[str, Any]],
-    root: Path,
-    *,
-    kinds: tuple[ThumbKind, ...] = ("thumb",),
-    batch_size: int = 8,
-    progress: Callable[[int, int, int, str | None], None] | None = None,
-    cancel: threading.Event | None = None,
-) -> WarmReport:
-    """Render every missing rendition of `photos` (rows with id, path, format, exif_data,
-    content_hash, size, mtime) on the cluster, heavy formats first, and store them on disk."""
-    from distributed import as_completed
-
-    from engine.indexing.cluster import DECODE
-    from engine.library.paths import OutsideLibrary, resolve_inside
-
-    started = time.time()
-    notify = progress or (lambda *_: None)
-    todo: list[tuple[str, WarmItem]] = []
-    cached = 0
-    for p in sorted(photos, key=lambda p: (warm_order(p["format"]), p["id"])):
-        rotation = normalize_rotation(int((p.get("exif_data") or {}).get("UserRotation", 0) or 0))
-        version = p["content_hash"] or f"{p['size']}-{p['mtime']}"
-        try:
-            source = resolve_inside(root, p["path"])
-        except OutsideLibrary:
-            continue
-        for kind in kinds:
-            if cache.path_for(p["id"], kind, rotation, version).is_file():
-                cached += 1
-            else:
-                todo.append((kind, WarmItem(p["id"], source, p["format"], rotation, version)))
-    total = len(todo)
-    done = failed = 0
-    notify(done, total, failed, None)
-    in_flight: dict = {}
-    window = 8
-
-    def collect(future) -> None:
-        nonlocal done, failed
-        kind, batch = in_flight.pop(future)
-        try:
-            results = future.result()
-        except Exception as exc:
-            results = [(i.photo_id, None, str(exc)) for i in batch]
-        by_id = {i.photo_id: i for i in batch}
-        for photo_id, data, _err in results:
-            if data is None:
-                failed += 1
-            else:
-                item = by_id[photo_id]
-                cache.store(photo_id, kind, item.rotation, item.version, data)  # type: ignore[arg-type]
-        done += len(results)
-        future.release()
-        notify(done, total, failed, batch[-1].path.name if batch else None)
-
-    for start in range(0, total, batch_size):
-        if cancel is not None and cancel.is_set():
-            break
-        chunk = todo[start : start + batch_size]
-        # one batch holds one kind
-        by_kind: dict[str, list[WarmItem]] = {}
-        for kind, item in chunk:
-            by_kind.setdefault(kind, []).append(item)
-        for kind, items in by_kind.items():
-            f = client.submit(render_batch, items, kind, cache.size_for(kind), cache.max_pixels,  # type: ignore[arg-type]
-                              resources=DECODE, pure=False)
-            in_flight[f] = (kind, items)
-        while len(in_flight) >= window:
-            collect(next(as_completed(list(in_flight), loop=client.loop)))
-    while in_flight:
-        collect(next(as_completed(list(in_flight), loop=client.loop)))
-    return WarmReport(done - failed, cached, failed, time.time() - started, bool(cancel is not None and cancel.is_set()))

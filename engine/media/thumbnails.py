@@ -10,6 +10,7 @@ from typing import Literal
 
 from PIL import Image
 
+from engine.errors import Invalid
 from engine.media.decode import DEFAULT_MAX_PIXELS, DecodeError, load_image
 
 JPEG_QUALITY = 85
@@ -27,7 +28,7 @@ def normalize_rotation(rotation: int) -> int:
     """0/90/180/270 clockwise (any multiple of 90, negative allowed) -> 0..270."""
     value = int(rotation) % 360
     if value not in _ROTATIONS:
-        raise ValueError(f"rotation must be a multiple of 90 degrees, got {rotation}")
+        raise Invalid(f"rotation must be a multiple of 90 degrees, got {rotation}")
     return value
 
 
@@ -77,7 +78,7 @@ class ThumbnailCache:
             return self.THUMB
         if kind == "full":
             return self.FULL
-        raise ValueError(f"unknown thumbnail kind {kind!r}")
+        raise Invalid(f"unknown thumbnail kind {kind!r}")
 
     def _folder(self, photo_id: int) -> Path:
         digest = hashlib.sha1(str(photo_id).encode()).hexdigest()

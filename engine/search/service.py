@@ -14,8 +14,11 @@ from pathlib import Path
 import numpy as np
 
 from engine.db import embeddings as embedding_rows
+from engine.db import filters as filter_sql
+from engine.db import persons as person_rows
 from engine.db import photos as photo_rows
 from engine.db.database import Database
+from engine.errors import Conflict, Invalid, NotFound
 from engine.media.decode import load_image
 from engine.media.formats import format_of
 from engine.models.errors import ModelNotAvailable
@@ -32,15 +35,15 @@ __all__ = ["NotIndexed", "PhotoNotFound", "SearchHit", "SearchResult", "SearchSe
 FUSED = "rrf"
 
 
-class PhotoNotFound(LookupError):
+class PhotoNotFound(NotFound):
     pass
 
 
-class NotIndexed(LookupError):
+class NotIndexed(Conflict):
     """The photo exists but has no vector for the requested model yet."""
 
 
-class NoModelIndexed(LookupError):
+class NoModelIndexed(Conflict):
     """A fused search found no model with both embeddings and weights to rank with."""
 
 
@@ -70,7 +73,7 @@ class SearchService:
         spec = get_spec(model)
         vector = self.models.get(spec.name).encode_text([query])[0]
         flt = self._filters(filters, formats)
-        return SearchResult(spec.name, self._nearest(spec, vector, top_k, threshold, flt), query, models=(spec.name,),
+        return SearchResult(spec.name, self.rank(spec.name, vector, top_k, threshold, flt), query, models=(spec.name,),
                             filters=flt.describe())
 
     def image(
@@ -100,7 +103,7 @@ class SearchService:
         else:
             image_bytes, fmt = self._picture(image_bytes, image_path)
             vector = self.embed_picture(spec, image_bytes, fmt)
-        hits = self._nearest(spec, vector, top_k, threshold, flt)
+        hits = self.rank(spec.name, vector, top_k, threshold, flt)
         return SearchResult(spec.name, hits, models=(spec.name,), filters=flt.describe())
 
     # --- several models, fused
@@ -108,7 +111,7 @@ class SearchService:
         """Registry models with at least one stored vector (and, with `need_weights`, weights on disk)."""
         names = []
         with self.db.connection() as conn:
-            counts = {name: embedding_rows.count(conn, spec.table) for name, spec in self.models.models.items()}
+            counts = embedding_rows.counts(conn, self.models.models)
         for name, n in counts.items():
             if n == 0:
                 continue
@@ -148,7 +151,7 @@ class SearchService:
         for name in chosen:
             spec = get_spec(name)
             vector = self.models.get(spec.name).encode_text([query])[0]
-            rankings[spec.name] = self._nearest(spec, vector, self._depth(top_k), threshold, flt)
+            rankings[spec.name] = self.rank(spec.name, vector, self._depth(top_k), threshold, flt)
         return self._fuse(rankings, query, top_k, flt, k, weights, notes)
 
     def multi_image(self, *, models: Sequence[str] | None = None, image_bytes: bytes | None = None,
@@ -172,7 +175,7 @@ class SearchService:
             chosen, notes = self._fusion_models(models, need_weights=True)
             data, fmt = self._picture(image_bytes, image_path)
             vectors = {n: self.embed_picture(get_spec(n), data, fmt) for n in chosen}
-        rankings = {n: self._nearest(get_spec(n), v, self._depth(top_k), threshold, flt) for n, v in vectors.items()}
+        rankings = {n: self.rank(n, v, self._depth(top_k), threshold, flt) for n, v in vectors.items()}
         return self._fuse(rankings, None, top_k, flt, k, weights, notes)
 
     def _fuse(self, rankings: dict[str, list[SearchHit]], query: str | None, top_k: int, flt: SearchFilters,
@@ -217,10 +220,10 @@ class SearchService:
     def detect_persons(self, text: str) -> tuple[tuple[DetectedPerson, ...], str]:
         """Known person names in `text` and the text without them."""
         with self.db.connection() as conn:
-            rows = conn.execute("SELECT id, name FROM persons ORDER BY id").fetchall()
-        if not rows:
+            persons = person_rows.names(conn)
+        if not persons:
             return (), text
-        found = name_match.find_names(text, [(r["id"], r["name"]) for r in rows])
+        found = name_match.find_names(text, persons)
         if not found:
             return (), text
         rest = name_match.strip_connectors(name_match.remove_spans(text, [m.span for m in found]))
@@ -246,7 +249,7 @@ class SearchService:
         if image_path is not None:
             return image_path.read_bytes(), format_of(image_path.name) or "jpg"
         if image_bytes is None:
-            raise ValueError("give image bytes, an image path or a photo id")
+            raise Invalid("give image bytes, an image path or a photo id")
         return image_bytes, "jpg"
 
     def _check_photo(self, photo_id: int) -> None:
@@ -256,22 +259,20 @@ class SearchService:
 
     def _stored_vector(self, spec: ModelSpec, photo_id: int) -> np.ndarray | None:
         with self.db.connection() as conn:
-            return embedding_rows.vector_of(conn, spec.table, photo_id)
+            return embedding_rows.vector_of(conn, spec.name, photo_id)
 
-    def _nearest(self, spec: ModelSpec, vector: np.ndarray, top_k: int, threshold: float | None,
-                 filters: SearchFilters) -> list[SearchHit]:
+    def rank(self, model: str, vector: np.ndarray, top_k: int, threshold: float | None, filters: SearchFilters,
+             *, exact: bool = False) -> list[SearchHit]:
+        """The photos passing `filters` nearest to `vector` in `model`'s space (`exact`: every one of them
+        ranked, not through the index)."""
         with self.db.connection() as conn:
-            rows = embedding_rows.nearest(conn, spec.table, vector, top_k, min_score=threshold,
-                                          where=filters.where("p"))
+            rows = embedding_rows.nearest(conn, model, vector, top_k, min_score=threshold,
+                                          where=filter_sql.where(filters), exact=exact)
         return [SearchHit(r.id, r.path, float(r.score), r.format, r.taken_at, r.width, r.height) for r in rows]
 
 
 def browse(db: Database, filters: SearchFilters, top_k: int = 100, offset: int = 0) -> list[SearchHit]:
     """Photos matching the filters alone, newest first (score 0: nothing ranked them)."""
-    conditions, params = filters.where("p")
-    where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
     with db.connection() as conn:
-        rows = conn.execute(
-            f"SELECT p.id, p.path, p.format, p.taken_at, p.width, p.height FROM photos p {where}"
-            " ORDER BY p.taken_at DESC NULLS LAST, p.id LIMIT %s OFFSET %s", (*params, top_k, offset)).fetchall()
-    return [SearchHit(r["id"], r["path"], 0.0, r["format"], r["taken_at"], r["width"], r["height"]) for r in rows]
+        rows = photo_rows.browse(conn, filter_sql.where(filters), top_k, offset)
+    return [SearchHit(r.id, r.path, 0.0, r.format, r.taken_at, r.width, r.height) for r in rows]

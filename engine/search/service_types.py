@@ -19,10 +19,6 @@ class SearchHit:
     """Fused search: each model's cosine similarity for this photo (models that found it)."""
     model_ranks: dict[str, int] | None = None
 
-    @property
-    def thumbnail_url(self) -> str:
-        return f"/image/{self.id}/thumb"
-
 
 @dataclass(frozen=True)
 class DetectedPerson:

@@ -25,7 +25,7 @@ from PIL.TiffImagePlugin import IFDRational
 
 from engine.app import PhotoIndex
 from engine.db.database import open_database
-from engine.indexing.cluster import ClusterHandle
+from engine.runtime.cluster import ClusterHandle
 from tests.conftest import _with_database
 from tests.face_fixtures import face_settings, save_faces, tiny_face_pack  # noqa: F401
 from tests.fakes.servers import serve

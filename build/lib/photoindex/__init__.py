@@ -1,1 +1,0 @@
-"""Composition root: the `photoindex` command."""

@@ -1,3 +1,0 @@
-from photoindex.cli import main
-
-raise SystemExit(main())
