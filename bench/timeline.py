@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # --browser serves the page with the tests' server helper
 from common import BENCH_ROOT, CpuMeter, command, machine, revision, stop_embedded  # noqa: E402
 
 from engine.app import PhotoIndex  # noqa: E402
