@@ -11,18 +11,16 @@ import re
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
-from functools import partial
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import BENCH_ROOT, REPO, CpuMeter, command, machine, revision, stop_embedded  # noqa: E402
-
-sys.path.insert(0, str(REPO))  # the random-weight model builder lives with the tests
+import runtimes  # noqa: E402
+from common import BENCH_ROOT, SHARED, SIZES, CpuMeter, ensure_model, provenance, scratch_dir, stop_embedded  # noqa: E402
 
 from engine.app import PhotoIndex  # noqa: E402
 from engine.config import Settings  # noqa: E402
@@ -32,14 +30,11 @@ from engine.db.photos import PendingPhoto  # noqa: E402
 from engine.indexing.stage import decode_batch  # noqa: E402
 from engine.media.formats import format_of  # noqa: E402
 from engine.models.image_text import ImageTextModel  # noqa: E402
-from engine.models.paths import is_model_dir  # noqa: E402
-from engine.models.registry import ModelSpec, get_spec  # noqa: E402
+from engine.models.registry import get_spec  # noqa: E402
 from engine.runtime.cluster import DECODE, ClusterHandle  # noqa: E402
-from tests.synthetic_models import Size, build_random_model  # noqa: E402
 
-PEERS = REPO.parent / "shared" / "peers"
-TESTDATA = REPO.parent / "shared" / "testdata"
-SIZES: dict[str, Size] = {"SigLIP": "so400m", "ViT-B/32": "vit-b32", "ViT-B/16": "vit-b16", "ViT-L/14": "vit-l14"}
+PEERS = SHARED / "peers"
+TESTDATA = SHARED / "testdata"
 
 
 @dataclass(frozen=True)
@@ -72,19 +67,6 @@ def ensure_corpus(n: int, folder: Path | None) -> Path:
     return folder
 
 
-def ensure_model(spec: ModelSpec) -> Path:
-    size = SIZES[spec.name]
-    folder = BENCH_ROOT / "models" / size
-    if not is_model_dir(folder):
-        log(f"building a random-weight {size} model in {folder}")
-        staging = Path(tempfile.mkdtemp(dir=BENCH_ROOT, prefix=f"model-{size}-"))
-        build_random_model(spec.family, staging, size=size)
-        folder.parent.mkdir(parents=True, exist_ok=True)
-        shutil.rmtree(folder, ignore_errors=True)
-        staging.rename(folder)
-    return folder
-
-
 def decode_stage(settings: Settings, files: list[Path], model: ImageTextModel) -> tuple[Row, list[np.ndarray]]:
     handle = ClusterHandle(settings)
     try:
@@ -109,18 +91,16 @@ def decode_stage(settings: Settings, files: list[Path], model: ImageTextModel) -
 
 
 def model_stage(model: ImageTextModel, arrays: list[np.ndarray], batch_size: int) -> Row:
-    import torch
-
     model.load()
     batches = [np.stack(arrays[i : i + batch_size]) for i in range(0, len(arrays), batch_size)]
     model.encode_images(batches[0])
     with CpuMeter() as cpu:
         for batch in batches:
             model.encode_images(batch)
-    threads = torch.get_num_threads()
-    dtype = str(model.model.dtype).removeprefix("torch.")
+    runtime = model.backend
     model.unload()
-    what = f"`encode_images`, {model.spec.name} random weights, {dtype}, batch {batch_size}, {model.device}, {threads} threads"
+    what = (f"`encode_images`, {model.spec.name} random weights, runtime {runtime}, batch {batch_size}, {model.device},"
+            f" {model.num_threads} threads")
     return Row("(b) model", what, len(arrays), cpu.seconds, cpu)
 
 
@@ -167,6 +147,10 @@ def main() -> None:
     parser.add_argument("--corpus", type=Path, help="default /tmp/photoindex-bench/corpus-N")
     parser.add_argument("--workers", type=int, help="decode worker processes (engine default: CPU count)")
     parser.add_argument("--device", default="auto", help="CLIP_DEVICE: auto | cpu | cuda")
+    parser.add_argument("--runtime", default="auto", help="CLIP_RUNTIME of stages (b) and (c): auto | torch | onnx | ...")
+    parser.add_argument("--runtimes", nargs="*", default=None, metavar="RUNTIME",
+                        help="also compare these CPU runtimes with torch fp32 on the decoded photos (speed and fidelity);"
+                             " with no names: onnx onnx-int8 onnx-int8-static openvino openvino-int8-static")
     parser.add_argument("--peer", action="store_true", help="also run rclip 3.3.0 on the same files")
     parser.add_argument("--peer-runs", type=int, default=2)
     args = parser.parse_args()
@@ -180,12 +164,12 @@ def main() -> None:
     if len(list(corpus.iterdir())) != args.files:
         sys.exit(f"{corpus} must hold exactly the {args.files} files, since the engine and rclip index the whole folder")
     model_dir = ensure_model(spec)
-    run_dir = Path(tempfile.mkdtemp(dir=BENCH_ROOT, prefix="index-run-"))
+    run_dir = scratch_dir("index-run-")
     settings = Settings(
         data_dir=run_dir, database_url=None, photos_dir=corpus, model_paths={spec.name: model_dir},
-        clip_model=spec.name, clip_device=args.device, dask_decode_workers=args.workers,
+        clip_model=spec.name, clip_device=args.device, clip_runtime=args.runtime, dask_decode_workers=args.workers,
     )
-    model = ImageTextModel(spec, model_dir, device=args.device, num_threads=os.cpu_count())
+    model = ImageTextModel(spec, model_dir, device=args.device, num_threads=os.cpu_count(), runtime=args.runtime)
 
     log("(a) decode stage")
     rows = []
@@ -193,6 +177,11 @@ def main() -> None:
     rows.append(row)
     log("(b) model stage")
     rows.append(model_stage(model, arrays, settings.clip_batch_size))
+    compared = None
+    if args.runtimes is not None:
+        log("runtimes side by side")
+        names = args.runtimes or ["onnx", "onnx-int8", "onnx-int8-static", "openvino", "openvino-int8-static"]
+        compared = runtimes.compare(spec, model_dir, arrays, settings.clip_batch_size, os.cpu_count() or 1, names)
     del arrays
     log("(c) end to end")
     rows += end_to_end(settings, args.files, table_name(spec.name))
@@ -211,10 +200,9 @@ def main() -> None:
     if peer is not None:
         cold, warm = rows[2], rows[3]
         print(f"| ours / rclip | (c) / (d) = **{cold.rate / peer.rate:.2f}**; (c') / (d) = {warm.rate / peer.rate:.2f} | | | | | | |")
-    print(f"\ncommand: `{command()}`")
-    print(f"machine: {machine()}")
-    print(f"engine: {revision()}")
-    print(f"date: {time.strftime('%Y-%m-%d %H:%M')}")
+    if compared is not None:
+        runtimes.print_table(*compared, args.files)
+    print("\n" + provenance())
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.config import Settings, get_settings
+from engine.errors import PhotoIndexError
 from engine.db import embeddings as embedding_rows
 from engine.db import photos as photo_rows
 from engine.db import revision as revision_rows
@@ -46,6 +47,21 @@ class Stats(photo_rows.PhotoCounts):
     """"embedded" or "external"."""
     database_problem: str | None
     """Why pgvector does not work on this server, when it does not."""
+
+
+@dataclass(frozen=True)
+class Health:
+    """Whether the server can do its work: the database, the library folder, the default model."""
+    status: str
+    """"ok" or "degraded"."""
+    database: str
+    """"ok" or "error"."""
+    library: str
+    library_available: bool
+    default_model: str
+    default_model_available: bool
+    detail: dict[str, str]
+    """What is wrong, per part, in one sentence each."""
 
 
 class PhotoIndex:
@@ -196,6 +212,26 @@ class PhotoIndex:
         """The image-text models that hold a vector of the photo."""
         with self.db.connection() as conn:
             return embedding_rows.indexed_models(conn, photo_id)
+
+    def health(self) -> Health:
+        detail: dict[str, str] = {}
+        database = "ok"
+        try:
+            self.db.ping()
+        except PhotoIndexError as exc:
+            database, detail["database"] = "error", str(exc)
+        if not self.db.vector_check.ok:
+            database, detail["database"] = "error", self.db.vector_check.message or "pgvector does not work"
+        root = self.settings.photos_dir
+        library_ok = root.is_dir()
+        if not library_ok:
+            detail["library"] = f"PHOTOS_DIR {root} is not a readable folder"
+        default = get_spec(self.settings.clip_model).name
+        model = next(m for m in self.models.status() if m.name == default)
+        if not model.available:
+            detail["model"] = model.reason or "not available"
+        ok = database == "ok" and library_ok and model.available
+        return Health("ok" if ok else "degraded", database, str(root), library_ok, default, model.available, detail)
 
     def stats(self) -> Stats:
         with self.db.connection() as conn:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, field_validator
+from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -17,7 +17,8 @@ SAMPLE_PHOTOS_DIR = PACKAGE_DIR / "sample"
 
 class Settings(BaseSettings):
     # An empty value (`DASK_DECODE_WORKERS=`, `TRASH_DIR=` in a copied .env.example) means the default.
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore", env_ignore_empty=True)
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore", env_ignore_empty=True,
+                                      populate_by_name=True)
 
     data_dir: Path = Field(Path("data"), description="Root for the embedded database, caches and models.")
     database_url: str | None = Field(None, description="External PostgreSQL 15+ with pgvector; empty = embedded server.")
@@ -29,7 +30,9 @@ class Settings(BaseSettings):
 
     clip_model: str = "SigLIP"
     clip_device: str = Field("auto", description="auto | cpu | cuda | cuda:N")
-    clip_batch_size: int = 32
+    clip_runtime: str = Field("auto", description="auto | torch | onnx | onnx-int8 | onnx-int8-static; onnx ones run on the CPU.")
+    clip_batch_size: int = Field(32, validation_alias=AliasChoices("clip_batch_size", "batch_size_clip"),
+                                 description="Photos per image-text model batch (the original's BATCH_SIZE_CLIP works too).")
 
     dask_scheduler_address: str | None = Field(None, description="Use a running Dask cluster instead of a LocalCluster.")
     dask_decode_workers: int | None = Field(None, description="Local decode worker processes; default = CPU count.")
@@ -49,7 +52,8 @@ class Settings(BaseSettings):
     face_det_size_hd: int = 1280
     face_det_threshold: float = 0.5
     face_min_size: int = Field(20, description="Smaller faces (short side, original pixels) are dropped.")
-    face_batch_size: int = Field(16, description="Photos per face-model batch.")
+    face_batch_size: int = Field(16, validation_alias=AliasChoices("face_batch_size", "batch_size_face"),
+                                 description="Photos per face-model batch (BATCH_SIZE_FACE works too).")
     face_assign_threshold: float = Field(0.5, description="Default cosine similarity for auto-assigning faces.")
     face_cluster_similarity: float = Field(0.5, description="Faces at least this similar may share a suggested person.")
     face_cluster_min_faces: int = 3

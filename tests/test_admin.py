@@ -154,11 +154,15 @@ def test_queue_empty_command_runs_once(tmp_path: Path, database_url: str, librar
         engine.close()
 
 
-def test_shutdown_flag_needs_a_configured_command(client: TestClient) -> None:
+def test_shutdown_flag_without_a_configured_command_runs_nothing(client: TestClient, engine: PhotoIndex) -> None:
     assert client.get("/admin/shutdown-flag").json() == {"enabled": False, "configured": False, "command": None,
-                                                         "last_run": None}
-    refused = client.post("/admin/shutdown-flag", json={"enabled": True})
-    assert refused.status_code == 409 and "QUEUE_EMPTY_COMMAND" in refused.json()["detail"]
+                                                         "last_run": None, "note": None}
+    kept = client.post("/admin/shutdown-flag", json={"enabled": True})
+    assert kept.status_code == 200 and kept.json()["enabled"] and "QUEUE_EMPTY_COMMAND" in kept.json()["note"]
+    engine.queue.hook.fire()  # the queue empties: nothing runs, the one-shot flag is spent
+    assert client.get("/admin/shutdown-flag").json() == {"enabled": False, "configured": False, "command": None,
+                                                         "last_run": None, "note": None}
+    client.post("/admin/shutdown-flag", json={"enabled": True})
     # the request can only switch the flag: a command in the body is ignored, never run
     client.post("/admin/shutdown-flag", json={"enabled": False, "command": ["touch", "/tmp/pwned"]})
     assert client.get("/admin/shutdown-flag").json()["command"] is None

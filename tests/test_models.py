@@ -71,9 +71,10 @@ def _gradient_image(width: int, height: int) -> Image.Image:
     return Image.fromarray(rgb.astype(np.uint8))
 
 
+@pytest.mark.parametrize("runtime", ["auto", "torch"])
 @pytest.mark.parametrize("family", FAMILIES)
-def test_random_model_encodes_unit_vectors(random_dirs: dict[str, Path], family: str) -> None:
-    model = ImageTextModel(tiny_spec(family), random_dirs[family], device="auto")  # type: ignore[arg-type]
+def test_random_model_encodes_unit_vectors(random_dirs: dict[str, Path], family: str, runtime: str) -> None:
+    model = ImageTextModel(tiny_spec(family), random_dirs[family], device="auto", runtime=runtime)  # type: ignore[arg-type]
     pre = model.preprocessor
     dim = model.embedding_dim
     assert not model.loaded and model.memory_bytes() == 0
@@ -92,8 +93,8 @@ def test_random_model_encodes_unit_vectors(random_dirs: dict[str, Path], family:
 
 
 def test_text_padding_follows_training(random_dirs: dict[str, Path]) -> None:
-    siglip = ImageTextModel(tiny_spec("siglip"), random_dirs["siglip"], device="cpu")
-    clip = ImageTextModel(tiny_spec("clip"), random_dirs["clip"], device="cpu")
+    siglip = ImageTextModel(tiny_spec("siglip"), random_dirs["siglip"], device="cpu", runtime="torch")
+    clip = ImageTextModel(tiny_spec("clip"), random_dirs["clip"], device="cpu", runtime="torch")
     siglip_inputs = siglip.tokenize(["Red", "a photo of a red cat"])
     clip_inputs = clip.tokenize(["red", "a photo of a red cat"])
     assert set(siglip_inputs) == {"input_ids"} and siglip_inputs["input_ids"].shape == (2, siglip.text_max_length)
@@ -105,7 +106,7 @@ def test_text_padding_follows_training(random_dirs: dict[str, Path]) -> None:
 def test_split_preprocessing_matches_hf_processor(random_dirs: dict[str, Path], family: str) -> None:
     from transformers import AutoImageProcessor
 
-    model = ImageTextModel(tiny_spec(family), random_dirs[family], device="cpu")  # type: ignore[arg-type]
+    model = ImageTextModel(tiny_spec(family), random_dirs[family], device="cpu", runtime="torch")  # type: ignore[arg-type]
     image = _gradient_image(57, 41)
     ours = model.encode_images(model.preprocessor.to_uint8(image)[None])
 
@@ -117,14 +118,16 @@ def test_split_preprocessing_matches_hf_processor(random_dirs: dict[str, Path], 
     np.testing.assert_allclose(ours, theirs, atol=1e-4)
 
 
+@pytest.mark.parametrize("runtime", ["auto", "torch"])
 @pytest.mark.parametrize("family", FAMILIES)
 @pytest.mark.parametrize(
     ("query", "colour"),
     [("red", "red"), ("a photo of green", "green"), ("blue", "blue"), ("yellow", "yellow"),
      ("красный", "red"), ("зелёный", "green"), ("синий", "blue")],
 )
-def test_colour_model_ranks_right_image_first(colour_dirs: dict[str, Path], family: str, query: str, colour: str) -> None:
-    model = ImageTextModel(tiny_spec(family), colour_dirs[family], device="cpu")  # type: ignore[arg-type]
+def test_colour_model_ranks_right_image_first(colour_dirs: dict[str, Path], family: str, query: str, colour: str,
+                                              runtime: str) -> None:
+    model = ImageTextModel(tiny_spec(family), colour_dirs[family], device="cpu", runtime=runtime)  # type: ignore[arg-type]
     images, labels = color_images(model.preprocessor.height, 2, np.random.default_rng(123))
     scores = model.encode_images(images) @ model.encode_text([query])[0]
     best = list(COLORS)[labels[int(np.argmax(scores))]]

@@ -63,7 +63,7 @@ def train_color_model(
     if family not in ("siglip", "clip"):
         raise ValueError(f"family must be 'siglip' or 'clip', got {family!r}")
     build_random_model(family, out_dir, "tiny", seed=seed, embed_dim=embed_dim)  # type: ignore[arg-type]
-    wrapper = ImageTextModel(tiny_spec(family), out_dir, device="cpu")  # type: ignore[arg-type]
+    wrapper = ImageTextModel(tiny_spec(family), out_dir, device="cpu", runtime="torch")  # type: ignore[arg-type]
     model = wrapper.model
     rng = np.random.default_rng(seed)
     size = wrapper.preprocessor.height

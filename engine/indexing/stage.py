@@ -37,6 +37,8 @@ class ModelRef:
     device: str
     geometry: str
     """`Preprocessor.key()` of the decoded array this model consumes."""
+    runtime: str = "auto"
+    """CLIP_RUNTIME: torch, or an ONNX Runtime variant on the CPU."""
 
 
 def decode_batch(photos: list[PendingPhoto], root: Path, geometries: list[Preprocessor],
@@ -61,7 +63,7 @@ def embed_batch(decoded_batches: list[list[DecodedPhoto]], models: list[ModelRef
         if not good:
             break
         batch = np.stack([d.arrays[ref.geometry] for d in good])
-        model = model_cache.image_text(get_spec(ref.name), Path(ref.model_dir), ref.device).load()
+        model = model_cache.image_text(get_spec(ref.name), Path(ref.model_dir), ref.device, ref.runtime).load()
         embeddings = model.encode_images(batch)
         for d, vec in zip(good, embeddings):
             vectors[d.photo_id][ref.name] = vec

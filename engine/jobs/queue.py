@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from engine.errors import Conflict, NotFound, PhotoIndexError, UnknownName
+from engine.errors import NotFound, PhotoIndexError, UnknownName
 from engine.jobs.runner import JobRunner, JobStatus
 
 log = logging.getLogger(__name__)
@@ -26,8 +26,8 @@ class StageUnavailable(UnknownName):
     """Index-All was asked for a stage it does not have."""
 
 
-class NoQueueCommand(Conflict):
-    """The flag cannot be set: QUEUE_EMPTY_COMMAND is not configured."""
+NO_COMMAND_NOTE = ('no QUEUE_EMPTY_COMMAND is set, so nothing runs when the queue empties; set it in .env '
+                   'to an argv list, e.g. ["systemctl", "poweroff"]')
 
 
 class JobNotFound(NotFound):
@@ -49,6 +49,8 @@ class ShutdownState:
     """Whether QUEUE_EMPTY_COMMAND is set."""
     command: list[str] | None
     last_run: CommandRun | None
+    note: str | None = None
+    """Said when the flag is on but nothing would run."""
 
 
 @dataclass(frozen=True)
@@ -73,18 +75,20 @@ class QueueEmptyHook:
         self._lock = threading.Lock()
 
     def set(self, enabled: bool) -> bool:
-        if enabled and not self.command:
-            raise NoQueueCommand("no QUEUE_EMPTY_COMMAND is configured (an argv list in the settings, "
-                                 'e.g. ["systemctl", "poweroff"]); the flag stays off')
+        """The original's clients set the flag to power the PC off; without a configured command the
+        flag is kept and `state().note` says nothing will run (a web request never names a command)."""
         with self._lock:
             self.enabled = enabled
         return self.enabled
 
     def fire(self) -> None:
         with self._lock:
-            if not (self.enabled and self.command):
+            if not self.enabled:
                 return
             self.enabled = False
+            if not self.command:
+                log.warning("job queue empty; the shutdown flag was on, but %s", NO_COMMAND_NOTE)
+                return
             run = self.last_run = CommandRun(list(self.command), time.time())
         log.warning("job queue empty: running %s", run.argv)
         try:
@@ -95,7 +99,8 @@ class QueueEmptyHook:
             log.error("queue-empty command %s failed: %s", run.argv, exc)
 
     def state(self) -> ShutdownState:
-        return ShutdownState(self.enabled, bool(self.command), self.command, self.last_run)
+        note = NO_COMMAND_NOTE if self.enabled and not self.command else None
+        return ShutdownState(self.enabled, bool(self.command), self.command, self.last_run, note)
 
 
 class IndexQueue:

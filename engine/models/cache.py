@@ -35,12 +35,13 @@ def get(key: Hashable, create: Callable[[], M]) -> M:
     return model  # type: ignore[return-value]
 
 
-def image_text(spec: ModelSpec, model_dir: Path, device: str) -> ImageTextModel:
-    """The image-text model `spec` from `model_dir`, with every core this process may use
-    (a local Dask cluster sets OMP/MKL_NUM_THREADS=1; a model worker is given its share)."""
+def image_text(spec: ModelSpec, model_dir: Path, device: str, runtime: str = "auto") -> ImageTextModel:
+    """The image-text model `spec` from `model_dir` on `runtime` (CLIP_RUNTIME), with every core
+    this process may use (a local Dask cluster sets OMP/MKL_NUM_THREADS=1; a model worker is
+    given its share)."""
     threads = int(os.environ.get(MODEL_THREADS_ENV, 0)) or len(os.sched_getaffinity(0))
-    return get(("image-text", spec.name, str(model_dir), device),
-               lambda: ImageTextModel(spec, Path(model_dir), device=device, num_threads=threads))
+    return get(("image-text", spec.name, str(model_dir), device, runtime),
+               lambda: ImageTextModel(spec, Path(model_dir), device=device, num_threads=threads, runtime=runtime))
 
 
 def face_analyzer(pack_dir: Path, device: str) -> FaceAnalyzer:

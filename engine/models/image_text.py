@@ -3,12 +3,19 @@
 Decode workers only need `preprocessor` (read from the folder's JSON, no torch import); the
 process that owns the accelerator calls `encode_images` on uint8 batches and does the
 rescale/normalise step there, on the model's device.
+
+Two runtimes run the same weights: torch (transformers; bf16 on CUDA) and, on the CPU, ONNX
+Runtime (`engine.models.onnx_backend`, fp32 or int8), picked by CLIP_RUNTIME. `auto` is torch
+on a GPU and `DEFAULT_CPU_RUNTIME` on the CPU, the fastest one that passed the fidelity check
+of `bench/index_throughput.py --runtimes` (see bench/RESULTS.md).
 """
 from __future__ import annotations
 
 import gc
 import json
+import logging
 import os
+import sys
 from collections.abc import Sequence
 from functools import cached_property
 from pathlib import Path
@@ -16,7 +23,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
-from engine.errors import Unavailable
+from engine.errors import Invalid, Unavailable
 from engine.media.preprocess import Preprocessor
 from engine.models.base import Model
 from engine.models.errors import DeviceUnavailable
@@ -25,13 +32,35 @@ from engine.models.registry import ModelSpec
 if TYPE_CHECKING:
     import torch
 
+    from engine.models.onnx_backend import OnnxTowers
+
+log = logging.getLogger(__name__)
+
+RUNTIMES = ("torch", "onnx", "onnx-int8", "onnx-int8-static")
+"""CLIP_RUNTIME values besides `auto`; the onnx ones run on the CPU."""
+DEFAULT_CPU_RUNTIME = "onnx-int8-static"
+"""Fastest on the CPU that passed the fidelity check (bench/RESULTS.md): dynamic int8 is as fast
+but its text rankings fell under recall@10 0.98. Its one cost: calibrating on the sample photos
+when the model is first exported (minutes for a large model, once)."""
+_ONNX_VARIANTS = {"onnx": "fp32", "onnx-int8": "int8", "onnx-int8-static": "int8-static"}
+
 _SIGLIP_MEAN_STD = (0.5, 0.5, 0.5)
 _CLIP_MAX_TOKENS = 77
 _MODEL_TYPES = {"siglip": {"siglip"}, "clip": {"clip"}}
 
 
+def cuda_possible() -> bool:
+    """False when this Linux machine shows no NVIDIA device at all, so that a CPU-only process
+    need not import torch (seconds) to learn it has no CUDA; True where it cannot tell."""
+    if sys.platform != "linux":
+        return True
+    return Path("/proc/driver/nvidia").exists() or Path("/dev/dxg").exists() or any(Path("/dev").glob("nvidia[0-9]*"))
+
+
 def resolve_device(device: str = "auto") -> str:
     """Map "auto" to "cuda" when a CUDA device is present, else "cpu"; check explicit names."""
+    if device == "cpu" or (device == "auto" and not cuda_possible()):
+        return "cpu"
     import torch
 
     if device == "auto":
@@ -47,6 +76,18 @@ def resolve_device(device: str = "auto") -> str:
     elif device != "cpu":
         raise DeviceUnavailable("CLIP_DEVICE", device, "the device must be auto, cpu, cuda or cuda:N")
     return device
+
+
+def resolve_runtime(runtime: str, device: str) -> str:
+    """Map "auto" to torch on an accelerator and `DEFAULT_CPU_RUNTIME` on the CPU; check names."""
+    if runtime == "auto":
+        return "torch" if device != "cpu" else DEFAULT_CPU_RUNTIME
+    if runtime not in RUNTIMES:
+        raise Invalid(f"CLIP_RUNTIME={runtime} is not a runtime; set it to auto, {', '.join(RUNTIMES)}.")
+    if runtime != "torch" and device != "cpu":
+        raise Invalid(f"CLIP_RUNTIME={runtime} runs on the CPU but CLIP_DEVICE is {device}; "
+                      "set CLIP_RUNTIME=auto (torch on the GPU) or CLIP_DEVICE=cpu.")
+    return runtime
 
 
 def _limit_cpu_threads(num_threads: int | None) -> None:
@@ -76,17 +117,22 @@ def output_embeddings(output: Any) -> "torch.Tensor":
 
 class _Runtime(NamedTuple):
     model: Any
+    """The transformers model; None on an ONNX runtime."""
     tokenizer: Any
     device: str
+    name: str = "torch"
+    towers: "OnnxTowers | None" = None
 
 
 class ImageTextModel(Model[_Runtime]):
     """One image-text model folder; get the process's instance from `engine.models.cache`."""
 
-    def __init__(self, spec: ModelSpec, model_dir: Path, device: str = "auto", num_threads: int | None = None) -> None:
+    def __init__(self, spec: ModelSpec, model_dir: Path, device: str = "auto", num_threads: int | None = None,
+                 runtime: str = "auto") -> None:
         super().__init__(device)
         self.spec = spec
         self.model_dir = Path(model_dir)
+        self.requested_runtime = runtime
         self.num_threads = num_threads
 
     def __repr__(self) -> str:
@@ -130,30 +176,48 @@ class ImageTextModel(Model[_Runtime]):
         return runtime.device if runtime else resolve_device(self.requested_device)
 
     @property
+    def backend(self) -> str:
+        """The CLIP_RUNTIME it runs (or will run) on: torch, onnx, onnx-int8, ..."""
+        runtime = self._loaded
+        if runtime is None:
+            return resolve_runtime(self.requested_runtime, self.device)
+        if runtime.towers is not None:
+            return next(name for name, v in _ONNX_VARIANTS.items() if v == runtime.towers.variant)
+        return runtime.name
+
+    @property
     def model(self) -> Any:
-        """The transformers model (loads it on first use)."""
+        """The transformers model (loads it on first use); None on an ONNX runtime."""
         return self.runtime.model
 
     @property
     def dim(self) -> int:
         """Output dimension of the loaded model; compare with `spec.dim` for real checkpoints."""
+        if self.runtime.towers is not None:
+            return self.embedding_dim
         config = self.model.config
         if self.spec.family == "siglip":
             return int(config.vision_config.hidden_size)
         return int(config.projection_dim)
 
     def _load(self) -> _Runtime:
+        """Weights and tokenizer. An ONNX runtime exports the towers on its first load (once per
+        model and weights) and opens each graph's session when it is first used."""
+        device = resolve_device(self.requested_device)
+        runtime = resolve_runtime(self.requested_runtime, device)
+        self._check_model_type()
+        if runtime != "torch":
+            if self.requested_runtime != "auto":
+                return self._load_onnx(runtime)
+            try:
+                return self._load_onnx(runtime)
+            except Exception as exc:  # an export that fails (memory, an operator) must not stop indexing
+                log.warning("CLIP_RUNTIME=auto: %s on %s failed (%s); using torch. Set CLIP_RUNTIME=torch "
+                            "to skip the attempt.", runtime, self.spec.name, exc)
         import torch
         import transformers
         from transformers import AutoModel, AutoTokenizer
 
-        model_type = self.config.get("model_type")
-        if model_type not in _MODEL_TYPES[self.spec.family]:
-            raise Unavailable(
-                f"{self.model_dir} holds a {model_type!r} model; {self.spec.name} expects "
-                f"{' or '.join(sorted(_MODEL_TYPES[self.spec.family]))}."
-            )
-        device = resolve_device(self.requested_device)
         dtype = torch.bfloat16 if device.startswith("cuda") else torch.float32
         if device == "cpu":
             _limit_cpu_threads(self.num_threads)
@@ -162,7 +226,30 @@ class ImageTextModel(Model[_Runtime]):
         model = AutoModel.from_pretrained(self.model_dir, **{dtype_kw: dtype})
         model.to(device).eval()
         tokenizer = AutoTokenizer.from_pretrained(self.model_dir)
-        return _Runtime(model, tokenizer, device)
+        return _Runtime(model, tokenizer, device, "torch")
+
+    def warm(self, *, images: bool = True, texts: bool = True) -> None:
+        """Load now and make the named encoders ready, so the first request does not wait."""
+        towers = self.runtime.towers
+        if towers is not None:
+            towers.open(images=images, texts=texts)
+
+    def _check_model_type(self) -> None:
+        model_type = self.config.get("model_type")
+        if model_type not in _MODEL_TYPES[self.spec.family]:
+            raise Unavailable(
+                f"{self.model_dir} holds a {model_type!r} model; {self.spec.name} expects "
+                f"{' or '.join(sorted(_MODEL_TYPES[self.spec.family]))}."
+            )
+
+    def _load_onnx(self, runtime: str) -> _Runtime:
+        from engine.models.onnx_backend import OnnxTowers
+
+        threads = self.num_threads or (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None)
+        towers = OnnxTowers(self.model_dir, self.spec.family, self.preprocessor, self.text_max_length,
+                            variant=_ONNX_VARIANTS[runtime], num_threads=threads)  # type: ignore[arg-type]
+        towers.variant  # noqa: B018 - exports (once) and checks the quantised graph now
+        return _Runtime(None, None, "cpu", runtime, towers)
 
     def _release(self, loaded: _Runtime) -> None:
         on_cuda = loaded.device.startswith("cuda")
@@ -178,6 +265,8 @@ class ImageTextModel(Model[_Runtime]):
         runtime = self._loaded
         if runtime is None:
             return 0
+        if runtime.towers is not None:
+            return runtime.towers.file_bytes()
         tensors = [*runtime.model.parameters(), *runtime.model.buffers()]
         return sum(t.numel() * t.element_size() for t in tensors)
 
@@ -185,8 +274,7 @@ class ImageTextModel(Model[_Runtime]):
         """uint8 (N, H, W, 3) -> normalised (N, 3, H, W) on the model's device and dtype."""
         import torch
 
-        if batch.ndim != 4 or batch.shape[-1] != 3 or batch.dtype != np.uint8:
-            raise ValueError(f"expected a uint8 (N, H, W, 3) batch, got {batch.dtype} {batch.shape}")
+        _check_batch(batch)
         model = self.model
         pre = self.preprocessor
         array = np.ascontiguousarray(batch)
@@ -202,7 +290,10 @@ class ImageTextModel(Model[_Runtime]):
         """Model text inputs. SigLIP: lower-cased, padded to the full context and without an
         attention mask, as it was trained (it pools the last position). CLIP: padded to the
         longest, truncated at 77, with a mask."""
-        _, tokenizer, device = self.runtime
+        runtime = self.runtime
+        if runtime.tokenizer is None:
+            raise RuntimeError(f"{self.spec.name} runs on {runtime.name}; torch inputs need runtime='torch'")
+        tokenizer, device = runtime.tokenizer, runtime.device
         texts = list(texts)
         if self.spec.family == "siglip":
             tokens = tokenizer(
@@ -221,6 +312,10 @@ class ImageTextModel(Model[_Runtime]):
         """uint8 (N, H, W, 3) at `preprocessor` size -> L2-normalised float32 (N, dim)."""
         if len(batch) == 0:
             return np.zeros((0, self.embedding_dim), np.float32)
+        towers = self.runtime.towers
+        if towers is not None:
+            _check_batch(batch)
+            return _unit_rows(towers.image_features(batch))
         import torch
 
         model = self.model
@@ -232,6 +327,9 @@ class ImageTextModel(Model[_Runtime]):
         """Texts -> L2-normalised float32 (N, dim)."""
         if len(texts) == 0:
             return np.zeros((0, self.embedding_dim), np.float32)
+        towers = self.runtime.towers
+        if towers is not None:
+            return _unit_rows(towers.text_features(texts))
         import torch
 
         model = self.model
@@ -245,3 +343,13 @@ class ImageTextModel(Model[_Runtime]):
 
         features = output_embeddings(output).float()
         return F.normalize(features, dim=-1).cpu().numpy()
+
+
+def _check_batch(batch: np.ndarray) -> None:
+    if batch.ndim != 4 or batch.shape[-1] != 3 or batch.dtype != np.uint8:
+        raise ValueError(f"expected a uint8 (N, H, W, 3) batch, got {batch.dtype} {batch.shape}")
+
+
+def _unit_rows(features: np.ndarray) -> np.ndarray:
+    features = np.asarray(features, dtype=np.float32)
+    return features / np.maximum(np.linalg.norm(features, axis=1, keepdims=True), 1e-12)

@@ -28,6 +28,8 @@ class ModelStatus:
     loaded: bool = False
     memory_bytes: int = 0
     device: str | None = None
+    runtime: str | None = None
+    """CLIP_RUNTIME it runs (or will run) on: torch, onnx, onnx-int8, onnx-int8-static."""
 
 
 class ModelManager:
@@ -52,13 +54,14 @@ class ModelManager:
         with self._lock:
             model = self._instances.get(spec.name)
             if model is None:
-                model = model_cache.image_text(spec, resolve_model_dir(spec, self.settings), self.device)
+                model = model_cache.image_text(spec, resolve_model_dir(spec, self.settings), self.device,
+                                               self.settings.clip_runtime)
                 self._instances[spec.name] = model
             return model
 
     def warm(self, name: str) -> ImageTextModel:
         model = self.get(name)
-        model.load()
+        model.warm()
         return model
 
     def unload(self, name: str) -> None:
@@ -91,5 +94,5 @@ class ModelManager:
             else:
                 rows.append(ModelStatus(spec.name, spec.hf_id, spec.dim, spec.multilingual, True, str(model.model_dir),
                                         None, model.loaded, model.memory_bytes(),
-                                        model.device if model.loaded else self.device))
+                                        model.device if model.loaded else self.device, model.backend))
         return rows

@@ -27,6 +27,10 @@ MODEL = {"MODEL": 1}
 
 
 def cuda_device_count() -> int:
+    from engine.models.image_text import cuda_possible
+
+    if not cuda_possible():
+        return 0  # without importing torch, seconds of a cold start
     try:
         import torch
 

@@ -110,7 +110,8 @@ def shutdown_flag(engine: Engine) -> ShutdownFlagOut:
 
 @router.post("/shutdown-flag", response_model=ShutdownFlagOut)
 def set_shutdown_flag(body: ShutdownFlagRequest, engine: Engine) -> ShutdownFlagOut:
-    """Switch the one-shot flag. The command itself comes only from the settings (409 when none is set)."""
+    """Switch the one-shot flag. The command itself comes only from the settings; without one the flag
+    is kept and `note` says nothing will run."""
     engine.queue.hook.set(body.enabled)
     return ShutdownFlagOut.model_validate(engine.queue.hook.state())
 

@@ -9,7 +9,7 @@ from starlette.concurrency import run_in_threadpool
 
 from dashboard.api.deps import Engine, read_upload
 from dashboard.api.schemas.common import JobOut, ReindexStatus
-from dashboard.api.schemas.faces import (AssignRequest, FaceOut, FaceReindexRequest, FaceSearchOut,
+from dashboard.api.schemas.faces import (AssignRequest, FaceByIdRequest, FaceOut, FaceReindexRequest, FaceSearchOut,
                                          PersonClipRequest, PersonOut, PhotoFacesOut, PhotoFacesReindexRequest,
                                          SuggestionNameRequest, SuggestionOut, SuggestionReportOut,
                                          SuggestionUpdateRequest)
@@ -27,9 +27,17 @@ def _photo_faces(engine: Engine, photo_id: int, faces: list[Face]) -> PhotoFaces
 
 
 @router.post("/faces/reindex", response_model=JobOut, status_code=202)
-def faces_reindex(engine: Engine, body: FaceReindexRequest | None = None) -> JobOut:
-    """Find faces in the library in the background (resumable); then refresh suggested people."""
+def faces_reindex(
+    engine: Engine,
+    body: FaceReindexRequest | None = None,
+    skip_indexed: Annotated[bool | None, Query(description="As in the body; the original API's query form.")] = None,
+    batch_size: Annotated[int | None, Query(ge=1, le=512, description="As in the body (query form).")] = None,
+) -> JobOut:
+    """Find faces in the library in the background (resumable); then refresh suggested people.
+    The settings come in the JSON body or, as the original's clients send them, in the query string."""
     body = body or FaceReindexRequest()
+    query = {k: v for k, v in {"skip_indexed": skip_indexed, "batch_size": batch_size}.items() if v is not None}
+    body = body.model_copy(update=query)
     return JobOut.model_validate(engine.faces.start_index_job(engine.jobs, skip_indexed=body.skip_indexed,
                                                               batch_size=body.batch_size, cluster_after=body.suggest))
 
@@ -96,6 +104,20 @@ def search_face_by_id(
 ) -> FaceSearchOut:
     """Photos with faces like this stored face (its own photo left out)."""
     return FaceSearchOut.model_validate(engine.faces.search.by_face(face_id, top_k=top_k, threshold=threshold))
+
+
+@router.post("/search/face/by_id/{face_id}", response_model=FaceSearchOut)
+def search_face_by_id_post(
+    face_id: int,
+    engine: Engine,
+    body: FaceByIdRequest | None = None,
+    top_k: Annotated[int | None, Query(ge=1, le=500)] = None,
+    threshold: Annotated[float | None, Query(ge=-1.0, le=1.0)] = None,
+) -> FaceSearchOut:
+    """The original API's verb for the same search: settings in the JSON body or the query string."""
+    body = body or FaceByIdRequest()
+    return search_face_by_id(face_id, engine, top_k=top_k or body.top_k,
+                             threshold=threshold if threshold is not None else body.threshold)
 
 
 @router.post("/search/person-clip", response_model=SearchResponse)

@@ -19,6 +19,7 @@ class ModelStatusOut(Out):
     available: bool
     loaded: bool
     device: str | None
+    runtime: str | None = None
     memory_bytes: int
     path: str | None
     reason: str | None
@@ -104,6 +105,7 @@ class ShutdownFlagOut(Out):
     configured: bool = Field(description="Whether QUEUE_EMPTY_COMMAND is set.")
     command: list[str] | None
     last_run: CommandRunOut | None
+    note: str | None = Field(None, description="Said when the flag is on but no command is configured.")
 
 
 class ShutdownFlagRequest(BaseModel):

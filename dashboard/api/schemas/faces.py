@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, Field, computed_field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator, model_validator
 
 from dashboard.api.schemas.common import Out, PhotoLinks, photo_url, renamed
 
@@ -222,6 +222,12 @@ class SuggestionReportOut(Out):
     joined_existing: int
     new_suggestions: int
     clustered: int
+
+
+class FaceByIdRequest(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"top_k": 20, "threshold": 0.4}]})
+    top_k: int = Field(20, ge=1, le=500)
+    threshold: float | None = Field(None, ge=-1.0, le=1.0, description="Minimum cosine similarity.")
 
 
 class FaceReindexRequest(BaseModel):

@@ -1,8 +1,6 @@
 """Service status: health, statistics, the image-text models."""
 from __future__ import annotations
 
-from pydantic import BaseModel
-
 from dashboard.api.schemas.common import Out
 
 
@@ -18,7 +16,7 @@ class ModelOut(Out):
     reason: str | None = None
 
 
-class HealthOut(BaseModel):
+class HealthOut(Out):
     status: str
     database: str
     library: str
