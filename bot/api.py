@@ -11,6 +11,18 @@ class ApiError(RuntimeError):
     """The server answered with an error (its message is in the text) or could not be reached."""
 
 
+def _detail(response: httpx.Response) -> str:
+    """The server's sentence; of a validation error (a list of pydantic errors) only the first message."""
+    try:
+        detail = response.json().get("detail")
+    except (ValueError, AttributeError):
+        return response.text[:200] or response.reason_phrase
+    if isinstance(detail, list):
+        first = detail[0] if detail and isinstance(detail[0], dict) else {}
+        return str(first.get("msg") or "the request was not valid").removeprefix("Value error, ")[:200]
+    return str(detail)[:500]
+
+
 @dataclass(frozen=True)
 class Found:
     id: int
@@ -32,11 +44,7 @@ class PhotoApi:
         except httpx.HTTPError as exc:
             raise ApiError(f"the photo server is not reachable ({type(exc).__name__})") from exc
         if response.status_code >= 400:
-            try:
-                detail = response.json().get("detail")
-            except ValueError:
-                detail = response.text[:200]
-            raise ApiError(f"the photo server answered {response.status_code}: {detail}")
+            raise ApiError(f"the photo server answered {response.status_code}: {_detail(response)}")
         return response
 
     @staticmethod

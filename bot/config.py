@@ -12,6 +12,8 @@ class BotSettings(BaseSettings):
 
     telegram_bot_token: str = Field("", description="From @BotFather.")
     telegram_allowed_users: str = Field("", description="Comma-separated Telegram user ids; nobody else is answered.")
+    telegram_allowed_chats: str = Field("", description="Comma-separated group chat ids the bot answers in; "
+                                                        "empty = private chats only.")
     telegram_base_url: str | None = Field(None, description="Bot API server (default Telegram's); e.g. a local one.")
     photoindex_api_url: str = Field("http://127.0.0.1:8000", description="The photo search REST API.")
     photoindex_api_token: str | None = Field(None, description="API_TOKEN of the server, when it has one.")
@@ -32,4 +34,12 @@ class BotSettings(BaseSettings):
 
     @property
     def allowed_ids(self) -> set[int]:
-        return {int(x) for x in self.telegram_allowed_users.replace(";", ",").split(",") if x.strip().lstrip("-").isdigit()}
+        return _ids(self.telegram_allowed_users)
+
+    @property
+    def allowed_chat_ids(self) -> set[int]:
+        return _ids(self.telegram_allowed_chats)
+
+
+def _ids(text: str) -> set[int]:
+    return {int(x) for x in text.replace(";", ",").split(",") if x.strip().lstrip("-").isdigit()}

@@ -9,7 +9,6 @@ and job states, and refreshes the counters and the view on screen when something
 """
 from __future__ import annotations
 
-import html
 import time
 from typing import Any
 
@@ -20,7 +19,7 @@ from dashboard.theme import FAVICON, VIEWPORT, PageChrome, PhotoDesign, page_css
 from dashboard.views.admin import AdminView
 from dashboard.views.albums import AlbumsView
 from dashboard.views.assistant import AssistantView
-from dashboard.views.common import USER_ERRORS, Context, count
+from dashboard.views.common import USER_ERRORS, Context, count, literal, markdown_pane
 from dashboard.views.duplicates import DuplicatesView
 from dashboard.views.lightbox import Lightbox
 from dashboard.views.map import MapView
@@ -60,10 +59,10 @@ class LibraryStatus(pn.viewable.Viewer):
         try:
             self.text = status_markdown(self.engine)
         except USER_ERRORS as exc:  # a database outage: said here, the page stays up
-            self.text = f"⚠ {html.escape(str(exc))}"
+            self.text = f"⚠ {literal(exc)}"
 
     def __panel__(self) -> pn.viewable.Viewable:
-        return pn.pane.Markdown(self.param.text, styles={"font-size": "12px"}, css_classes=["library-status"])
+        return markdown_pane(self.param.text, styles={"font-size": "12px"}, css_classes=["library-status"])
 
 
 class Dashboard(pn.viewable.Viewer):
@@ -219,7 +218,7 @@ def create_dashboard(engine: PhotoIndex) -> pn.template.BaseTemplate:
     dash.chrome.theme = theme
     main: list[Any] = [dash]
     if not engine.db.vector_check.ok:
-        main.insert(0, pn.pane.Alert(html.escape(engine.db.vector_check.message or ""), alert_type="danger",
+        main.insert(0, markdown_pane(literal(engine.db.vector_check.message or ""), alert_type="danger",
                                      sizing_mode="stretch_width"))
     template = pn.template.BootstrapTemplate(
         title="Photo search", sidebar=[dash.search.filters(), dash.status], main=main, header=[dash.chrome],

@@ -8,8 +8,12 @@ from contextlib import asynccontextmanager
 from fastapi import Depends, FastAPI
 
 from dashboard.api.access import install_token_cookie, require_access
+from dashboard.api.error_responses import document_errors
 from dashboard.api.errors import install_error_handlers
 from dashboard.api.routes import ROUTERS
+from dashboard.api.same_origin import SameOriginGuard
+from dashboard.log_redaction import install_log_redaction
+from dashboard.panel_routes import no_client_session_id
 from engine.app import PhotoIndex
 from engine.config import Settings, get_settings
 
@@ -22,6 +26,7 @@ def create_app(settings: Settings | None = None, engine: PhotoIndex | None = Non
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        install_log_redaction()  # after uvicorn configured its loggers
         owned = engine is None
         app.state.engine = engine or PhotoIndex.open(settings)
         if settings.index_on_start and app.state.engine.db.vector_check.ok:
@@ -38,10 +43,12 @@ def create_app(settings: Settings | None = None, engine: PhotoIndex | None = Non
         version="0.1.0",
         description="Index a home photo library and search it by text, image and face.",
         lifespan=lifespan,
-        dependencies=[Depends(require_access)],
+        dependencies=[Depends(require_access), Depends(no_client_session_id)],
     )
     install_error_handlers(app)
+    document_errors(app)
     install_token_cookie(app)
+    app.add_middleware(SameOriginGuard)
     for router in ROUTERS:
         app.include_router(router)
     _mount_dashboard(app)
@@ -70,8 +77,10 @@ def _mount_dashboard(app: FastAPI) -> None:
     from dashboard.theme import STATIC_DIR, STATIC_URL
 
     app.mount(STATIC_URL, StaticFiles(directory=STATIC_DIR), name="dashboard-static")  # favicon, shared CSS, icons
+    from dashboard.panel_routes import install_panel_routes
 
     _serve_panel_assets_locally()
+    install_panel_routes(app)
 
     def page():
         return create_dashboard(app.state.engine)

@@ -20,6 +20,7 @@ from engine.jobs.queue import IndexQueue
 from engine.jobs.runner import JobRunner, JobStatus
 from engine.library.paths import FileMissing, resolve_inside
 from engine.library.service import Library
+from engine.media.pictures import PictureDecoder
 from engine.media.thumbcache import LayeredThumbnailCache
 from engine.models.errors import ModelNotAvailable
 from engine.models.manager import ModelManager
@@ -78,10 +79,13 @@ class PhotoIndex:
         self.indexer = Indexer(db, settings, self.models, self.runner)
         self.search = SearchService(
             db, self.models, settings.max_image_pixels, default_model=settings.clip_model, rrf_k=settings.rrf_k,
-            rrf_weights=settings.rrf_weights, translator=Translator(
+            rrf_weights=settings.rrf_weights, library_root=settings.photos_dir,
+            pictures=PictureDecoder(settings.upload_max_pixels, settings.upload_decode_concurrency,
+                                    settings.max_image_pixels), translator=Translator(
                 settings.translate_api_key, settings.translate_base_url, settings.translate_timeout_s))
         self.thumbnails = LayeredThumbnailCache(settings.resolved_thumb_cache_dir, settings.max_image_pixels,
-                                                memory_bytes=settings.thumb_memory_cache_mb << 20)
+                                                memory_bytes=settings.thumb_memory_cache_mb << 20,
+                                                library_root=settings.photos_dir)
         self.jobs = JobRunner()
         self.library = Library(db, settings, self.runner, self.thumbnails)
         self.faces = Faces(db, settings, self.runner, self.search)
@@ -102,6 +106,7 @@ class PhotoIndex:
         self.models.unload_all()
         self.faces.close()
         self.search.translator.close()
+        self.search.pictures.close()
         self.db.close()
 
     def __enter__(self) -> "PhotoIndex":

@@ -5,11 +5,13 @@ path has a default under `DATA_DIR` so a fresh clone runs with no `.env` at all.
 """
 from __future__ import annotations
 
+import json
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated
 
 from pydantic import AliasChoices, Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 SAMPLE_PHOTOS_DIR = PACKAGE_DIR / "sample"
@@ -40,6 +42,13 @@ class Settings(BaseSettings):
     decode_batch_size: int = 16
     decode_timeout_s: float = 120.0
     max_image_pixels: int = 200_000_000
+    offline_max_share: float = Field(0.25, ge=0, description="A scan that would take more than this share of the "
+                                     "library (and more than 10 photos) offline at once stops and changes nothing.")
+    offline_grace_days: float = Field(0, ge=0, description="Photos offline (file gone) for longer than this are "
+                                      "removed from the index; 0 = never, only on request (CLI, REST, Admin).")
+    upload_max_pixels: int = Field(40_000_000, description="Pictures to search by (uploads, the bot): most pixels "
+                                   "decoded; JPEG and HEIC decode smaller, so any size of those passes.")
+    upload_decode_concurrency: int = Field(2, ge=1, description="Pictures to search by decoded at once; more wait.")
 
     face_model: str = Field("buffalo_l", description="InsightFace model pack name (buffalo_l, buffalo_s, ...).")
     face_model_dir: Path | None = Field(None, description="A folder holding the pack's ONNX files; overrides FACE_MODEL.")
@@ -60,6 +69,10 @@ class Settings(BaseSettings):
 
     host: str = "127.0.0.1"
     port: int = 8000
+    allowed_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["localhost", "127.0.0.1", "::1"],
+        description="Host names the server answers to (comma-separated), besides HOST and IP addresses; "
+                    "a guard against DNS rebinding. Add the name you open it by, e.g. photos.home.lan.")
     index_on_start: bool = True
     api_token: str | None = Field(None, description="Required (Bearer / X-API-Token) for data and images. Empty with a HOST off loopback: `photoindex serve` makes one in DATA_DIR/api_token.")
     thumb_memory_cache_mb: int = Field(128, description="Memory LRU of rendered thumbnails, in front of THUMB_CACHE_DIR.")
@@ -71,6 +84,7 @@ class Settings(BaseSettings):
 
     telegram_bot_token: str | None = None
     telegram_allowed_users: str | None = None
+    telegram_allowed_chats: str | None = Field(None, description="Group chat ids the bot answers in; empty = private chats only.")
     gemini_api_key: str | None = None
     gemini_model: str = "gemini-2.5-flash"
     gemini_base_url: str | None = Field(None, description="Override the Gemini API endpoint (a proxy, a test server).")
@@ -80,6 +94,14 @@ class Settings(BaseSettings):
     translate_timeout_s: float = Field(3.0, description="Past this the original query is used.")
     rrf_k: float = Field(60.0, gt=0, description="Reciprocal Rank Fusion constant for multi-model search.")
     rrf_weights: dict[str, float] = Field(default_factory=dict, description='Per-model RRF weights, e.g. {"SigLIP": 2}; default 1.')
+
+    @field_validator("allowed_hosts", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            text = value.strip()
+            return json.loads(text) if text.startswith("[") else [v.strip() for v in text.split(",") if v.strip()]
+        return value
 
     @field_validator("database_url", "dask_scheduler_address", mode="before")
     @classmethod

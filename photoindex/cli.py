@@ -7,12 +7,13 @@ import logging
 import os
 import sys
 from dataclasses import asdict
+from datetime import date
 from pathlib import Path
 
 from tqdm import tqdm
 
 from engine.config import get_settings
-from engine.errors import PhotoIndexError
+from engine.errors import Invalid, PhotoIndexError
 
 
 class ProgressBar:
@@ -51,7 +52,9 @@ def cmd_index(args: argparse.Namespace) -> int:
             report = engine.index(args.model, scan=not args.no_scan, progress=progress)
     scan = report.scan
     if scan:
-        print(f"scan: {scan.files} files, {scan.new} new, {scan.changed} changed, {scan.deleted} deleted"
+        print(f"scan: {scan.files} files, {scan.new} new, {scan.changed} changed, {scan.moved} moved,"
+              f" {scan.offline} went offline, {scan.returned} came back"
+              + (f", {scan.removed} offline too long removed" if scan.removed else "")
               + (f", {scan.unsupported} not indexed (unsupported type: photoindex failed --unsupported)"
                  if scan.unsupported else ""))
     rate = report.indexed / report.seconds if report.seconds else 0
@@ -62,30 +65,157 @@ def cmd_index(args: argparse.Namespace) -> int:
     return 2 if report.warnings else 0
 
 
+def _search(engine, args: argparse.Namespace):
+    """The search the arguments ask for: text (names become person filters), a picture or a photo id."""
+    from engine.search.filters import SearchFilters
+
+    settings = engine.settings
+    model = args.model or settings.clip_model
+    filters = SearchFilters.of(date_from=args.date_from, date_to=args.date_to, places=args.place, cameras=args.camera,
+                               formats=args.formats.split(",") if args.formats else None,
+                               person_ids=[_person_id(engine, name) for name in args.person or []] or None,
+                               album_ids=[_album_id(engine, name) for name in args.album or []] or None)
+    if args.image:
+        if not Path(args.image).expanduser().is_file():
+            raise Invalid(f"{args.image} is not a readable file.")
+        search = engine.search.multi_image if args.multi_model else engine.search.image
+        kwargs = {} if args.multi_model else {"model": model}
+        return search(image_path=Path(args.image).expanduser(), top_k=args.top_k, threshold=args.threshold,
+                      filters=filters, **kwargs)
+    if args.photo_id is not None:
+        return engine.search.image(model=model, photo_id=args.photo_id, top_k=args.top_k, threshold=args.threshold,
+                                   filters=filters)
+    return engine.search.query(" ".join(args.query), model=model, multi_model=args.multi_model,
+                               translate=args.translate, top_k=args.top_k, threshold=args.threshold, filters=filters)
+
+
+def _person_id(engine, name: str) -> int:
+    persons, _ = engine.faces.persons.list(search=name, limit=2)
+    exact = [p for p in persons if p.name.casefold() == name.casefold()]
+    if len(exact) == 1 or len(persons) == 1:
+        return (exact or persons)[0].id
+    raise Invalid(f"no single person is called {name!r}" + (f" (did you mean {', '.join(p.name for p in persons)}?)"
+                                                           if persons else "; photoindex persons lists them"))
+
+
+def _album_id(engine, name: str) -> int:
+    albums = engine.library.albums.list(search=name, limit=2)
+    exact = [a for a in albums if a.name.casefold() == name.casefold()]
+    if len(exact) == 1 or len(albums) == 1:
+        return (exact or albums)[0].id
+    raise Invalid(f"no single album is called {name!r}")
+
+
 def cmd_search(args: argparse.Namespace) -> int:
     from engine.app import PhotoIndex
 
-    settings = get_settings()
-    with PhotoIndex.open(settings) as engine:
+    with PhotoIndex.open(get_settings()) as engine:
         engine.db.require_vectors()
-        model = args.model or settings.clip_model
-        formats = args.formats.split(",") if args.formats else None
-        if args.image:
-            if not Path(args.image).expanduser().is_file():
-                print(f"photoindex: {args.image} is not a readable file.", file=sys.stderr)
-                return 2
-            result = engine.search.image(model=model, image_path=Path(args.image), top_k=args.top_k,
-                                         threshold=args.threshold, formats=formats)
-        elif args.photo_id is not None:
-            result = engine.search.image(model=model, photo_id=args.photo_id, top_k=args.top_k,
-                                         threshold=args.threshold, formats=formats)
-        else:
-            result = engine.search.text(" ".join(args.query), model=model, top_k=args.top_k,
-                                        threshold=args.threshold, formats=formats)
-    for hit in result.hits:
-        print(f"{hit.score:7.4f}  {hit.id:>7}  {hit.path}")
-    if not result.hits:
-        print("no results")
+        result = _search(engine, args)
+        root = engine.settings.photos_dir
+    for note in result.notes:
+        print(f"photoindex: {note}", file=sys.stderr)
+    if args.json:
+        print(json.dumps(asdict(result), ensure_ascii=False, indent=2, default=str))
+    elif args.paths:
+        for hit in result.hits:
+            print(root / hit.path)
+    else:
+        for hit in result.hits:
+            print(f"{hit.score:7.4f}  {hit.id:>7}  {hit.path}")
+        if not result.hits:
+            print("no results")
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    """Copy (or link) the hits of a search into a folder, best first, names prefixed by rank."""
+    import shutil
+
+    from engine.app import PhotoIndex
+    from engine.db import photos as photo_rows
+
+    target = Path(args.dir).expanduser()
+    target.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    with PhotoIndex.open(get_settings()) as engine:
+        engine.db.require_vectors()
+        result = _search(engine, args)
+        for rank, hit in enumerate(result.hits, 1):
+            with engine.db.connection() as conn:
+                photo = photo_rows.get(conn, hit.id)
+            source = engine.file_of(photo)
+            name = f"{rank:03d}_{Path(hit.path).name}"
+            if args.thumbnails:
+                dest = target / (Path(name).stem + ".jpg")
+                dest.write_bytes(engine.thumbnails.get_bytes(photo.id, source, photo.format, "full", photo.rotation,
+                                                             photo.version))
+            elif args.link:
+                dest = target / name
+                dest.unlink(missing_ok=True)
+                dest.symlink_to(source)
+            else:
+                dest = target / name
+                shutil.copy2(source, dest)
+            written.append(dest)
+    for note in result.notes:
+        print(f"photoindex: {note}", file=sys.stderr)
+    how = "thumbnails written" if args.thumbnails else "links made" if args.link else "files copied"
+    print(f"{len(written)} {how} to {target}")
+    return 0
+
+
+def _print_rows(rows: list, as_json: bool, line) -> None:
+    if as_json:
+        print(json.dumps([asdict(r) for r in rows], ensure_ascii=False, indent=2, default=str))
+    else:
+        for row in rows:
+            print(line(row))
+
+
+def cmd_persons(args: argparse.Namespace) -> int:
+    from engine.app import PhotoIndex
+
+    with PhotoIndex.open() as engine:
+        persons, total = engine.faces.persons.list(search=args.search, limit=args.limit)
+    _print_rows(persons, args.json, lambda p: f"{p.id:>6}  {p.name}  ({p.face_count} faces, {p.photo_count} photos)")
+    if not args.json and total > len(persons):
+        print(f"... {total - len(persons)} more (--limit)")
+    return 0
+
+
+def cmd_albums(args: argparse.Namespace) -> int:
+    from engine.app import PhotoIndex
+
+    with PhotoIndex.open() as engine:
+        albums = engine.library.albums.list(search=args.search, limit=args.limit)
+    _print_rows(albums, args.json, lambda a: f"{a.id:>6}  {a.name}  ({a.photo_count} photos)")
+    return 0
+
+
+def cmd_trash(args: argparse.Namespace) -> int:
+    """`list`, `restore ID...` (trash ids) or `empty` (deletes the files for good; asks first)."""
+    from engine.app import PhotoIndex
+
+    with PhotoIndex.open() as engine:
+        trash = engine.library.trash
+        if args.action == "restore":
+            if not args.ids:
+                raise Invalid("photoindex trash restore needs the trash ids that `photoindex trash` lists.")
+            report = trash.restore(args.ids)
+            _print_rows(report.restored, args.json, lambda t: f"restored {t.original_path}")
+            return 0
+        if args.action == "empty":
+            _, total = trash.list(limit=1)
+            if not args.yes and input(f"Delete the {total} files in the trash for good? [y/N] ").strip().lower() != "y":
+                print("nothing deleted")
+                return 1
+            print(f"deleted {trash.purge(args.ids or None)} files for good")
+            return 0
+        items, total = trash.list(limit=args.limit)
+    _print_rows(items, args.json, lambda t: f"{t.trash_id:>6}  {t.original_path}  ({t.reason or 'deleted'}, {t.deleted_at:%Y-%m-%d})")
+    if not args.json and not items:
+        print("the trash is empty")
     return 0
 
 
@@ -258,13 +388,13 @@ def cmd_failed(args: argparse.Namespace) -> int:
 
 def cmd_faces(args: argparse.Namespace) -> int:
     from engine.app import PhotoIndex
-    from engine.indexing.scan import scan_library
+    from engine.indexing.scan import scan
 
     with PhotoIndex.open() as engine:
         engine.db.require_vectors()
         engine.faces.pack_dir()  # a missing model is one clear sentence before any work
         if not args.no_scan:
-            scan_library(engine.db, engine.settings.photos_dir)
+            scan(engine.db, engine.settings)
         with ProgressBar("faces") as progress:
             report = engine.faces.index(skip_indexed=not args.all, batch_size=args.batch_size, progress=progress)
         print(f"{report.model}: {report.faces} faces in {report.photos} photos, {report.failed} failed"
@@ -275,9 +405,54 @@ def cmd_faces(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_offline(args: argparse.Namespace) -> int:
+    from engine.app import PhotoIndex
+
+    with PhotoIndex.open() as engine:
+        offline = engine.library.offline
+        if args.remove:
+            removed = offline.remove(args.ids or None)
+            print(f"removed {len(removed)} offline photos from the index")
+            return 0
+        items, total = offline.list(limit=args.limit)
+    for p in items:
+        print(f"{p.id:>7}  offline since {p.offline_since:%Y-%m-%d %H:%M}  {p.path}")
+    print(f"{total} photos are offline (their files are gone); they come back when the files do."
+          + (" Remove them from the index with: photoindex offline --remove" if total else ""))
+    return 0
+
+
+def _search_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("query", nargs="*" if p.prog.endswith("search") else "?", help="what the photos show, in any language")
+    p.add_argument("--image", help="a picture file to search by")
+    p.add_argument("--photo-id", type=int, help="an indexed photo to search by")
+    p.add_argument("--model", help="registry name (default CLIP_MODEL)")
+    p.add_argument("--multi-model", action="store_true", help="fuse every indexed model (RRF)")
+    p.add_argument("--translate", action="store_true", help="translate the query to English first (TRANSLATE_API_KEY)")
+    p.add_argument("--top-k", type=int, default=10)
+    p.add_argument("--threshold", type=float, default=None, help="minimum cosine similarity")
+    p.add_argument("--formats", help="comma-separated: JPG,HEIC,PNG,RAW")
+    p.add_argument("--from", dest="date_from", type=date.fromisoformat, help="taken on or after YYYY-MM-DD")
+    p.add_argument("--to", dest="date_to", type=date.fromisoformat, help="taken on or before YYYY-MM-DD")
+    p.add_argument("--person", action="append", help="a person's name; repeat for photos with all of them")
+    p.add_argument("--place", action="append", help="a country, region or city (Russian or English)")
+    p.add_argument("--camera", action="append", help="part of the camera's name")
+    p.add_argument("--album", action="append", help="an album's name")
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("photoindex")
+    except PackageNotFoundError:
+        return "unknown (not installed)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="photoindex", description=__doc__)
     parser.add_argument("-v", "--verbose", action="store_true")
+    parser.add_argument("--version", action="version", version=f"photoindex {_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("index", help="scan PHOTOS_DIR and index new or changed photos")
@@ -286,14 +461,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_index)
 
     p = sub.add_parser("search", help="search by text, by a picture or by a photo id")
-    p.add_argument("query", nargs="*")
-    p.add_argument("--image", help="a picture file to search by")
-    p.add_argument("--photo-id", type=int)
-    p.add_argument("--model")
-    p.add_argument("--top-k", type=int, default=10)
-    p.add_argument("--threshold", type=float, default=None, help="minimum cosine similarity")
-    p.add_argument("--formats", help="comma-separated: JPG,HEIC,PNG,RAW")
+    _search_arguments(p)
+    output = p.add_mutually_exclusive_group()
+    output.add_argument("--json", action="store_true", help="the whole result as JSON")
+    output.add_argument("--paths", action="store_true", help="only the files' full paths, one per line (for xargs)")
     p.set_defaults(func=cmd_search)
+
+    p = sub.add_parser("export", help="copy the hits of a search into a folder (or link them, or their pictures)")
+    _search_arguments(p)
+    p.add_argument("dir", help="the folder to write into (made when missing)")
+    kind = p.add_mutually_exclusive_group()
+    kind.add_argument("--link", action="store_true", help="symbolic links to the originals instead of copies")
+    kind.add_argument("--thumbnails", action="store_true", help="viewable JPEGs (max 2000 px) instead of originals")
+    p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("serve", help="serve the dashboard and the REST API")
     p.add_argument("--host")
@@ -313,6 +493,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("name", nargs="?", help="with download: a registry name (SigLIP, ViT-B/32, ...) or a face pack (buffalo_l)")
     p.set_defaults(func=cmd_models)
 
+    p = sub.add_parser("persons", help="the people named so far")
+    p.add_argument("search", nargs="?", help="part of a name")
+    p.add_argument("--limit", type=int, default=100)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_persons)
+
+    p = sub.add_parser("albums", help="the albums")
+    p.add_argument("search", nargs="?", help="part of a name")
+    p.add_argument("--limit", type=int, default=100)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_albums)
+
+    p = sub.add_parser("trash", help="photos moved to the trash: list, restore IDs, empty")
+    p.add_argument("action", choices=["list", "restore", "empty"], nargs="?", default="list")
+    p.add_argument("ids", nargs="*", type=int, help="trash ids (from the list)")
+    p.add_argument("--limit", type=int, default=100)
+    p.add_argument("--yes", action="store_true", help="empty without asking")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_trash)
+
     p = sub.add_parser("stats", help="index statistics")
     p.set_defaults(func=cmd_stats)
 
@@ -321,6 +521,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--reset", action="store_true", help="clear the flags so the next run retries them")
     p.add_argument("--unsupported", action="store_true", help="list the files of types the index does not take")
     p.set_defaults(func=cmd_failed)
+
+    p = sub.add_parser("offline", help="photos whose files are gone, and removing them from the index")
+    p.add_argument("--remove", action="store_true", help="remove them (with their albums links and faces)")
+    p.add_argument("ids", nargs="*", type=int, help="only these photo ids (default: every offline photo)")
+    p.add_argument("--limit", type=int, default=100)
+    p.set_defaults(func=cmd_offline)
 
     p = sub.add_parser("faces", help="find and recognise faces in photos not yet done (resumable)")
     p.add_argument("--all", action="store_true", help="detect again in every photo (persons are kept)")
@@ -337,8 +543,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.verbose:
         for noisy in ("distributed", "asyncio", "tornado", "urllib3", "httpx", "PIL"):
             logging.getLogger(noisy).setLevel(logging.INFO)
-    if args.command == "search" and not (args.query or args.image or args.photo_id is not None):
-        print("photoindex search: give a query, --image or --photo-id", file=sys.stderr)
+    if args.command == "export":
+        args.query = [args.query] if args.query else []
+    if args.command in ("search", "export") and not (args.query or args.image or args.photo_id is not None):
+        print(f"photoindex {args.command}: give a query, --image or --photo-id", file=sys.stderr)
         return 2
     try:
         return args.func(args)

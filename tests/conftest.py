@@ -15,6 +15,7 @@ import tempfile
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ["HF_HOME"] = tempfile.mkdtemp(prefix="photoindex-hf-")  # never a developer's real model cache
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("ALLOWED_HOSTS", "localhost,127.0.0.1,::1,testserver")  # TestClient's Host is `testserver`
 
 from engine.app import PhotoIndex  # noqa: E402
 from engine.config import Settings  # noqa: E402

@@ -82,7 +82,7 @@ def test_kill_9_mid_run_then_resume(tmp_path: Path, database_url: str, library: 
 
     again = run_cli(["index"], env, tmp_path)
     assert again.returncode == 0, again.stderr
-    assert "0 new, 0 changed, 0 deleted" in again.stdout
+    assert "0 new, 0 changed, 0 moved, 0 went offline" in again.stdout
     assert "0 indexed" in again.stdout
 
 

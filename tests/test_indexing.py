@@ -75,7 +75,7 @@ def test_second_run_has_nothing_to_do(engine: PhotoIndex, library: Path) -> None
     again = engine.index()
 
     assert again.scan is not None
-    assert (again.scan.new, again.scan.changed, again.scan.deleted) == (0, 0, 0)
+    assert (again.scan.new, again.scan.changed, again.scan.offline) == (0, 0, 0)
     assert (again.indexed, again.failed) == (0, 0)
     assert counts(engine) == before
 
@@ -94,16 +94,16 @@ def test_incremental_changes(engine: PhotoIndex, library: Path) -> None:
     report = engine.index()
 
     assert report.scan is not None
-    assert (report.scan.new, report.scan.changed, report.scan.deleted) == (1, 1, 1)
+    assert (report.scan.new, report.scan.changed, report.scan.offline) == (1, 1, 1)
     assert report.indexed == 2
     with engine.db.connection() as conn:
         changed = photo_rows.get_by_path(conn, files[0].name)
         touched = photo_rows.get_by_path(conn, files[1].name)
-        assert photo_rows.get_by_path(conn, files[2].name) is None
+        assert photo_rows.get_by_path(conn, files[2].name).offline_since is not None  # kept, marked offline
     assert changed.id == old[files[0]].id and changed.content_hash != old[files[0]].content_hash
     assert (changed.width, changed.height) == (500, 300)
     assert touched.content_hash == old[files[1]].content_hash
-    assert counts(engine)["vectors"] == 4
+    assert counts(engine)["vectors"] == 5  # the offline photo keeps its vector
 
 
 @pytest.mark.parametrize("how", ["missing", "empty"])
@@ -116,7 +116,7 @@ def test_unavailable_library_never_deletes(engine: PhotoIndex, library: Path, ho
     if how == "missing":
         library.rmdir()
 
-    with pytest.raises(LibraryUnavailable, match="nothing was marked deleted"):
+    with pytest.raises(LibraryUnavailable, match="nothing was marked offline"):
         engine.index()
 
     assert counts(engine) == before

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import secrets
 from typing import Annotated, Literal
+from urllib.parse import urlencode
 
 from fastapi import Depends, HTTPException
+from fastapi.responses import RedirectResponse
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from starlette.requests import HTTPConnection
 
@@ -61,16 +63,40 @@ def require_access(
     check_token(settings, supplied)
 
 
+def authorized(conn: HTTPConnection) -> bool:
+    """Whether the request would pass `require_access` (an open route that tells more to those who may know)."""
+    scheme, _, credentials = conn.headers.get("authorization", "").partition(" ")
+    supplied = (credentials.strip() if scheme.lower() == "bearer" else None) or conn.headers.get("x-api-token") \
+        or conn.cookies.get(COOKIE) or conn.query_params.get("token")
+    try:
+        check_token(conn.app.state.engine.settings, supplied)
+    except HTTPException:
+        return False
+    return True
+
+
 def install_token_cookie(app) -> None:
-    """A page opened with a valid `?token=` gets the token as an HttpOnly cookie, so the
-    dashboard's own <img> and API requests carry it without putting it in every URL."""
+    """A page opened with a valid `?token=` gets the token as an HttpOnly, SameSite=Strict cookie
+    and is sent on to the same URL without it, so the token leaves the address bar, the history
+    and the links the page makes; the dashboard's own <img> and API requests carry the cookie."""
 
     @app.middleware("http")
     async def remember_token(request, call_next):
-        response = await call_next(request)
         token = request.query_params.get("token")
         settings: Settings = request.app.state.engine.settings
-        if token and access_mode(settings) == "token" and response.status_code < 400 \
-                and secrets.compare_digest(token.encode(), settings.api_token.strip().encode()):
+        valid = bool(token) and access_mode(settings) == "token" \
+            and secrets.compare_digest(token.encode(), settings.api_token.strip().encode())
+        if valid and request.method in ("GET", "HEAD") and _is_navigation(request):
+            query = urlencode([(k, v) for k, v in request.query_params.multi_items() if k != "token"])
+            response = RedirectResponse(request.url.path + (f"?{query}" if query else ""), status_code=303)
+        else:
+            response = await call_next(request)
+        if valid and response.status_code < 400:
             response.set_cookie(COOKIE, token, httponly=True, samesite="strict", secure=request.url.scheme == "https")
         return response
+
+
+def _is_navigation(request) -> bool:
+    """A browser opening a page (not an <img> or a script's request)."""
+    mode = request.headers.get("sec-fetch-mode")
+    return mode == "navigate" if mode else "text/html" in request.headers.get("accept", "")

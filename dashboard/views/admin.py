@@ -9,7 +9,8 @@ import panel as pn
 import param
 
 from dashboard.icons import icon
-from dashboard.views.common import Context, count, error_text, human_bytes, human_seconds
+from dashboard.views.common import (Context, count, error_text, html_pane, human_bytes, human_seconds, literal,
+                                    markdown_pane)
 from engine.admin.gpu import gpu_stats
 from engine.errors import PhotoIndexError
 from engine.jobs.runner import JobStatus
@@ -123,6 +124,9 @@ class AdminView(pn.viewable.Viewer):
     models = param.List(default=[])
     failed = param.List(default=[])
     failed_total = param.Integer(default=0)
+    offline = param.List(default=[], doc="Photos whose file is gone (the first 50).")
+    offline_total = param.Integer(default=0)
+    confirm_remove_offline = param.Boolean(default=False, doc="The removal question is showing.")
     cache = param.Dict(default={})
     stats = param.Dict(default={})
     message = param.String(default="")
@@ -132,7 +136,6 @@ class AdminView(pn.viewable.Viewer):
         super().__init__(**params)
         self.ctx = ctx
         self.engine = ctx.engine
-        self._html = pn.pane.HTML(sizing_mode="stretch_width", stylesheets=[ADMIN_CSS])
 
     # --- reading ------------------------------------------------------------------------------
     def refresh_jobs(self) -> None:
@@ -145,6 +148,7 @@ class AdminView(pn.viewable.Viewer):
         self.gpu = gpu_stats()
         self.failed = [{"id": p.id, "path": p.path, "reason": p.fail_reason or ""}
                        for p in self.engine.failed_files(limit=200)]
+        self.offline, self.offline_total = self.engine.library.offline.list(limit=50)
         stats = asdict(self.engine.stats())
         self.failed_total = max(stats["failed_count"], len(self.failed))
         stats["faces"] = asdict(self.engine.faces.stats())
@@ -217,6 +221,14 @@ class AdminView(pn.viewable.Viewer):
         self.refresh()
         return n
 
+    def remove_offline(self) -> int:
+        """Remove every offline photo from the index (after `confirm_remove_offline`)."""
+        removed = self.engine.library.offline.remove()
+        self.message = f"Removed {count(len(removed), 'offline photo')} from the index"
+        self.confirm_remove_offline = False
+        self.refresh()
+        return len(removed)
+
     def warm_cache(self) -> None:
         self.engine.library.start_warm_job(self.engine.jobs)
         self.message = "Thumbnail warming queued"
@@ -264,6 +276,15 @@ class AdminView(pn.viewable.Viewer):
         return (f"<div>{count(self.failed_total, 'file')} could not be read{shown}</div>"
                 f"<div class='scroll'><table><tr><th>file</th><th>reason</th></tr>{rows}</table></div>" + unsupported)
 
+    def _offline_html(self) -> str:
+        if not self.offline_total:
+            return '<div class="muted">Every indexed photo\'s file is there.</div>'
+        rows = "".join(f"<tr><td>{p.id}</td><td>{html.escape(p.path)}</td><td>{p.offline_since:%Y-%m-%d %H:%M}</td></tr>"
+                       for p in self.offline)
+        return (f"<div>{count(self.offline_total, 'photo')} offline: their files are gone (an unplugged disk?). They keep "
+                "their albums and faces and come back when the files do.</div>"
+                f"<table><tr><th>id</th><th>file</th><th>offline since</th></tr>{rows}</table>")
+
     def _stats_html(self) -> str:
         s = self.stats
         if not s:
@@ -310,32 +331,45 @@ class AdminView(pn.viewable.Viewer):
         refresh = pn.widgets.Button(label="Refresh", icon=icon("refresh"), color="light")
         refresh.on_click(lambda e: self.refresh())
 
+        ask_offline = pn.widgets.Button(label="Remove offline photos…", icon=icon("trash"), color="light",
+                                        disabled=self.param.offline_total.rx() == 0)
+        ask_offline.on_click(lambda e: setattr(self, "confirm_remove_offline", True))
+        sure_offline = pn.widgets.Button(label=self.param.offline_total.rx().rx.pipe(
+            lambda n: f"Yes, remove {count(n, 'photo')} from the index"), color="danger")
+        sure_offline.on_click(lambda e: self.remove_offline())
+        keep_offline = pn.widgets.Button(label="Cancel", color="light")
+        keep_offline.on_click(lambda e: setattr(self, "confirm_remove_offline", False))
+
         css = [ADMIN_CSS]
-        jobs = pn.pane.HTML(pn.bind(jobs_html, self.param.jobs), sizing_mode="stretch_width", stylesheets=css,
+        jobs = html_pane(pn.bind(jobs_html, self.param.jobs), sizing_mode="stretch_width", stylesheets=css,
                             css_classes=["jobs"])
-        gpu = pn.pane.HTML(pn.bind(lambda g, m: gpu_html(g, m), self.param.gpu, self.param.models),
+        gpu = html_pane(pn.bind(lambda g, m: gpu_html(g, m), self.param.gpu, self.param.models),
                            sizing_mode="stretch_width", stylesheets=css)
-        models = pn.pane.HTML(pn.bind(lambda m, s: self._models_html(), self.param.models, self.param.stats),
+        models = html_pane(pn.bind(lambda m, s: self._models_html(), self.param.models, self.param.stats),
                               sizing_mode="stretch_width", stylesheets=css)
-        failed = pn.pane.HTML(pn.bind(lambda f, s: self._failed_html(), self.param.failed, self.param.stats),
-                              sizing_mode="stretch_width",
+        failed = html_pane(pn.bind(lambda f, s: self._failed_html(), self.param.failed, self.param.stats),
+                           sizing_mode="stretch_width",
                               stylesheets=css)
-        stats = pn.pane.HTML(pn.bind(lambda s, c: self._stats_html(), self.param.stats, self.param.cache),
+        offline = html_pane(pn.bind(lambda o: self._offline_html(), self.param.offline), sizing_mode="stretch_width",
+                               stylesheets=css)
+        stats = html_pane(pn.bind(lambda s, c: self._stats_html(), self.param.stats, self.param.cache),
                              sizing_mode="stretch_width", stylesheets=css)
 
         def card(title: str, *objs: Any) -> pn.Card:
             return pn.Card(*objs, title=title, sizing_mode="stretch_width", collapsible=False, margin=(6, 4))
 
-        problem = pn.pane.Alert(pn.bind(lambda s: html.escape(s.get("database_problem") or ""), self.param.stats),
+        problem = markdown_pane(pn.bind(lambda s: literal(s.get("database_problem") or ""), self.param.stats),
                                 alert_type="danger", visible=pn.bind(lambda s: bool(s.get("database_problem")),
                                                                      self.param.stats), sizing_mode="stretch_width")
         return pn.Column(
             problem,
-            pn.pane.Markdown(self.param.message, margin=(4, 10)),
+            markdown_pane(self.param.message, margin=(4, 10)),
             card("Indexing", pn.Row(index_all, all_models, faces, phash, cancel, styles={"flex-wrap": "wrap"}), jobs),
             card("GPU", gpu),
             card("Models", pn.Row(model_pick, index_one, warm, unload, styles={"flex-wrap": "wrap"}), models),
             card("Failed files", reset, failed),
+            card("Offline photos", pn.Row(ask_offline, pn.Row(sure_offline, keep_offline,
+                                                              visible=self.param.confirm_remove_offline)), offline),
             card("Cache and database", pn.Row(warm_cache, clear_cache, refresh, styles={"flex-wrap": "wrap"}), stats),
             sizing_mode="stretch_width",
         )

@@ -9,7 +9,7 @@ import param
 
 from dashboard.components import PhotoGrid
 from dashboard.icons import icon
-from dashboard.views.common import Context, Tile, count, error_text, grid_items, literal
+from dashboard.views.common import Context, Tile, count, error_text, grid_items, literal, markdown_pane
 from engine.errors import PhotoIndexError
 from engine.library.albums import Album
 
@@ -180,16 +180,16 @@ class AlbumsView(pn.viewable.Viewer):
                         f"{count(self.album.photo_count, 'photo')} stay in the library.")
             return ""
 
-        asking = pn.Row(pn.pane.Markdown(pn.bind(question, self.param.confirm, self.param.selected,
+        asking = pn.Row(markdown_pane(pn.bind(question, self.param.confirm, self.param.selected,
                                                  self.param.album_id), margin=(8, 10)), sure, cancel,
                         visible=self.param.confirm.rx.is_not(None), styles={"flex-wrap": "wrap"},
                         css_classes=["confirm"])
         undo = pn.widgets.Button(label="Undo", icon=icon("restore"), color="light",
                                  visible=self.param.removed.rx.bool())
         undo.on_click(lambda e: self.undo_remove())
-        title = pn.pane.Markdown(pn.bind(lambda _a, _p: f"### {literal(self.album.name)} · {count(self.album.photo_count, 'photo')}"
+        title = markdown_pane(pn.bind(lambda _a, _p: f"### {literal(self.album.name)} · {count(self.album.photo_count, 'photo')}"
                                          if self.album else "", self.param.album_id, self.param.photos),
                                  margin=(0, 10))
         return pn.Column(pn.Row(new, create, sizing_mode="stretch_width"),
-                         pn.Row(pn.pane.Markdown(self.param.message, margin=(0, 10)), undo), self.album_grid, title,
+                         pn.Row(markdown_pane(self.param.message, margin=(0, 10)), undo), self.album_grid, title,
                          tools, asking, self.photo_grid, sizing_mode="stretch_width")

@@ -17,7 +17,7 @@ import param
 
 from dashboard.components import PhotoGrid
 from dashboard.icons import icon
-from dashboard.views.common import Context, Tile, count, error_text, grid_items, literal
+from dashboard.views.common import Context, Tile, count, error_text, grid_items, literal, markdown_pane
 from engine.assistant.parser import ParsedQuery
 from engine.errors import PhotoIndexError
 
@@ -52,7 +52,7 @@ def describe_parsed(parsed: ParsedQuery) -> str:
     if parsed.albums:
         bits.append("album " + ", ".join(f"**{literal(a.name)}**" for a in parsed.albums))
     if parsed.formats:
-        bits.append("format " + ", ".join(parsed.formats))
+        bits.append("format " + ", ".join(literal(f) for f in parsed.formats))
     if parsed.cameras:
         bits.append("camera " + ", ".join(literal(c) for c in parsed.cameras))
     if parsed.query:
@@ -143,12 +143,12 @@ class AssistantView(pn.viewable.Viewer):
 
     # --- widgets ---------------------------------------------------------------------------
     def _bubble(self, turn: ChatTurn) -> pn.viewable.Viewable:
-        question = pn.pane.Markdown(literal(turn.question), css_classes=["question"], stylesheets=[QUESTION_CSS])
+        question = markdown_pane(literal(turn.question), css_classes=["question"], stylesheets=[QUESTION_CSS])
         if turn.error:
-            reply: list[Any] = [pn.pane.Markdown(f"⚠ {turn.error}")]
+            reply: list[Any] = [markdown_pane(f"⚠ {turn.error}")]
         else:
             notes = "".join(f"\n- {literal(n)}" for n in turn.notes)
-            reply = [pn.pane.Markdown(f"{turn.understood}\n\n**{turn.summary}**{notes}", sizing_mode="stretch_width",
+            reply = [markdown_pane(f"{turn.understood}\n\n**{turn.summary}**{notes}", sizing_mode="stretch_width",
                                       css_classes=["understood"])]
             if turn.tiles:
                 grid = PhotoGrid(items=grid_items(self.ctx, turn.tiles), cell_size=110)
@@ -189,15 +189,15 @@ class AssistantView(pn.viewable.Viewer):
         send.on_click(lambda e: run(box.value_input or box.value))
         clear = pn.widgets.Button(label="Clear the chat", icon=icon("x"), color="light", margin=(4, 3))
         clear.on_click(lambda e: self.clear())
-        examples = pn.Row(pn.pane.Markdown("Try:", margin=(8, 4, 0, 10)), styles={"flex-wrap": "wrap"})
+        examples = pn.Row(markdown_pane("Try:", margin=(8, 4, 0, 10)), styles={"flex-wrap": "wrap"})
         for text in EXAMPLES:
             chip = pn.widgets.Button(label=text, color="light", variant="outline", margin=(4, 3))
             chip.on_click(lambda e, t=text: run(t))
             examples.append(chip)
         gemini = pn.widgets.Checkbox.from_param(self.param.use_gemini, label="Ask Gemini",
                                                 visible=self.engine.assistant.gemini_enabled)
-        thinking = pn.pane.Markdown("*Thinking…*", visible=self.param.thinking, margin=(0, 10))
-        status = pn.pane.Markdown(self.gemini_status, styles={"color": "#6c757d", "font-size": "12px"}, margin=(0, 10))
+        thinking = markdown_pane("*Thinking…*", visible=self.param.thinking, margin=(0, 10))
+        status = markdown_pane(self.gemini_status, styles={"color": "#6c757d", "font-size": "12px"}, margin=(0, 10))
         examples.append(clear)
         return pn.Column(status, self.feed, thinking, pn.Row(box, send, sizing_mode="stretch_width"),
                          pn.Row(examples, gemini, sizing_mode="stretch_width"), sizing_mode="stretch_width")

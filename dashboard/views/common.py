@@ -8,6 +8,9 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+import nh3
+import panel as pn
+
 from engine.app import PhotoIndex
 from engine.db import photos as photo_rows
 from engine.errors import PhotoIndexError
@@ -90,6 +93,28 @@ def grid_items(ctx: Context, tiles: Sequence[Tile]) -> list[dict[str, Any]]:
 
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]#|~])")
+_HTML_ATTRIBUTES = {"*": {"class", "style", "title", "data-state"},
+                    "img": {"src", "alt", "loading", "width", "height"}}
+"""What markup the views build may keep: pictures (thumbnails, map tiles) with their source; never
+an event handler (nh3 drops every attribute not named here, and `javascript:` sources)."""
+
+
+def markdown_pane(obj: Any = None, **params: Any) -> pn.pane.Markdown:
+    """Every Markdown pane of the dashboard (an Alert with `alert_type`). Raw HTML in the text is
+    shown as text, never as markup, whatever the text is: Panel's Markdown passes HTML through, so
+    a name like `<img src=x onerror=…>` would otherwise run. `literal` keeps Markdown syntax inert."""
+    pane = pn.pane.Alert if "alert_type" in params else pn.pane.Markdown
+    return pane(obj, renderer_options={"html": False}, **params)
+
+
+def html_pane(obj: Any = None, **params: Any) -> pn.pane.HTML:
+    """Every HTML pane of the dashboard: markup the view builds (user text in it `html.escape`d),
+    sanitized once more before it leaves, so no script, event handler, iframe or meta tag ever does."""
+    return pn.pane.HTML(obj, sanitize_html=True, sanitize_hook=clean_html, **params)
+
+
+def clean_html(markup: str) -> str:
+    return nh3.clean(markup, attributes=_HTML_ATTRIBUTES)
 
 
 def literal(text: object) -> str:

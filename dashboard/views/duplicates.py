@@ -13,7 +13,8 @@ import panel as pn
 import param
 
 from dashboard.icons import icon
-from dashboard.views.common import USER_ERRORS, Context, Tile, count, error_text, human_bytes, literal
+from dashboard.views.common import (USER_ERRORS, Context, Tile, count, error_text, html_pane, human_bytes, literal,
+                                    markdown_pane)
 from dashboard.views.undo import UndoTrash
 from engine.library.duplicates import DuplicateGroup, DuplicatePhoto
 
@@ -193,7 +194,7 @@ class DuplicatesView(pn.viewable.Viewer):
         lines = [f"{p.format.upper()} · {p.width or '?'}×{p.height or '?'} · {megapixels(p)}",
                  f"{human_bytes(p.size)} · {taken}", f"{path.parent.as_posix() if path.parent.as_posix() != '.' else 'library root'}"]
         facts = "".join(f"<div>{html.escape(line)}</div>" for line in lines)
-        picture = pn.pane.HTML(
+        picture = html_pane(
             f'<div class="pic{" keep" if is_keep else ""}"><img loading="lazy" src="{self.ctx.thumb_url(p.id)}" '
             f'alt="{html.escape(path.name)}" title="{html.escape(p.path)}">'
             f'{"<span>Keep</span>" if is_keep else ""}</div><div class="name">{html.escape(path.name)}</div>'
@@ -220,7 +221,7 @@ class DuplicatesView(pn.viewable.Viewer):
                                    icon=icon("trash"), color="danger", variant="outline",
                                    disabled=not self.deletable(index), visible=not review)
         delete.on_click(lambda e: self.ask_delete_group(index))
-        parts: list[Any] = [pn.pane.Markdown(head, sizing_mode="stretch_width", margin=(4, 10)),
+        parts: list[Any] = [markdown_pane(head, sizing_mode="stretch_width", margin=(4, 10)),
                             pn.Row(*(self._photo_card(index, p, keep, ids) for p in group.photos),
                                    styles={"overflow-x": "auto", "flex-wrap": "nowrap"}, sizing_mode="stretch_width",
                                    css_classes=["side-by-side"]),
@@ -230,7 +231,7 @@ class DuplicatesView(pn.viewable.Viewer):
             sure.on_click(lambda e: self.delete_group(index))
             cancel = pn.widgets.Button(label="Cancel", color="light")
             cancel.on_click(lambda e: (setattr(self, "confirm_group", None), self._render()))
-            parts.append(pn.Row(pn.pane.Markdown(f"Move **{count(len(others), 'photo')}** to the trash and keep "
+            parts.append(pn.Row(markdown_pane(f"Move **{count(len(others), 'photo')}** to the trash and keep "
                                                  f"**{literal(PurePosixPath(keep.path).name)}**?", margin=(8, 10)),
                                 sure, cancel, styles={"flex-wrap": "wrap"}, css_classes=["confirm"]))
         return pn.Column(*parts, sizing_mode="stretch_width", css_classes=["dup-group"],
@@ -252,13 +253,13 @@ class DuplicatesView(pn.viewable.Viewer):
         sure.on_click(lambda e: self.delete_all())
         cancel = pn.widgets.Button(label="Cancel", color="light")
         cancel.on_click(lambda e: setattr(self, "confirm_all", False))
-        question = pn.pane.Markdown(pn.bind(lambda on: self._all_text if on else "", self.param.confirm_all),
+        question = markdown_pane(pn.bind(lambda on: self._all_text if on else "", self.param.confirm_all),
                                     margin=(8, 10))
         return pn.Column(
             pn.Row(method, distance, threshold, find, ask, styles={"flex-wrap": "wrap"}, sizing_mode="stretch_width"),
             pn.Row(question, sure, cancel, visible=self.param.confirm_all, styles={"flex-wrap": "wrap"},
                    css_classes=["confirm"]),
-            pn.pane.Markdown(self.param.message, margin=(0, 10)), self._body, self.undo, sizing_mode="stretch_width")
+            markdown_pane(self.param.message, margin=(0, 10)), self._body, self.undo, sizing_mode="stretch_width")
 
     def tiles(self) -> list[Tile]:
         return [Tile(id=p.id, path=p.path, format=p.format) for g in self.groups for p in g.photos]

@@ -11,7 +11,7 @@ import param
 
 from dashboard.components import PhotoStage
 from dashboard.icons import icon
-from dashboard.views.common import Context, Tile, error_text, human_bytes, literal
+from dashboard.views.common import Context, Tile, error_text, html_pane, human_bytes, literal, markdown_pane
 from engine.db.photos import Photo
 from engine.errors import PhotoIndexError
 from engine.faces.records import Face
@@ -171,6 +171,8 @@ class Lightbox(pn.viewable.Viewer):
             bits.append(photo.taken_at.strftime("%-d %b %Y %H:%M"))
         if photo.place:
             bits.append(literal(photo.place))
+        if photo.offline_since is not None:
+            bits.append(f"offline: the file is gone since {photo.offline_since:%Y-%m-%d}")
         self.info = " · ".join(bits) + f" · {self.index + 1}/{len(self.photo_ids)}"
         self.message = ""
         self.active_face_id = None
@@ -350,7 +352,7 @@ class Lightbox(pn.viewable.Viewer):
         create.on_click(lambda e: self.create_person())
         unassign.on_click(lambda e: self.unassign())
         elsewhere.on_click(lambda e: self.find_face())
-        summary = pn.pane.Markdown(pn.bind(lambda _f, _faces: self.face_summary(), self.param.active_face_id,
+        summary = markdown_pane(pn.bind(lambda _f, _faces: self.face_summary(), self.param.active_face_id,
                                            self.param.faces), sizing_mode="stretch_width")
         return pn.Column(summary, pn.Row(names, assign), pn.Row(new_name, create), pn.Row(unassign, elsewhere),
                          visible=self.param.active_face_id.rx.is_not(None), css_classes=["face-popup"],
@@ -370,7 +372,7 @@ class Lightbox(pn.viewable.Viewer):
         hd = pn.widgets.Checkbox.from_param(self.param.hd, label="HD", width=45, margin=(12, 4))
         redetect = pn.widgets.Button(label="Re-detect", icon=icon("refresh"), color="light", width=110, margin=(5, 3))
         redetect.on_click(lambda e: self.redetect())
-        detect = pn.Row(pn.pane.Markdown("Threshold", margin=(12, 2, 0, 12)), threshold, hd, redetect,
+        detect = pn.Row(markdown_pane("Threshold", margin=(12, 2, 0, 12)), threshold, hd, redetect,
                         visible=self.param.show_faces, stylesheets=[DETECT_CSS])
         close = button("✕", "Close (Esc)", self.close, stylesheets=[CLOSE_CSS])
         info_toggle = pn.widgets.Toggle(label="Info", icon=icon("info-circle"), value=self.show_info, color="light",
@@ -384,9 +386,9 @@ class Lightbox(pn.viewable.Viewer):
             faces, info_toggle, detect, close, sizing_mode="stretch_width",
             align_items="center", styles={"background": "#f8f9fa"}, stylesheets=[":host {min-width: 0 !important;}"],
         )
-        info = pn.pane.Markdown(self.param.info, styles={"color": "#eee"}, sizing_mode="stretch_width", margin=(2, 10))
-        message = pn.pane.Markdown(self.param.message, styles={"color": "#ffd60a"}, margin=(0, 10))
-        panel = pn.pane.HTML(self.param.details, visible=self.param.show_info, css_classes=["info-panel"],
+        info = markdown_pane(self.param.info, styles={"color": "#eee"}, sizing_mode="stretch_width", margin=(2, 10))
+        message = markdown_pane(self.param.message, styles={"color": "#ffd60a"}, margin=(0, 10))
+        panel = html_pane(self.param.details, visible=self.param.show_info, css_classes=["info-panel"],
                              stylesheets=[INFO_CSS], margin=0)
         classes = pn.bind(lambda on: ["lightbox"] + (["info-open"] if on else []), self.param.show_info)
         return pn.Column(toolbar, self.stage, info, message, panel, self._face_panel(), visible=self.param.is_open,

@@ -15,7 +15,7 @@ from bokeh.models import ColumnDataSource, HoverTool, TapTool, WMTSTileSource
 from bokeh.plotting import figure
 
 from dashboard.icons import icon
-from dashboard.views.common import Context, count, literal
+from dashboard.views.common import Context, count, literal, markdown_pane
 from engine.db.photos import GeoPhoto
 from engine.search.filters import SearchFilters
 
@@ -150,10 +150,10 @@ class MapView(pn.viewable.Viewer):
         reload = pn.widgets.Button(label="Refresh", icon=icon("refresh"), color="light")
         reload.on_click(lambda e: self.refresh())
         figure = self.figure()
-        offline = pn.pane.Alert(f"Map tiles are unavailable ({literal(self.tiles_problem)}): the photos are drawn "
+        offline = markdown_pane(f"Map tiles are unavailable ({literal(self.tiles_problem)}): the photos are drawn "
                                 "at their positions without a map.", alert_type="secondary",
                                 visible=bool(self.tiles_problem), css_classes=["no-tiles"], margin=(0, 10))
-        return pn.Column(pn.Row(follow, reload, pn.pane.Markdown(self.param.message, margin=(4, 10)),
+        return pn.Column(pn.Row(follow, reload, markdown_pane(self.param.message, margin=(4, 10)),
                                 styles={"flex-wrap": "wrap"}), offline,
                          pn.pane.Bokeh(figure, sizing_mode="stretch_width", height=560),
                          sizing_mode="stretch_width")

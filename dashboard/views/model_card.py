@@ -15,7 +15,7 @@ import panel as pn
 import param
 
 from dashboard.icons import icon
-from dashboard.views.common import USER_ERRORS, Context, error_text
+from dashboard.views.common import USER_ERRORS, Context, error_text, html_pane
 from engine.jobs.runner import JobStatus
 from engine.models.errors import ModelNotAvailable
 
@@ -86,7 +86,7 @@ class ModelCard(pn.viewable.Viewer):
         return "".join(parts)
 
     def __panel__(self) -> pn.viewable.Viewable:
-        body = pn.pane.HTML(pn.bind(self._html, self.param.problem, self.param.job), sizing_mode="stretch_width",
+        body = html_pane(pn.bind(self._html, self.param.problem, self.param.job), sizing_mode="stretch_width",
                             stylesheets=[CARD_CSS])
         download = pn.widgets.Button(label="Download the model now", icon=icon("database"), color="primary",
                                      disabled=pn.bind(lambda job: job is not None and job.active, self.param.job))

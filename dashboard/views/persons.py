@@ -8,7 +8,7 @@ import param
 
 from dashboard.components import PhotoGrid
 from dashboard.icons import icon
-from dashboard.views.common import Context, Tile, count, error_text, grid_items, literal
+from dashboard.views.common import Context, Tile, count, error_text, grid_items, literal, markdown_pane
 from engine.errors import PhotoIndexError
 from engine.faces.clustering import Suggestion
 from engine.faces.records import Person
@@ -122,7 +122,7 @@ class PersonsView(pn.viewable.Viewer):
             return
         name = self.person.name if self.person else str(self.person_id)
         self.engine.faces.persons.delete(self.person_id)
-        self.param.update(person_id=None, message=f"Deleted {name}; their faces are unassigned")
+        self.param.update(person_id=None, message=f"Deleted {literal(name)}; their faces are unassigned")
         self._load_photos(reset=True)
         self.refresh()
         self.ctx.emit("persons-changed", "persons")
@@ -194,7 +194,7 @@ class PersonsView(pn.viewable.Viewer):
         regroup = pn.widgets.Button(label="Update suggestions", icon=icon("refresh"), color="light")
         regroup.on_click(lambda e: self.update_suggestions())
 
-        title = pn.pane.Markdown(pn.bind(lambda pid, sid, n: (
+        title = markdown_pane(pn.bind(lambda pid, sid, n: (
             f"### {literal(self.person.name)} · {count(n, 'photo')}" if self.person else
             "### Suggested person" if sid is not None else ""), self.param.person_id, self.param.suggestion_id,
             self.param.photos_total), margin=(0, 10))
@@ -206,8 +206,8 @@ class PersonsView(pn.viewable.Viewer):
                                   sizing_mode="stretch_width")
         return pn.Column(
             pn.Row(search, regroup, sizing_mode="stretch_width"),
-            pn.pane.Markdown(self.param.message, margin=(0, 10)),
-            pn.pane.Markdown("#### People", margin=(0, 10)), self.people_grid,
-            pn.pane.Markdown("#### Suggested people", margin=(10, 10, 0, 10)), self.suggestion_grid,
+            markdown_pane(self.param.message, margin=(0, 10)),
+            markdown_pane("#### People", margin=(0, 10)), self.people_grid,
+            markdown_pane("#### Suggested people", margin=(10, 10, 0, 10)), self.suggestion_grid,
             title, person_tools, suggestion_tools, self.photo_grid, sizing_mode="stretch_width",
         )

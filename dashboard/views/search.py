@@ -16,7 +16,8 @@ import param
 
 from dashboard.components import DateRangeInput, PhotoGrid
 from dashboard.icons import icon
-from dashboard.views.common import USER_ERRORS, Context, Tile, count, error_text, grid_items, in_date_range, literal
+from dashboard.views.common import (USER_ERRORS, Context, Tile, count, error_text, grid_items, in_date_range, literal,
+                                    markdown_pane)
 from dashboard.views.model_card import ModelCard
 from dashboard.views.selection import Selection
 from engine.media.formats import expand_format_filter
@@ -334,9 +335,9 @@ class SearchView(pn.viewable.Viewer):
         for name in ("formats", "top_k", "translate", "multi_model"):
             self.param.watch(lambda e: run(), name)
         heading = {"margin": (6, 10, 0, 10)}
-        return pn.Column(query, go, upload, dates, person, pn.pane.Markdown("**Formats**", **heading), formats,
-                         pn.pane.Markdown("**Search results**", **heading), sort, threshold,
-                         pn.pane.Markdown("**Results per page**", **heading), top_k, translate, multi, clear,
+        return pn.Column(query, go, upload, dates, person, markdown_pane("**Formats**", **heading), formats,
+                         markdown_pane("**Search results**", **heading), sort, threshold,
+                         markdown_pane("**Results per page**", **heading), top_k, translate, multi, clear,
                          sizing_mode="stretch_width", css_classes=["filters"])
 
     def refresh_people(self) -> None:
@@ -351,7 +352,7 @@ class SearchView(pn.viewable.Viewer):
         self.selection.refresh_albums()
 
     def __panel__(self) -> pn.viewable.Viewable:
-        header = pn.Row(pn.pane.Markdown(self.param.message, sizing_mode="stretch_width", margin=(8, 10)),
+        header = pn.Row(markdown_pane(self.param.message, sizing_mode="stretch_width", margin=(8, 10)),
                         self.selection.toggle_button(), sizing_mode="stretch_width")
         return pn.Column(self.model_card, header, self.grid, pn.Spacer(height=70), self.selection,
                          sizing_mode="stretch_width")

@@ -15,7 +15,7 @@ import param
 
 from dashboard.components import PhotoGrid
 from dashboard.icons import icon
-from dashboard.views.common import Context, count, error_text, literal
+from dashboard.views.common import Context, count, error_text, literal, markdown_pane
 from dashboard.views.undo import UndoTrash
 from engine.errors import PhotoIndexError
 
@@ -168,7 +168,7 @@ class Selection(pn.viewable.Viewer):
         return select
 
     def __panel__(self) -> pn.viewable.Viewable:
-        how_many = pn.pane.Markdown(pn.bind(lambda s: f"**{len(s)}** selected", self.param.selected),
+        how_many = markdown_pane(pn.bind(lambda s: f"**{len(s)}** selected", self.param.selected),
                                     margin=(8, 4), css_classes=["how-many"])
         css = [BAR_CSS]
 
@@ -198,12 +198,12 @@ class Selection(pn.viewable.Viewer):
         confirm.on_click(lambda e: self.delete())
         cancel = pn.widgets.Button(label="Cancel", color="light")
         cancel.on_click(lambda e: setattr(self, "confirm_delete", False))
-        asking = pn.Row(pn.pane.Markdown(pn.bind(lambda s: f"Move **{count(len(s), 'photo')}** to the trash? "
+        asking = pn.Row(markdown_pane(pn.bind(lambda s: f"Move **{count(len(s), 'photo')}** to the trash? "
                                                  "You can restore them from the Trash tab.", self.param.selected),
                                          margin=(8, 10)),
                         confirm, cancel, visible=self.param.confirm_delete, styles={"flex-wrap": "wrap"},
                         css_classes=["confirm"])
-        note = pn.pane.Markdown(self.param.message, margin=(8, 10), visible=self.param.message.rx.bool())
+        note = markdown_pane(self.param.message, margin=(8, 10), visible=self.param.message.rx.bool())
         bar = pn.Row(*actions, styles={"flex-wrap": "wrap"}, visible=self.param.confirm_delete.rx.not_())
         return pn.Column(pn.Column(bar, asking, note, visible=self.param.active, css_classes=["bottom-bar"],
                                    stylesheets=[BOTTOM_BAR_CSS], sizing_mode="stretch_width"),

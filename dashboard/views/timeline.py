@@ -15,7 +15,7 @@ import panel as pn
 import param
 
 from dashboard.components import PhotoGrid, Scrubber
-from dashboard.views.common import USER_ERRORS, Context, count, error_text
+from dashboard.views.common import USER_ERRORS, Context, count, error_text, markdown_pane
 from dashboard.views.model_card import ModelCard
 from dashboard.views.selection import Selection
 from engine.library.timeline import MonthCount, TimelinePhoto
@@ -214,7 +214,7 @@ class TimelineView(pn.viewable.Viewer):
             self.opener(ids, ids.index(photo_id))
 
     def __panel__(self) -> pn.viewable.Viewable:
-        header = pn.Row(pn.pane.Markdown(self.param.message, sizing_mode="stretch_width", margin=(8, 10)),
+        header = pn.Row(markdown_pane(self.param.message, sizing_mode="stretch_width", margin=(8, 10)),
                         self.selection.toggle_button(), sizing_mode="stretch_width")
         return pn.Column(self.model_card, header, self.grid, self.scrubber, pn.Spacer(height=70), self.selection,
                          sizing_mode="stretch_width", stylesheets=[TIMELINE_CSS], css_classes=["timeline"])

@@ -15,7 +15,7 @@ import param
 
 from dashboard.components import PhotoGrid
 from dashboard.icons import icon
-from dashboard.views.common import USER_ERRORS, Context, count, error_text, human_bytes
+from dashboard.views.common import USER_ERRORS, Context, count, error_text, human_bytes, markdown_pane
 from dashboard.views.undo import restore
 from engine.library.trash import TrashedPhoto
 
@@ -172,10 +172,10 @@ class TrashView(pn.viewable.Viewer):
             n = total if what == "empty" else len(selected)
             return f"Delete **{count(n, 'photo')}** for good? This cannot be undone." if what else ""
 
-        asking = pn.Row(pn.pane.Markdown(pn.bind(question, self.param.confirm, self.param.selected, self.param.total),
+        asking = pn.Row(markdown_pane(pn.bind(question, self.param.confirm, self.param.selected, self.param.total),
                                          margin=(8, 10)), sure, cancel, visible=self.param.confirm.rx.is_not(None),
                         styles={"flex-wrap": "wrap"}, css_classes=["confirm"])
-        summary = pn.pane.Markdown(pn.bind(lambda _i, _t: self.summary(), self.param.items, self.param.total),
+        summary = markdown_pane(pn.bind(lambda _i, _t: self.summary(), self.param.items, self.param.total),
                                    margin=(8, 10))
-        return pn.Column(summary, tools, asking, pn.pane.Markdown(self.param.message, margin=(0, 10)), self.grid,
+        return pn.Column(summary, tools, asking, markdown_pane(self.param.message, margin=(0, 10)), self.grid,
                          sizing_mode="stretch_width")

@@ -9,7 +9,7 @@ import panel as pn
 import param
 
 from dashboard.icons import icon
-from dashboard.views.common import USER_ERRORS, Context, count, error_text, literal
+from dashboard.views.common import USER_ERRORS, Context, count, error_text, literal, markdown_pane
 from engine.library.trash import RestoreReport, TrashedPhoto
 
 
@@ -63,7 +63,7 @@ class UndoTrash(pn.viewable.Viewer):
         undo.on_click(lambda e: self.undo())
         close = pn.widgets.Button(label="✕", description="Dismiss", color="light", width=44, margin=(4, 6))
         close.on_click(lambda e: self.dismiss())
-        return pn.Row(pn.pane.Markdown(self.param.text, margin=(8, 10)), undo, close,
+        return pn.Row(markdown_pane(self.param.text, margin=(8, 10)), undo, close,
                       visible=self.param.text.rx.bool(), css_classes=["snackbar"], stylesheets=[SNACKBAR_CSS])
 
 

@@ -124,14 +124,15 @@ def reset_indexed(conn: psycopg.Connection) -> int:
 def pending(conn: psycopg.Connection, after_id: int = 0, limit: int = 5000) -> list[PendingPhoto]:
     rows = conn.execute(
         "SELECT id, path, format, size, mtime FROM photos"
-        " WHERE NOT faces_indexed AND NOT index_failed AND id > %s ORDER BY id LIMIT %s",
+        " WHERE NOT faces_indexed AND NOT index_failed AND offline_since IS NULL AND id > %s ORDER BY id LIMIT %s",
         (after_id, limit),
     ).fetchall()
     return [PendingPhoto(**r) for r in rows]
 
 
 def count_pending(conn: psycopg.Connection) -> int:
-    return conn.execute("SELECT count(*) AS n FROM photos WHERE NOT faces_indexed AND NOT index_failed").fetchone()["n"]
+    return conn.execute("SELECT count(*) AS n FROM photos WHERE NOT faces_indexed AND NOT index_failed"
+                        " AND offline_since IS NULL").fetchone()["n"]
 
 
 @dataclass(frozen=True)
@@ -188,7 +189,7 @@ def stats(conn: psycopg.Connection) -> FaceCounts:
         " (SELECT count(*) FROM faces WHERE person_id IS NULL) AS unassigned_faces,"
         " (SELECT count(DISTINCT photo_id) FROM faces) AS photos_with_faces,"
         " (SELECT count(*) FROM photos WHERE faces_indexed) AS photos_indexed,"
-        " (SELECT count(*) FROM photos WHERE NOT faces_indexed AND NOT index_failed) AS photos_pending,"
+        " (SELECT count(*) FROM photos WHERE NOT faces_indexed AND NOT index_failed AND offline_since IS NULL) AS photos_pending,"
         " (SELECT count(*) FROM persons) AS persons,"
         " (SELECT count(*) FROM face_clusters WHERE NOT dismissed) AS suggestions"
     ).fetchone())

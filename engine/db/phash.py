@@ -13,13 +13,15 @@ from engine.db.photos import PendingPhoto
 
 
 def count_pending(conn: psycopg.Connection) -> int:
-    return conn.execute("SELECT count(*) AS n FROM photos WHERE NOT phash_indexed").fetchone()["n"]
+    return conn.execute("SELECT count(*) AS n FROM photos WHERE NOT phash_indexed AND offline_since IS NULL"
+                        ).fetchone()["n"]
 
 
 def pending(conn: psycopg.Connection, after_id: int = 0, limit: int = 5000) -> list[PendingPhoto]:
-    """Photos not yet hashed, in id order."""
+    """Photos not yet hashed whose file is there, in id order."""
     rows = conn.execute(
-        "SELECT id, path, format, size, mtime FROM photos WHERE NOT phash_indexed AND id > %s ORDER BY id LIMIT %s",
+        "SELECT id, path, format, size, mtime FROM photos WHERE NOT phash_indexed AND offline_since IS NULL"
+        " AND id > %s ORDER BY id LIMIT %s",
         (after_id, limit),
     ).fetchall()
     return [PendingPhoto(**r) for r in rows]

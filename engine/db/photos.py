@@ -20,6 +20,7 @@ class FileState:
     size: int
     mtime: float
     content_hash: str | None
+    offline: bool = False
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,8 @@ class Photo:
         city = self.place_metro or self.place_city
         parts = [p for p in (city, self.place_state if not city else None, self.place_country) if p]
         return ", ".join(dict.fromkeys(parts))
+    offline_since: datetime | None = None
+    """When the scan last found the file gone; None while it is there."""
 
     @property
     def rotation(self) -> int:
@@ -77,8 +80,9 @@ _PHOTO_COLUMNS = ", ".join(Photo.__dataclass_fields__)
 
 
 def file_states(conn: psycopg.Connection) -> dict[str, FileState]:
-    rows = conn.execute("SELECT id, path, size, mtime, content_hash FROM photos").fetchall()
-    return {r["path"]: FileState(r["id"], r["size"], r["mtime"], r["content_hash"]) for r in rows}
+    rows = conn.execute("SELECT id, path, size, mtime, content_hash, offline_since IS NOT NULL AS offline"
+                        " FROM photos").fetchall()
+    return {r["path"]: FileState(r["id"], r["size"], r["mtime"], r["content_hash"], r["offline"]) for r in rows}
 
 
 def insert_new(conn: psycopg.Connection, files: Sequence[tuple[str, int, float, str]]) -> None:
@@ -125,7 +129,7 @@ def pending(conn: psycopg.Connection, models: Sequence[str], after_id: int = 0, 
     missing = _unfinished(models)
     rows = conn.execute(
         f"SELECT id, path, format, size, mtime FROM photos p"
-        f" WHERE NOT index_failed AND p.id > %s AND ({missing}) ORDER BY id LIMIT %s",
+        f" WHERE NOT index_failed AND offline_since IS NULL AND p.id > %s AND ({missing}) ORDER BY id LIMIT %s",
         (after_id, limit),
     ).fetchall()
     return [PendingPhoto(**r) for r in rows]
@@ -133,7 +137,8 @@ def pending(conn: psycopg.Connection, models: Sequence[str], after_id: int = 0, 
 
 def count_pending(conn: psycopg.Connection, models: Sequence[str]) -> int:
     missing = _unfinished(models)
-    return conn.execute(f"SELECT count(*) AS n FROM photos p WHERE NOT index_failed AND ({missing})").fetchone()["n"]
+    return conn.execute(f"SELECT count(*) AS n FROM photos p WHERE NOT index_failed AND offline_since IS NULL"
+                        f" AND ({missing})").fetchone()["n"]
 
 
 def apply_update(conn: psycopg.Connection, photo: PendingPhoto, content_hash: str, m: PhotoMetadata) -> bool:
@@ -199,6 +204,8 @@ class PhotoCounts:
     metadata_read: int
     with_gps: int
     faces_indexed: int
+    offline_count: int
+    """Photos whose file the last scan did not find (kept, with their albums and faces)."""
     total_bytes: int
     formats: dict[str, int]
     """Photos per stored format, most first."""
@@ -211,6 +218,7 @@ def stats(conn: psycopg.Connection) -> PhotoCounts:
         " count(*) FILTER (WHERE metadata_read) AS metadata_read,"
         " count(*) FILTER (WHERE latitude IS NOT NULL) AS with_gps,"
         " count(*) FILTER (WHERE faces_indexed) AS faces_indexed,"
+        " count(*) FILTER (WHERE offline_since IS NOT NULL) AS offline_count,"
         " coalesce(sum(size), 0)::bigint AS total_bytes FROM photos"
     ).fetchone()
     formats = conn.execute("SELECT format, count(*) AS n FROM photos GROUP BY format ORDER BY n DESC").fetchall()
@@ -281,8 +289,9 @@ def find(conn: psycopg.Connection, ids: Sequence[int] = (), paths: Sequence[str]
 
 
 def readable(conn: psycopg.Connection) -> list[Photo]:
-    """Every photo not flagged as unreadable."""
-    return [Photo(**r) for r in conn.execute(f"SELECT {_PHOTO_COLUMNS} FROM photos WHERE NOT index_failed")]
+    """Every photo whose file is there, not flagged as unreadable."""
+    return [Photo(**r) for r in conn.execute(
+        f"SELECT {_PHOTO_COLUMNS} FROM photos WHERE NOT index_failed AND offline_since IS NULL")]
 
 
 def cameras(conn: psycopg.Connection, limit: int = 500) -> list[str]:

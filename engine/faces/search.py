@@ -15,7 +15,6 @@ from engine.faces.errors import FaceNotFound, InvalidRequest, NoFaceFound, Perso
 from engine.models.face import DetectedFace, FaceAnalyzer
 from engine.faces.records import Face
 from engine.faces.stage import decode_side, to_face_array
-from engine.media.decode import load_image
 from engine.models.registry import get_spec
 from engine.search.filters import SearchFilters
 from engine.search.service import SearchResult, SearchService
@@ -37,18 +36,18 @@ class FaceSearchResult:
 
 class FaceSearch:
     def __init__(self, db: Database, analyzer: Callable[[], FaceAnalyzer], text_search: SearchService,
-                 det_size: int = 640, threshold: float = 0.5, max_pixels: int = 200_000_000) -> None:
+                 det_size: int = 640, threshold: float = 0.5) -> None:
+        """Pictures searched by are decoded by `text_search.pictures` (their own pixel cap and concurrency)."""
         self.db = db
         self._analyzer = analyzer
         self.text_search = text_search
         self.det_size = det_size
         self.threshold = threshold
-        self.max_pixels = max_pixels
 
     def faces_in_picture(self, data: bytes, fmt: str = "jpg") -> list[DetectedFace]:
         """Faces of a picture that is not in the library, in its own (oriented) pixels, largest first."""
         side = decode_side(self.det_size)
-        image = load_image(data, fmt, min_side=side, max_pixels=self.max_pixels)
+        image = self.text_search.pictures.decode(data, fmt, side)
         array, (sx, sy) = to_face_array(image, side)
         (faces,) = self._analyzer().analyze([array], det_size=self.det_size, threshold=self.threshold)
         return [f.scaled(sx, sy) for f in faces]

@@ -46,8 +46,7 @@ class Faces:
         self._lock = threading.Lock()
         self.indexer = FaceIndexer(db, settings, runner, self.pack_dir)
         self.persons = PersonService(db, settings.face_assign_threshold)
-        self.search = FaceSearch(db, self.analyzer, text_search, settings.face_det_size, settings.face_det_threshold,
-                                 settings.max_image_pixels)
+        self.search = FaceSearch(db, self.analyzer, text_search, settings.face_det_size, settings.face_det_threshold)
         self.clusters = FaceClusters(db, settings.face_cluster_similarity, settings.face_cluster_min_faces)
 
     def pack_dir(self) -> Path:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from engine.config import Settings
 from engine.db.database import Database
 from engine.errors import Unavailable
-from engine.indexing.scan import ScanReport, scan_library
+from engine.indexing.scan import ScanReport, scan as scan_configured
 from engine.indexing.stage import ImageTextStage, ModelRef
 from engine.media.preprocess import Preprocessor
 from engine.models.manager import ModelManager
@@ -50,7 +50,7 @@ class Indexer:
     ) -> IndexReport:
         started = time.time()
         (progress or ignore)(Progress(stage="scanning"))
-        scan_report = scan_library(self.db, self.settings.photos_dir) if scan else None
+        scan_report = scan_configured(self.db, self.settings) if scan else None
         refs, geometries = self._model_refs(model_names)
         s = self.settings
         stage = ImageTextStage(self.db, s.photos_dir.resolve(), refs, geometries, max_pixels=s.max_image_pixels,

@@ -153,7 +153,8 @@ def find_duplicates(
     id_groups = uf.groups()
     ids = sorted({i for g in id_groups for i in g})
     photos = {p.id: DuplicatePhoto(p.id, p.path, p.format, p.size, p.width, p.height, p.taken_at, p.mtime)
-              for p in photo_rows.get_many(conn, ids)}
+              for p in photo_rows.get_many(conn, ids)
+              if p.offline_since is None}  # an offline copy is never kept over one that is there
     root_of = {i: uf.find(i) for i in ids}
     weakest: dict[int, float] = {}
     for a, b, value in pairs:

@@ -61,12 +61,14 @@ def hamming(a: str, b: str) -> int:
 
 def phash_batch(photos: list[PendingPhoto], root: Path, max_pixels: int) -> list[PhashResult]:
     """Runs on a decode worker: read, decode small, hash. One bad file never fails the batch."""
+    from engine.library.paths import read_inside
     from engine.media.decode import DecodeError, load_image
 
     out = []
     for photo in photos:
         try:
-            image = load_image(root / photo.path, photo.format, min_side=DECODE_MIN_SIDE, max_pixels=max_pixels)
+            data = read_inside(root, photo.path)  # no symbolic link below the root
+            image = load_image(data, photo.format, min_side=DECODE_MIN_SIDE, max_pixels=max_pixels)
             out.append(PhashResult(photo.id, phash_bits(image)))
         except (DecodeError, OSError) as exc:
             out.append(PhashResult(photo.id, None, str(exc)))

@@ -1,4 +1,4 @@
-"""Library operations as one service: timeline, trash, rotation, duplicates, albums, pHash and cache warming.
+"""Library operations as one service: timeline, trash, rotation, duplicates, albums, offline photos, pHash and cache warming.
 
 Plain data in, plain data out; the REST layer, the CLI and notebooks call these methods.
 """
@@ -14,6 +14,7 @@ from engine.db.database import Database
 from engine.jobs.runner import JobRunner, JobStatus
 from engine.library.albums import Albums
 from engine.library.duplicates import DuplicateReport, Method, find_duplicates
+from engine.library.offline import OfflinePhotos
 from engine.library.phash import PhashReport, PhashStage
 from engine.library.timeline import Timeline
 from engine.library.trash import Trash, TrashReport
@@ -38,6 +39,7 @@ class Library:
         self.trash = Trash(db, settings.photos_dir, settings.resolved_trash_dir, on_removed=thumbnails.invalidate)
         self.albums = Albums(db)
         self.timeline = Timeline(db)
+        self.offline = OfflinePhotos(db, on_removed=thumbnails.invalidate)
 
     def geotagged(self, ids: list[int] | None = None, limit: int = 100_000,
                   filters: SearchFilters | None = None) -> list[photo_rows.GeoPhoto]:

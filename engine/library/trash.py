@@ -76,6 +76,8 @@ class TrashPreview:
     format: str
     rotation: int
     version: str
+    root: Path
+    """The trash folder `path` lies in."""
 
 
 @dataclass
@@ -123,12 +125,18 @@ def move_file(src: Path, dst: Path) -> None:
         if exc.errno != errno.EXDEV:
             raise
     tmp = dst.with_name(f".{dst.name}.partial")
-    shutil.copy2(src, tmp)
+    with open(src, "rb", opener=_no_follow) as fin, open(tmp, "xb") as fout:  # a link swapped in is not copied
+        shutil.copyfileobj(fin, fout, 1 << 20)
+    shutil.copystat(src, tmp, follow_symlinks=False)
     if file_hash(tmp) != file_hash(src):
         tmp.unlink(missing_ok=True)
         raise TrashError(f"copy of {src} to {dst} differs; the original was kept")
     os.replace(tmp, dst)
     src.unlink()
+
+
+def _no_follow(path: str, flags: int) -> int:
+    return os.open(path, flags | os.O_NOFOLLOW)
 
 
 def _free_name(root: Path, rel: str) -> str:
@@ -229,7 +237,7 @@ class Trash:
         photo = row.photo or {}
         rotation = int((photo.get("exif_data") or {}).get("UserRotation", 0) or 0) % 360
         version = row.content_hash or f"{row.size}-{photo.get('mtime')}"
-        return TrashPreview(row.photo_id, path, photo.get("format") or "jpg", rotation, version)
+        return TrashPreview(row.photo_id, path, photo.get("format") or "jpg", rotation, version, trash)
 
     def restore(self, trash_ids: Sequence[int]) -> RestoreReport:
         """Put trashed photos back where they were, with their index rows; all-or-nothing checks."""

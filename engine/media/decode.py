@@ -248,7 +248,8 @@ def to_rgb(image: Image.Image) -> Image.Image:
     return image.convert("RGB")
 
 
-def _load_pillow(source: Source, kind: str, min_side: int | None, max_pixels: int) -> Image.Image:
+def _load_pillow(source: Source, kind: str, min_side: int | None, max_pixels: int,
+                 decoded_cap: int | None = None) -> Image.Image:
     if kind == "jxl" and not HAVE_JXL:
         raise DecodeError("JPEG XL needs the optional decoder: pip install 'photoindex[jxl]' (pillow-jxl-plugin)")
     with _as_file(source) as fh:
@@ -260,7 +261,12 @@ def _load_pillow(source: Source, kind: str, min_side: int | None, max_pixels: in
                 _check_pixels(width, height, max_pixels)
                 if min_side and im.format in ("JPEG", "MPO", "HEIF"):
                     im.draft(None, (min_side, min_side))
+                if decoded_cap is not None and im.width * im.height > decoded_cap:
+                    raise DecodeError(f"picture too large: {width}x{height} px; at most {decoded_cap:,} pixels "
+                                      "can be decoded (JPEG is decoded smaller: any size works)")
                 im.load()
+                if decoded_cap is not None and min_side:
+                    im = _shrunk(im, min_side)
                 ImageOps.exif_transpose(im, in_place=True)
                 return to_rgb(im)
         except DecodeError:
@@ -271,6 +277,21 @@ def _load_pillow(source: Source, kind: str, min_side: int | None, max_pixels: in
             raise DecodeError(_unidentified_reason(fh, kind)) from exc
         except (OSError, ValueError, SyntaxError, EOFError, RuntimeError, KeyError, IndexError, TypeError) as exc:
             raise DecodeError(_failure_reason(kind, exc)) from exc
+
+
+_REDUCIBLE_AS = {"P": "RGB", "1": "L", "I;16": "I", "I;16L": "I", "I;16B": "I", "I;16N": "I"}
+
+
+def _shrunk(image: Image.Image, min_side: int) -> Image.Image:
+    """A whole-factor box reduction keeping the short side >= `min_side`, before the colour conversion
+    (which would otherwise copy the full-size pixels two or three times)."""
+    factor = min(image.size) // min_side
+    if factor < 2:
+        return image
+    if image.mode in _REDUCIBLE_AS:
+        transparent = image.mode == "P" and "transparency" in image.info
+        image = image.convert("RGBA" if transparent else _REDUCIBLE_AS[image.mode])
+    return image.reduce(factor)
 
 
 def _raw_message(exc: BaseException) -> str:
@@ -360,12 +381,17 @@ def load_image(
     *,
     min_side: int | None = None,
     max_pixels: int = DEFAULT_MAX_PIXELS,
+    decoded_cap: int | None = None,
 ) -> Image.Image:
     """Decode `source` to an oriented RGB image.
 
     `min_side` lets JPEG (DCT scaling), HEIC (embedded thumbnail) and RAW (preview / half-size)
     decoders return a smaller image whose short side is still at least `min_side`; other formats
     decode at full size.
+
+    `decoded_cap` is for pictures from outside the library (uploads): at most that many pixels are
+    decoded (counted after DCT scaling, so a JPEG of any size passes), and formats that cannot
+    decode smaller are shrunk to about `min_side` before their colours are converted.
     """
     fmt = fmt.lower().lstrip(".")
     try:
@@ -374,9 +400,9 @@ def load_image(
             head = read_head(source)
             kind = pillow_kind(sniff(head), fmt)
             if kind is not None:
-                return _load_pillow(source, kind, min_side, max_pixels)
+                return _load_pillow(source, kind, min_side, max_pixels, decoded_cap)
             if fmt in RAW_FORMATS:
-                return _load_raw(source, min_side, max_pixels)
+                return _load_raw(source, min_side, max_pixels)  # a RAW's preview or half-size decode is small
             raise DecodeError(_describe_unknown(head, fmt))
     except DecodeError:
         raise

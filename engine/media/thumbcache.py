@@ -73,15 +73,17 @@ class MemoryLRU:
 class LayeredThumbnailCache(ThumbnailCache):
     """`ThumbnailCache` (disk) with a memory LRU in front; `get_bytes` is the fast path."""
 
-    def __init__(self, cache_dir: Path, max_pixels: int = DEFAULT_MAX_PIXELS, memory_bytes: int = 128 << 20) -> None:
-        super().__init__(cache_dir, max_pixels)
+    def __init__(self, cache_dir: Path, max_pixels: int = DEFAULT_MAX_PIXELS, memory_bytes: int = 128 << 20,
+                 library_root: Path | None = None) -> None:
+        super().__init__(cache_dir, max_pixels, library_root)
         self.memory = MemoryLRU(memory_bytes)
 
-    def get_bytes(self, photo_id: int, source: Path, fmt: str, kind: ThumbKind, rotation: int, version: str) -> bytes:
+    def get_bytes(self, photo_id: int, source: Path, fmt: str, kind: ThumbKind, rotation: int, version: str,
+                  root: Path | None = None) -> bytes:
         key = (photo_id, kind, normalize_rotation(rotation), str(version))
         data = self.memory.get(key)
         if data is None:
-            data = self.get(photo_id, source, fmt, kind, rotation, version).read_bytes()
+            data = self.get(photo_id, source, fmt, kind, rotation, version, root).read_bytes()
             self.memory.put(key, data)
         return data
 

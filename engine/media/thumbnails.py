@@ -11,6 +11,7 @@ from typing import Literal
 from PIL import Image
 
 from engine.errors import Invalid
+from engine.library.paths import read_inside
 from engine.media.decode import DEFAULT_MAX_PIXELS, DecodeError, load_image
 
 JPEG_QUALITY = 85
@@ -50,7 +51,7 @@ def encode_jpeg(image: Image.Image, quality: int = JPEG_QUALITY) -> bytes:
 
 
 def render_view(
-    source: Path,
+    source: Path | bytes,
     fmt: str,
     max_side: int,
     rotation: int = 0,
@@ -69,9 +70,11 @@ class ThumbnailCache:
     THUMB = 400
     FULL = 2000
 
-    def __init__(self, cache_dir: Path, max_pixels: int = DEFAULT_MAX_PIXELS) -> None:
+    def __init__(self, cache_dir: Path, max_pixels: int = DEFAULT_MAX_PIXELS, library_root: Path | None = None) -> None:
+        """With `library_root`, sources under it are opened with no symbolic link below the root."""
         self.cache_dir = Path(cache_dir)
         self.max_pixels = max_pixels
+        self.library_root = library_root.resolve() if library_root is not None else None
 
     def size_for(self, kind: ThumbKind) -> int:
         if kind == "thumb":
@@ -98,15 +101,22 @@ class ThumbnailCache:
         kind: ThumbKind,
         rotation: int,
         version: str,
+        root: Path | None = None,
     ) -> Path:
-        """Path of the cached JPEG, rendering it first on a miss. Raises DecodeError for bad sources."""
+        """Path of the cached JPEG, rendering it first on a miss. Raises DecodeError for bad sources.
+        `root` is the folder the source must lie in with no link below it (the trash's, for a
+        trashed photo); the library root by default."""
         path = self.path_for(photo_id, kind, rotation, version)
         if path.is_file():
             return path
-        data = render_view(source, fmt, self.size_for(kind), rotation, self.max_pixels)
+        data = render_view(self._read(source, root), fmt, self.size_for(kind), rotation, self.max_pixels)
         self._write_atomic(path, data)
         self._drop_stale(path, photo_id, kind, rotation)
         return path
+
+    def _read(self, source: Path, root: Path | None = None) -> Path | bytes:
+        root = root or self.library_root
+        return read_inside(root, source) if root is not None else source
 
     def _write_atomic(self, path: Path, data: bytes) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -13,7 +13,7 @@ from functools import partial
 from pathlib import Path
 
 from engine.db.photos import Photo
-from engine.library.paths import OutsideLibrary, resolve_inside
+from engine.library.paths import OutsideLibrary, read_inside, resolve_inside
 from engine.media.formats import RAW_FORMATS
 from engine.media.thumbcache import LayeredThumbnailCache
 from engine.media.thumbnails import ThumbKind, normalize_rotation, render_view
@@ -39,6 +39,8 @@ class WarmItem:
     version: str
     kind: ThumbKind
     max_side: int
+    root: Path
+    """The library root: the file is opened with no symbolic link below it."""
 
 
 @dataclass(frozen=True)
@@ -57,7 +59,8 @@ def render_batch(items: list[WarmItem], max_pixels: int) -> list[Rendered]:
     out = []
     for item in items:
         try:
-            out.append(Rendered(item.photo_id, render_view(item.path, item.format, item.max_side, item.rotation,
+            data = read_inside(item.root, item.path)
+            out.append(Rendered(item.photo_id, render_view(data, item.format, item.max_side, item.rotation,
                                                            max_pixels)))
         except Exception as exc:
             out.append(Rendered(item.photo_id, None, f"{type(exc).__name__}: {exc}"))
@@ -94,7 +97,8 @@ class WarmStage(Stage[WarmItem, Rendered]):
                 if cache.path_for(p.id, kind, rotation, p.version).is_file():
                     self.cached_already += 1
                 else:
-                    self.todo.append(WarmItem(p.id, source, p.format, rotation, p.version, kind, cache.size_for(kind)))
+                    self.todo.append(WarmItem(p.id, source, p.format, rotation, p.version, kind, cache.size_for(kind),
+                                              root))
 
     def count(self) -> int:
         return len(self.todo)

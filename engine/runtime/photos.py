@@ -18,6 +18,7 @@ from PIL import Image
 
 from engine.db import photos as photo_rows
 from engine.db.photos import PendingPhoto
+from engine.library.paths import read_inside
 from engine.media.decode import DecodeError, load_image
 from engine.media.exif import PhotoMetadata, read_metadata
 from engine.runtime.hashing import content_hash
@@ -40,9 +41,10 @@ D = TypeVar("D", bound=DecodedPhoto)
 
 def decode_photo(photo: PendingPhoto, root: Path, min_side: int, max_pixels: int,
                  prepare: Callable[[DecodedPhoto, Image.Image], D]) -> D | DecodedPhoto:
-    """`prepare(decoded, image)` of the photo's file under `root`, or a failed `DecodedPhoto`."""
+    """`prepare(decoded, image)` of the photo's file under `root` (opened with no symbolic link below
+    the root: a link swapped in after the scan is refused), or a failed `DecodedPhoto`."""
     try:
-        data = (root / photo.path).read_bytes()
+        data = read_inside(root, photo.path)
     except OSError as exc:
         return DecodedPhoto(photo.id, False, f"unreadable: {exc.strerror or exc}")
     digest = content_hash(data)

@@ -19,7 +19,8 @@ from engine.db import persons as person_rows
 from engine.db import photos as photo_rows
 from engine.db.database import Database
 from engine.errors import Conflict, Invalid, NotFound
-from engine.media.decode import load_image
+from engine.library.paths import read_inside
+from engine.media.pictures import PictureDecoder
 from engine.media.formats import format_of
 from engine.models.errors import ModelNotAvailable
 from engine.models.manager import ModelManager
@@ -50,8 +51,13 @@ class NoModelIndexed(Conflict):
 class SearchService:
     def __init__(self, db: Database, models: ModelManager, max_image_pixels: int = 200_000_000, *,
                  default_model: str | None = None, translator: Translator | None = None,
-                 rrf_k: float = DEFAULT_K, rrf_weights: Mapping[str, float] | None = None) -> None:
+                 rrf_k: float = DEFAULT_K, rrf_weights: Mapping[str, float] | None = None,
+                 library_root: Path | None = None, pictures: PictureDecoder | None = None) -> None:
+        """A picture under `library_root` is opened with no symbolic link below the root; `pictures`
+        decodes the pictures searched by (uploads), under their own pixel cap and concurrency."""
         self.db = db
+        self.pictures = pictures or PictureDecoder(header_max_pixels=max_image_pixels)
+        self.library_root = library_root.resolve() if library_root is not None else None
         self.models = models
         self.max_image_pixels = max_image_pixels
         self.default_model = default_model or models.settings.clip_model
@@ -234,7 +240,7 @@ class SearchService:
     def embed_picture(self, spec: ModelSpec, data: bytes, fmt: str) -> np.ndarray:
         model = self.models.get(spec.name)
         prep = model.preprocessor
-        image = load_image(data, fmt, min_side=prep.min_source_side, max_pixels=self.max_image_pixels)
+        image = self.pictures.decode(data, fmt, prep.min_source_side)
         return model.encode_images(prep.to_uint8(image)[None])[0]
 
     @staticmethod
@@ -244,10 +250,12 @@ class SearchService:
             flt = replace(flt, formats=tuple(dict.fromkeys((*flt.formats, *formats))))
         return flt
 
-    @staticmethod
-    def _picture(image_bytes: bytes | None, image_path: Path | None) -> tuple[bytes, str]:
+    def _picture(self, image_bytes: bytes | None, image_path: Path | None) -> tuple[bytes, str]:
         if image_path is not None:
-            return image_path.read_bytes(), format_of(image_path.name) or "jpg"
+            root = self.library_root
+            inside = root is not None and (image_path == root or root in image_path.parents)
+            data = read_inside(root, image_path) if inside else image_path.read_bytes()  # else: the CLI's own file
+            return data, format_of(image_path.name) or "jpg"
         if image_bytes is None:
             raise Invalid("give image bytes, an image path or a photo id")
         return image_bytes, "jpg"

@@ -21,6 +21,8 @@ class FakeBotApi:
         self.token = token
         self.updates: list[dict[str, Any]] = []
         self.sent: list[tuple[str, dict[str, Any]]] = []
+        self.refused: list[tuple[str, dict[str, Any]]] = []
+        """Sends Telegram would refuse (over its limits); a test expects none."""
         self.files: dict[str, bytes] = {}
         self._ids = itertools.count(1)
         self._messages = itertools.count(1000)
@@ -30,10 +32,13 @@ class FakeBotApi:
         ])
 
     # --- what a test does
-    def user_says(self, user_id: int, text: str | None = None, photo: bytes | None = None) -> None:
+    def user_says(self, user_id: int, text: str | None = None, photo: bytes | None = None, *,
+                  chat: dict[str, Any] | None = None, **other: Any) -> None:
+        """A message from `user_id`: in their private chat, or in `chat` (e.g. {"id": -100, "type": "group"});
+        `other` adds any other message field (a sticker, a document, a voice message)."""
         message: dict[str, Any] = {"message_id": next(self._messages), "date": int(time.time()),
-                                   "chat": {"id": user_id, "type": "private"},
-                                   "from": {"id": user_id, "is_bot": False, "first_name": f"user{user_id}"}}
+                                   "chat": chat or {"id": user_id, "type": "private"},
+                                   "from": {"id": user_id, "is_bot": False, "first_name": f"user{user_id}"}, **other}
         if text is not None:
             message["text"] = text
             if text.startswith("/"):
@@ -79,8 +84,13 @@ class FakeBotApi:
             return self._ok({"file_id": file_id, "file_unique_id": file_id, "file_size": len(self.files[file_id]),
                              "file_path": f"photos/{file_id}.jpg"})
         if method in ("sendMessage", "sendPhoto", "sendMediaGroup"):
+            too_long = self._over_limits(method, params)
+            if too_long:
+                self.refused.append((method, params))
+                return JSONResponse({"ok": False, "error_code": 400, "description": f"Bad Request: {too_long}"},
+                                    status_code=400)
             self.sent.append((method, params))
-            chat = {"id": int(params["chat_id"]), "type": "private"}
+            chat = {"id": int(params["chat_id"]), "type": "private" if int(params["chat_id"]) > 0 else "group"}
             base = {"date": int(time.time()), "chat": chat, "from": BOT_USER}
             if method == "sendMediaGroup":
                 media = json.loads(params["media"])
@@ -91,6 +101,20 @@ class FakeBotApi:
     async def _file(self, request: Request) -> Response:
         file_id = request.path_params["path"].rsplit("/", 1)[-1].removesuffix(".jpg")
         return Response(self.files[file_id], media_type="image/jpeg")
+
+    @staticmethod
+    def _over_limits(method: str, params: dict[str, Any]) -> str | None:
+        """What Telegram would refuse: a message over 4,096 characters, a caption over 1,024 (UTF-16 units)."""
+        def units(text: str) -> int:
+            return len(text.encode("utf-16-le")) // 2
+
+        if units(str(params.get("text", ""))) > 4096:
+            return "message is too long"
+        captions = [m.get("caption", "") for m in json.loads(params["media"])] if method == "sendMediaGroup" \
+            else [params.get("caption", "")]
+        if any(units(str(c or "")) > 1024 for c in captions):
+            return "message caption is too long"
+        return None
 
     @staticmethod
     def _ok(result: Any) -> JSONResponse:

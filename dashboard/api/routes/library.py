@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, HTTPException, Query
 from starlette.concurrency import run_in_threadpool
 
 from dashboard.api.deps import Engine
@@ -41,7 +41,9 @@ async def restore(body: RestoreRequest, engine: Engine) -> RestoreResponse:
 
 @router.post("/trash/purge", response_model=PurgeResponse)
 async def purge(body: PurgeRequest, engine: Engine) -> PurgeResponse:
-    """Delete trashed files for good (all of them when `trash_ids` is null)."""
+    """Delete trashed files for good: those of `trash_ids`, or every one with `all: true`."""
+    if body.trash_ids is None and not body.all:
+        raise HTTPException(422, "name the trash_ids to delete for good, or send all: true to empty the whole trash")
     return PurgeResponse(removed=await run_in_threadpool(engine.library.trash.purge, body.trash_ids))
 
 

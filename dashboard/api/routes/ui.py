@@ -56,5 +56,5 @@ async def trash_thumb(trash_id: int, request: Request, engine: Engine) -> Respon
     if request.headers.get("if-none-match") == etag:
         return Response(status_code=304, headers=headers)
     data = await run_in_threadpool(engine.thumbnails.get_bytes, item.photo_id, item.path, item.format, "thumb",
-                                   item.rotation, item.version)
+                                   item.rotation, item.version, item.root)
     return Response(data, media_type="image/jpeg", headers=headers)

@@ -48,7 +48,8 @@ class RestoreResponse(Out):
 
 
 class PurgeRequest(BaseModel):
-    trash_ids: list[int] | None = Field(None, max_length=10_000, description="None empties the whole trash.")
+    trash_ids: list[int] | None = Field(None, max_length=10_000, description="The items to delete for good.")
+    all: bool = Field(False, description="With trash_ids null: empty the whole trash (never by default).")
 
 
 class PurgeResponse(BaseModel):
@@ -171,3 +172,27 @@ class AlbumPhotosResponse(BaseModel):
     album_id: int
     changed: int
     photo_count: int
+
+
+# --- offline photos
+class OfflinePhotoOut(Out):
+    id: int
+    path: str
+    size: int
+    offline_since: datetime
+
+
+class OfflineListOut(BaseModel):
+    total: int
+    items: list[OfflinePhotoOut]
+
+
+class RemoveOfflineRequest(BaseModel):
+    ids: list[int] | None = Field(None, max_length=100_000, description="Offline photos to remove; null = all of them.")
+    dry_run: bool = Field(True, description="Only say how many would go (the default).")
+
+
+class RemoveOfflineResponse(BaseModel):
+    dry_run: bool
+    count: int = Field(description="Photos removed from the index (or that would be, with dry_run).")
+    ids: list[int]

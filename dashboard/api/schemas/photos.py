@@ -4,6 +4,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from pydantic import Field
+
 from dashboard.api.schemas.common import PhotoLinks
 
 
@@ -25,4 +27,5 @@ class PhotoOut(PhotoLinks):
     index_failed: bool
     fail_reason: str | None
     faces_indexed: bool
+    offline_since: datetime | None = Field(None, description="Set while the file is gone (an unplugged disk?).")
     indexed_models: list[str] = []

@@ -1,6 +1,8 @@
 """Service status: health, statistics, the image-text models."""
 from __future__ import annotations
 
+from typing import Literal
+
 from dashboard.api.schemas.common import Out
 
 
@@ -17,10 +19,11 @@ class ModelOut(Out):
 
 
 class HealthOut(Out):
-    status: str
-    database: str
-    library: str
-    library_available: bool
-    default_model: str
-    default_model_available: bool
-    detail: dict[str, str] = {}
+    """Without the API token (when one is needed) only `status`; the rest would tell a stranger paths and models."""
+    status: Literal["ok", "degraded"]
+    database: str | None = None
+    library: str | None = None
+    library_available: bool | None = None
+    default_model: str | None = None
+    default_model_available: bool | None = None
+    detail: dict[str, str] | None = None
