@@ -1,59 +1,125 @@
-"""The Panel dashboard: search, the assistant chat, lightbox with faces, persons, map, duplicates, albums, admin.
+"""The Panel dashboard: timeline, search, the assistant chat, persons, map, duplicates, albums,
+trash and admin, with one lightbox for every grid.
 
 Each view is a `pn.viewable.Viewer` in `dashboard/views/` whose state lives in declared params and
 whose actions are methods (tested without a browser); the views call the engine in-process.
 Thumbnails are plain `<img loading="lazy">` in one custom grid component, served by the REST routes.
+The page stays current by itself: once a second it reads the library revision (one cheap query)
+and job states, and refreshes the counters and the view on screen when something changed.
 """
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import panel as pn
 import param
-from panel.custom import JSComponent
 
+from dashboard.theme import FAVICON, VIEWPORT, PageChrome, PhotoDesign, page_css, theme_from
 from dashboard.views.admin import AdminView
-from dashboard.views.assistant import AssistantView
 from dashboard.views.albums import AlbumsView
-from dashboard.views.common import Context, literal, markdown_pane
+from dashboard.views.assistant import AssistantView
+from dashboard.views.common import USER_ERRORS, Context, count, literal, markdown_pane
 from dashboard.views.duplicates import DuplicatesView
 from dashboard.views.lightbox import Lightbox
 from dashboard.views.map import MapView
 from dashboard.views.persons import PersonsView
 from dashboard.views.search import SearchView
+from dashboard.views.timeline import TimelineView
+from dashboard.views.trash import TrashView
 from engine.app import PhotoIndex
 
-TABS = ["Search", "Assistant", "Persons", "Map", "Duplicates", "Albums", "Admin"]
+TABS = ["Timeline", "Search", "Assistant", "Persons", "Map", "Duplicates", "Albums", "Trash", "Admin"]
+LIVE = ("Timeline", "Persons", "Map", "Albums", "Trash", "Admin")
+"""Views that show the library as it is now, refreshed when it changes (the others show the
+answer to a question the user asked: a search, a chat, a duplicate scan)."""
+REFRESH_EVERY_S = 2.0
+"""At most this often while the library keeps changing (an indexing run writes every second)."""
 
 
 def status_markdown(engine: PhotoIndex) -> str:
     stats = engine.stats()
-    indexed = ", ".join(f"{name}: {n}" for name, n in stats.embeddings.items() if n) or "none yet"
-    return (f"**{stats.total_photos}** photos · {stats.with_gps} with GPS · "
-            f"{stats.failed_count} unreadable · indexed — {indexed} · [REST API](/docs)")
+    indexed = ", ".join(f"{name}: {n}" for name, n in stats.embeddings.items() if n)
+    search = f"search index — {indexed}" if indexed else "search index — none yet (metadata only)"
+    return (f"**{count(stats.total_photos, 'photo')}** · {stats.with_gps} with GPS · "
+            f"{stats.failed_count} unreadable · {search} · [REST API](/docs)")
+
+
+class LibraryStatus(pn.viewable.Viewer):
+    """The sidebar's counters."""
+
+    text = param.String(default="")
+
+    def __init__(self, engine: PhotoIndex, **params: Any) -> None:
+        super().__init__(**params)
+        self.engine = engine
+        self.refresh()
+
+    def refresh(self) -> None:
+        try:
+            self.text = status_markdown(self.engine)
+        except USER_ERRORS as exc:  # a database outage: said here, the page stays up
+            self.text = f"⚠ {literal(exc)}"
+
+    def __panel__(self) -> pn.viewable.Viewable:
+        return markdown_pane(self.param.text, styles={"font-size": "12px"}, css_classes=["library-status"])
 
 
 class Dashboard(pn.viewable.Viewer):
     """Every view wired together: one lightbox for all grids, and a small event bus between views."""
 
-    tab = param.Selector(default="Search", objects=TABS)
+    tab = param.Selector(default="Timeline", objects=TABS)
+    revision = param.Integer(default=-1, doc="The library revision the page last showed.")
 
     def __init__(self, engine: PhotoIndex, **params: Any) -> None:
         super().__init__(**params)
+        self.engine = engine
         self.ctx = Context(engine)
         self.lightbox = Lightbox(self.ctx)
         self.search = SearchView(self.ctx)
+        self.timeline = TimelineView(self.ctx, filters=self.search.sidebar_filters)
         self.assistant = AssistantView(self.ctx, search=self.search)
         self.persons = PersonsView(self.ctx)
         self.map = MapView(self.ctx, search=self.search)
         self.duplicates = DuplicatesView(self.ctx)
         self.albums = AlbumsView(self.ctx)
+        self.trash = TrashView(self.ctx)
         self.admin = AdminView(self.ctx)
-        for view in (self.search, self.assistant, self.persons, self.map, self.duplicates, self.albums):
+        self.status = LibraryStatus(engine)
+        self.chrome = PageChrome()
+        self.views = {"Timeline": self.timeline, "Search": self.search, "Assistant": self.assistant,
+                      "Persons": self.persons, "Map": self.map, "Duplicates": self.duplicates, "Albums": self.albums,
+                      "Trash": self.trash, "Admin": self.admin}
+        for view in (self.timeline, self.search, self.assistant, self.persons, self.map, self.duplicates, self.albums):
             view.opener = self.lightbox.show
+        self._stale: set[str] = set()
+        self._changed_at = 0.0
+        self._jobs_seen: tuple[tuple[int, str], ...] = ()
+        self.revision = self._read_revision()
         self.ctx.listen(self._on_event)
-        self.search.param.watch(lambda e: self.map.refresh() if self.tab == "Map" else None,
+        self.search.on_user_search.append(self._on_user_search)
+        self.search.param.watch(self._on_filters, ["formats", "date_from", "date_to", "person_id"])
+        self.search.param.watch(lambda *_: self.map.refresh() if self.tab == "Map" else None,
                                 ["results", "formats", "date_from", "date_to", "person_id"])
+        self.timeline.load()
+
+    def _read_revision(self) -> int:
+        try:
+            return self.engine.revision()
+        except USER_ERRORS:
+            return self.revision
+
+    # --- what happens between views -------------------------------------------------------------
+    def _on_user_search(self) -> None:
+        self.tab = "Search"
+        self.chrome.close_drawer()
+
+    def _on_filters(self, *_events: param.parameterized.Event) -> None:
+        """The sidebar's filters narrow the timeline too."""
+        if self.tab == "Timeline":
+            self.timeline.load()
+        else:
+            self._stale.add("Timeline")
 
     def _on_event(self, event: str, payload: Any) -> None:
         if event == "show-results":
@@ -62,41 +128,77 @@ class Dashboard(pn.viewable.Viewer):
             self.tab = "Search"
         elif event == "photo-changed":
             self.search.refresh_thumbs()
+            self.timeline.refresh()
             if self.persons.photos:
                 self.persons.photo_grid.items = [{**i, "src": self.ctx.thumb_url(i["id"])}
                                                  for i in self.persons.photo_grid.items]
-        elif event == "photos-deleted":
-            self.search.forget(list(payload or []))
+        elif event in ("photos-deleted", "photos-restored"):  # the views on screen have followed already
+            self.library_changed()
         elif event == "persons-changed":
             self.search.refresh_people()
             if payload != "persons":
                 self.persons.refresh()
         elif event == "albums-changed":
             self.search.refresh_albums()
+            self.timeline.selection.refresh_albums()
             if payload != "albums":
                 self.albums.refresh()
 
+    # --- live state ---------------------------------------------------------------------------------
+    def library_changed(self) -> None:
+        """Counters and the view on screen show the library as it is now; the other live views
+        refresh when they are next shown."""
+        self.revision = self._read_revision()
+        self._changed_at = time.monotonic()
+        self.status.refresh()
+        self._stale.update(LIVE)
+        self._refresh_shown()
+
+    def _refresh_shown(self) -> None:
+        if self.tab not in self._stale:
+            return
+        self._stale.discard(self.tab)
+        view = self.views[self.tab]
+        if view is self.map:
+            self.map.refresh(fit=False)
+        elif hasattr(view, "refresh"):
+            view.refresh()
+
     def tick(self) -> None:
-        """Once a second: the admin's job progress, when it is on screen or a job runs."""
+        """Once a second: job progress while it is on screen or a job runs; the rest when the
+        library revision moved or a job finished (at most every `REFRESH_EVERY_S`)."""
         if self.tab == "Admin" or self.admin.running:
             self.admin.refresh_jobs()
+        self.timeline.model_card.progress()
+        self.search.model_card.progress()
+        jobs = tuple((s.id, s.state) for s in self.engine.jobs.all())
+        finished = any(state not in ("queued", "running") and (i, state) not in self._jobs_seen
+                       for i, state in jobs) and bool(self._jobs_seen or jobs)
+        self._jobs_seen = jobs
+        if time.monotonic() - self._changed_at < REFRESH_EVERY_S:
+            return
+        if finished or self._read_revision() != self.revision:
+            self.library_changed()
+
+    def show_tab(self, name: str) -> None:
+        """What a click on a tab does: show it, refreshed if the library changed while it was away."""
+        self.tab = name
+        if name == "Timeline" and "Timeline" in self._stale:
+            self._stale.discard("Timeline")
+            self.timeline.load()
+        elif name in ("Persons", "Map", "Albums", "Admin", "Trash"):
+            self._stale.discard(name)
+            view = self.views[name]
+            if pn.state.curdoc is not None:  # after the tab's first render has gone out, or the updates race
+                pn.state.curdoc.add_timeout_callback(view.refresh, 300)
+            else:
+                view.refresh()
 
     def __panel__(self) -> pn.viewable.Viewable:
-        views = {"Search": self.search, "Assistant": self.assistant, "Persons": self.persons, "Map": self.map,
-                 "Duplicates": self.duplicates, "Albums": self.albums, "Admin": self.admin}
-        tabs = pn.Tabs(*views.items(), dynamic=True, sizing_mode="stretch_width", stylesheets=[TABS_CSS, SHRINK_CSS])
-
-        def on_tab(event: param.parameterized.Event) -> None:
-            self.tab = TABS[event.new]
-            view = views[self.tab]
-            if hasattr(view, "refresh") and self.tab in ("Persons", "Map", "Albums", "Admin"):
-                # after the tab's first render has gone out, or the two updates race in the browser
-                if pn.state.curdoc is not None:
-                    pn.state.curdoc.add_timeout_callback(view.refresh, 300)
-                else:
-                    view.refresh()
-
-        tabs.param.watch(on_tab, "active")
+        tabs = pn.Tabs(*self.views.items(), dynamic=True, sizing_mode="stretch_width",
+                       stylesheets=[TABS_CSS, SHRINK_CSS], css_classes=["main-tabs"])
+        tabs.active = TABS.index(self.tab)
+        tabs.param.watch(lambda e: self.show_tab(TABS[e.new]) if TABS[e.new] != self.tab else None, "active")
         self.param.watch(lambda e: setattr(tabs, "active", TABS.index(e.new)), "tab")
         return pn.Column(tabs, self.lightbox, sizing_mode="stretch_width", stylesheets=[SHRINK_CSS])
 
@@ -105,43 +207,23 @@ SHRINK_CSS = ":host {min-width: 0 !important;}"
 """Panel adds up fixed-width children into a layout's min-width; a phone screen must not be pushed wider."""
 
 TABS_CSS = """
-.bk-header {overflow-x: auto;}
-@media (max-width: 600px) { .bk-tab {padding: 4px 8px !important; font-size: 13px;} }
+.bk-header {overflow-x: auto; scrollbar-width: thin;}
+@media (max-width: 600px) { .bk-tab {padding: 4px 10px !important; font-size: 14px;} }
 """
-
-APP_CSS = """
-@media (max-width: 700px) {
-  .title {font-size: 1.1em !important;}
-  #sidebar {position: fixed !important; top: 54px; left: 0; bottom: 0; z-index: 1500; width: 86vw !important;
-            max-width: 320px; background: #fff; box-shadow: 4px 0 18px rgba(0,0,0,.3); overflow-y: auto;}
-  #main {width: 100% !important; max-width: 100% !important; flex: 1 1 100% !important; padding: 4px !important;}
-}
-"""
-
-
-class PhoneStart(JSComponent):
-    """On a narrow screen the filters start closed (a drawer behind the ☰ button)."""
-
-    _esm = """
-    export function render({ el }) {
-      if (window.innerWidth <= 700) {
-        const bar = document.getElementById('sidebar');
-        if (bar && bar.classList.contains('show')) bar.classList.remove('show');
-      }
-    }
-    """
 
 
 def create_dashboard(engine: PhotoIndex) -> pn.template.BaseTemplate:
     dash = Dashboard(engine)
-    main: list[Any] = [dash, PhoneStart(width=0, height=0, margin=0)]
+    theme = theme_from(pn.state.cookies if pn.state.curdoc is not None else {})
+    dash.chrome.theme = theme
+    main: list[Any] = [dash]
     if not engine.db.vector_check.ok:
         main.insert(0, markdown_pane(literal(engine.db.vector_check.message or ""), alert_type="danger",
                                      sizing_mode="stretch_width"))
     template = pn.template.BootstrapTemplate(
-        title="Photo search", sidebar=[dash.search.filters(), markdown_pane(status_markdown(engine),
-                                                                               styles={"font-size": "12px"})],
-        main=main, sidebar_width=300, header_background="#1f2d3d", raw_css=[APP_CSS],
+        title="Photo search", sidebar=[dash.search.filters(), dash.status], main=main, header=[dash.chrome],
+        sidebar_width=300, header_background="#1f2d3d", raw_css=[page_css(theme)], theme=theme, design=PhotoDesign,
+        favicon=FAVICON, meta_viewport=VIEWPORT,
     )
     if pn.state.curdoc is not None:
         pn.state.add_periodic_callback(dash.tick, period=1000)

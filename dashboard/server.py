@@ -31,6 +31,7 @@ def create_app(settings: Settings | None = None, engine: PhotoIndex | None = Non
         app.state.engine = engine or PhotoIndex.open(settings)
         if settings.index_on_start and app.state.engine.db.vector_check.ok:
             app.state.engine.start_index_job()
+        app.state.engine.warm_in_background()  # the first search should not wait for the model
         try:
             yield
         finally:
@@ -69,9 +70,13 @@ def _serve_panel_assets_locally() -> None:
 
 
 def _mount_dashboard(app: FastAPI) -> None:
+    from fastapi.staticfiles import StaticFiles
     from panel.io.fastapi import add_applications
 
     from dashboard.app import create_dashboard
+    from dashboard.theme import STATIC_DIR, STATIC_URL
+
+    app.mount(STATIC_URL, StaticFiles(directory=STATIC_DIR), name="dashboard-static")  # favicon, shared CSS, icons
     from dashboard.panel_routes import install_panel_routes
 
     _serve_panel_assets_locally()

@@ -11,6 +11,7 @@ from engine.config import Settings, get_settings
 from engine.errors import PhotoIndexError
 from engine.db import embeddings as embedding_rows
 from engine.db import photos as photo_rows
+from engine.db import revision as revision_rows
 from engine.db import unsupported as unsupported_rows
 from engine.db.database import Database, open_database
 from engine.faces.service import Faces
@@ -166,6 +167,29 @@ class PhotoIndex:
             return {"folder": str(folder)}
 
         return self.jobs.submit_run(f"download:{name}", run)
+
+    def warm_in_background(self, model: str | None = None) -> threading.Thread | None:
+        """Load the image-text model in a background thread, so the first search does not wait for
+        it; None when its weights are missing (search then says how to get them)."""
+        try:
+            instance = self.models.get(get_spec(model or self.settings.clip_model).name)
+        except ModelNotAvailable:
+            return None
+
+        def load() -> None:
+            try:
+                instance.load()
+            except Exception:  # the first search reports the same problem to the user
+                log.exception("warming %s failed", instance.spec.name)
+
+        thread = threading.Thread(target=load, name="photoindex-warm", daemon=True)
+        thread.start()
+        return thread
+
+    def revision(self) -> int:
+        """A number that moves whenever photos, faces, persons, albums or the trash change."""
+        with self.db.connection() as conn:
+            return revision_rows.current(conn)
 
     def photo(self, photo_id: int) -> photo_rows.Photo | None:
         with self.db.connection() as conn:

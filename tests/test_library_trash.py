@@ -58,6 +58,10 @@ def test_trash_and_restore_keep_every_byte(client: TestClient, engine: PhotoInde
     assert client.get(f"/albums/{album['id']}").json()["photo_count"] == 0
     listing = client.get("/trash").json()
     assert listing["total"] == 3
+    thumb = client.get(f"/ui/trash/{body['trashed'][0]['trash_id']}/thumb")  # the Trash tab's pictures
+    assert thumb.status_code == 200 and thumb.headers["content-type"] == "image/jpeg"
+    assert Image.open(io.BytesIO(thumb.content)).size[0] > 0
+    assert client.get("/ui/trash/999999/thumb").status_code == 404
 
     # a rescan does not bring trashed files back, and does not touch the trash
     scan_library(engine.db, library)

@@ -18,11 +18,33 @@ from engine.jobs.runner import JobStatus
 STAGES = ["phash", "faces"]
 
 
+JOB_NAMES = {"phash": "pHash (duplicates)", "faces": "Faces", "cache-warm": "Thumbnails"}
+
+
+def job_title(kind: str) -> str:
+    """What a job is, in words ("index:SigLIP" is "Image-text index · SigLIP")."""
+    if kind.startswith("index:"):
+        return f"Image-text index · {kind.split(':', 1)[1]}"
+    if kind.startswith("download:"):
+        return f"Download · {kind.split(':', 1)[1]}"
+    return JOB_NAMES.get(kind, kind.replace("-", " ").capitalize())
+
+
+def metadata_only(s: JobStatus) -> bool:
+    """An image-text job that finished without its model: the files were scanned and their
+    metadata read, but no vectors were written (search by description still cannot run)."""
+    return s.kind.startswith("index:") and s.state == "done" and not (s.result or {}).get("models", ["?"])
+
+
 def job_row(s: JobStatus) -> dict[str, Any]:
     fraction = (s.done / s.total) if s.total else (1.0 if s.state == "done" else 0.0)
-    return {"id": s.id, "kind": s.kind, "state": s.state, "stage": s.stage, "done": s.done, "total": s.total,
-            "failed": s.failed, "percent": round(100 * fraction, 1), "rate": s.rate, "eta": s.eta_seconds,
-            "current": s.current, "error": s.error}
+    state = "metadata only" if metadata_only(s) else s.state
+    warnings = (s.result or {}).get("warnings") or []
+    return {"id": s.id, "kind": s.kind, "title": job_title(s.kind), "state": state, "stage": s.stage, "done": s.done,
+            "total": s.total, "failed": s.failed, "percent": round(100 * fraction, 1), "rate": s.rate,
+            "eta": s.eta_seconds, "current": s.current, "error": s.error,
+            "note": "no vectors written: the model is missing (see Models)" if state == "metadata only" and warnings
+            else ""}
 
 
 def bar(percent: float, color: str = "#0d6efd", label: str = "") -> str:
@@ -40,16 +62,20 @@ def jobs_html(rows: list[dict[str, Any]]) -> str:
         return '<div class="muted">No jobs yet. Index-All queues image-text indexing, faces and pHash.</div>'
     out = []
     for r in reversed(rows):
-        color = {"done": "#198754", "failed": "#dc3545", "cancelled": "#6c757d"}.get(r["state"], "#0d6efd")
+        color = {"done": "#198754", "failed": "#dc3545", "cancelled": "#6c757d",
+                 "metadata only": "#adb5bd"}.get(r["state"], "#0d6efd")
         label = f"{r['done']}/{r['total']} · {r['percent']:.0f}%"
-        detail = r["state"] if r["stage"] in ("", r["state"]) else f"{r['state']} · {r['stage']}"
+        detail = r["state"] if r["stage"] in ("", r["state"], "done") else f"{r['state']} · {r['stage']}"
+        if r.get("note"):
+            detail += f" · {r['note']}"
         if r["state"] == "running":
             detail += f" · {r['rate']:.1f}/s · ETA {human_seconds(r['eta'])}"
         if r["failed"]:
             detail += f" · {r['failed']} failed"
         if r["error"]:
             detail += f" · {r['error']}"
-        out.append(f'<div class="job" data-state="{r["state"]}"><div class="head"><b>#{r["id"]} {html.escape(r["kind"])}</b>'
+        out.append(f'<div class="job" data-state="{html.escape(r["state"])}"><div class="head">'
+                   f'<b>{html.escape(r.get("title") or job_title(r["kind"]))}</b>'
                    f'<span>{html.escape(detail)}</span></div>{bar(r["percent"], color, label)}</div>')
     return "".join(out)
 
@@ -80,9 +106,15 @@ ADMIN_CSS = """
 .bar span {position: relative; font: 12px/22px system-ui, sans-serif; padding-left: 8px; color: #111;}
 .job .head {display: flex; justify-content: space-between; gap: 8px; font: 13px system-ui, sans-serif; flex-wrap: wrap;}
 .muted {color: #6c757d;}
+.scroll {overflow-x: auto; max-width: 100%;}
 table {border-collapse: collapse; font: 13px system-ui, sans-serif; width: 100%;}
-td, th {border-bottom: 1px solid #dee2e6; padding: 3px 6px; text-align: left; vertical-align: top; word-break: break-all;}
+td, th {border-bottom: 1px solid var(--pi-rule, #dee2e6); padding: 3px 6px; text-align: left; vertical-align: top;
+        overflow-wrap: normal; word-break: normal; white-space: nowrap;}
+td.path, td.why {white-space: normal; overflow-wrap: anywhere; min-width: 9em;}
+.metadata-only {color: #b35c00;}
 """
+"""Table cells never break inside a word; only file paths and reasons wrap, at their separators if
+they must; a table wider than a phone scrolls sideways."""
 
 
 class AdminView(pn.viewable.Viewer):
@@ -118,7 +150,7 @@ class AdminView(pn.viewable.Viewer):
                        for p in self.engine.failed_files(limit=200)]
         self.offline, self.offline_total = self.engine.library.offline.list(limit=50)
         stats = asdict(self.engine.stats())
-        self.failed_total = stats["failed_count"]
+        self.failed_total = max(stats["failed_count"], len(self.failed))
         stats["faces"] = asdict(self.engine.faces.stats())
         self.stats = stats
         self.cache = self.engine.thumbnails.stats()
@@ -184,10 +216,10 @@ class AdminView(pn.viewable.Viewer):
         return [asdict(m) for m in self.engine.models.status()]
 
     def reset_failed(self) -> int:
-        reset = self.engine.reset_failed()
-        self.message = f"{reset} files will be retried by the next indexing run"
+        n = self.engine.reset_failed()
+        self.message = f"{count(n, 'file')} will be retried by the next indexing run"
         self.refresh()
-        return reset
+        return n
 
     def remove_offline(self) -> int:
         """Remove every offline photo from the index (after `confirm_remove_offline`)."""
@@ -208,17 +240,29 @@ class AdminView(pn.viewable.Viewer):
         self.cache = self.engine.thumbnails.stats()
 
     # --- widgets ------------------------------------------------------------------------------
+    def index_state(self, name: str) -> str:
+        """ "indexed · 290 photos", or "metadata only" while a model has written no vectors."""
+        vectors = int(self.stats.get("embeddings", {}).get(name, 0) or 0)
+        photos = int(self.stats.get("total_photos", 0) or 0)
+        if vectors:
+            return f"indexed · {vectors} of {count(photos, 'photo')}"
+        in_use = self.engine.models.spec(self.engine.settings.clip_model).name == name
+        return "metadata only" if in_use and photos else "—"
+
     def _models_html(self) -> str:
-        rows = "".join(
-            f"<tr><td>{html.escape(m['name'])}</td><td>{m['dim']}</td><td>{'✔' if m['available'] else '✘'}</td>"
-            f"<td>{'loaded' if m['loaded'] else '—'}</td><td>{human_bytes(m.get('memory_bytes'))}</td>"
-            f"<td>{html.escape(self.stats.get('embeddings', {}).get(m['name'], 0).__str__())}</td></tr>"
-            for m in self.models)
+        def row(m: dict[str, Any]) -> str:
+            state = self.index_state(m["name"])
+            mark = ' class="metadata-only"' if state == "metadata only" else ""
+            return (f"<tr><td>{html.escape(m['name'])}</td><td>{m['dim']}</td>"
+                    f"<td>{'✔' if m['available'] else '✘ missing'}</td><td>{'loaded' if m['loaded'] else '—'}</td>"
+                    f"<td>{human_bytes(m.get('memory_bytes'))}</td><td{mark}>{html.escape(state)}</td></tr>")
+
+        rows = "".join(row(m) for m in self.models)
         serving = self.engine.search.serving()
         serves = (f'<div class="serving">Search uses <b>{html.escape(serving.name)}</b>'
                   + (f" — {html.escape(serving.note)}" if serving.note else "") + "</div>")
-        return ("<table><tr><th>Model</th><th>dim</th><th>weights</th><th>state</th><th>memory</th>"
-                f"<th>indexed</th></tr>{rows}</table>{serves}")
+        return ('<div class="scroll"><table><tr><th>Model</th><th>dim</th><th>weights</th><th>state</th><th>memory</th>'
+                f"<th>search index</th></tr>{rows}</table></div>{serves}")
 
     def _failed_html(self) -> str:
         by_type = self.stats.get("unsupported_by_type") or {}
@@ -229,10 +273,11 @@ class AdminView(pn.viewable.Viewer):
                            f"type is not supported: {kinds} (<code>photoindex failed --unsupported</code> lists them)</div>")
         if not self.failed:
             return '<div class="muted">No failed files.</div>' + unsupported
-        rows = "".join(f"<tr><td>{f['id']}</td><td>{html.escape(f['path'])}</td><td>{html.escape(f['reason'])}</td></tr>"
+        rows = "".join(f"<tr><td class='path'>{html.escape(f['path'])}</td><td class='why'>{html.escape(f['reason'])}</td></tr>"
                        for f in self.failed[:50])
-        return (f"<div>{count(self.failed_total, 'file')} could not be read</div><table><tr><th>id</th><th>file</th>"
-                f"<th>reason</th></tr>{rows}</table>" + unsupported)
+        shown = f" (the first {min(50, len(self.failed))} below)" if self.failed_total > 50 else ""
+        return (f"<div>{count(self.failed_total, 'file')} could not be read{shown}</div>"
+                f"<div class='scroll'><table><tr><th>file</th><th>reason</th></tr>{rows}</table></div>" + unsupported)
 
     def _offline_html(self) -> str:
         if not self.offline_total:
@@ -257,7 +302,8 @@ class AdminView(pn.viewable.Viewer):
                  ("Thumbnail cache (memory)",
                   f"{mem.get('entries', mem.get('items', '—'))} items · {human_bytes(mem.get('bytes'))}"
                   f" · hits {mem.get('hits', '—')} / misses {mem.get('misses', '—')}")]
-        return "<table>" + "".join(f"<tr><th>{k}</th><td>{html.escape(str(v))}</td></tr>" for k, v in items) + "</table>"
+        return ('<div class="scroll"><table>' + "".join(f"<tr><th>{k}</th><td class='path'>{html.escape(str(v))}</td></tr>"
+                                                       for k, v in items) + "</table></div>")
 
     def __panel__(self) -> pn.viewable.Viewable:
         self.refresh()

@@ -1,4 +1,5 @@
-"""Albums: list, create, rename, delete, open, remove photos."""
+"""Albums: list, create, rename, delete, open, remove photos (more than one is asked first, and can
+be undone: they go back into the album)."""
 from __future__ import annotations
 
 from typing import Any
@@ -23,6 +24,9 @@ class AlbumsView(pn.viewable.Viewer):
     rename_to = param.String(default="")
     select_mode = param.Boolean(default=False)
     selected = param.List(default=[])
+    confirm = param.Selector(default=None, objects=[None, "remove", "delete"], allow_None=True,
+                             doc="The question showing: remove the ticked photos, or delete the album.")
+    removed = param.List(default=[], doc="The photos the last removal took out (Undo puts them back).")
     message = param.String(default="")
 
     def __init__(self, ctx: Context, **params: Any) -> None:
@@ -70,7 +74,7 @@ class AlbumsView(pn.viewable.Viewer):
 
     def open_album(self, album_id: int) -> None:
         self.refresh()
-        self.param.update(album_id=album_id, select_mode=False, selected=[], message="")
+        self.param.update(album_id=album_id, select_mode=False, selected=[], message="", removed=[], confirm=None)
         self.rename_to = self.album.name if self.album else ""
         self._show(self._page(0))
 
@@ -102,6 +106,7 @@ class AlbumsView(pn.viewable.Viewer):
         self.ctx.emit("albums-changed", "albums")
 
     def delete(self) -> None:
+        self.confirm = None
         if self.album_id is None:
             return
         self.engine.library.albums.delete(self.album_id)
@@ -116,15 +121,33 @@ class AlbumsView(pn.viewable.Viewer):
             self.selected = []
         self.photo_grid.param.update(select_mode=on, selected=self.selected)
 
+    def ask(self, what: str) -> None:
+        """Removing one photo goes at once (undoable); more, or deleting the album, is asked first."""
+        if what == "remove" and len(self.selected) == 1:
+            self.remove_selected()
+        elif what == "delete" or self.selected:
+            self.confirm = what
+
     def remove_selected(self) -> int:
+        self.confirm = None
         if self.album_id is None or not self.selected:
             return 0
-        removed = self.engine.library.albums.remove(self.album_id, self.selected)
-        self.message = f"Removed {count(removed, 'photo')} from the album"
-        self.selected = []
+        ids = list(self.selected)
+        removed = self.engine.library.albums.remove(self.album_id, ids)
+        self.param.update(message=f"Removed {count(removed, 'photo')} from the album; they stay in the library",
+                          selected=[], removed=ids)
         self.refresh()
         self._show(self._page(0))
         return removed
+
+    def undo_remove(self) -> int:
+        if self.album_id is None or not self.removed:
+            return 0
+        added = self.engine.library.albums.add(self.album_id, self.removed)
+        self.param.update(removed=[], message=f"Put {count(added, 'photo')} back into the album")
+        self.refresh()
+        self._show(self._page(0))
+        return added
 
     def __panel__(self) -> pn.viewable.Viewable:
         self.refresh()
@@ -137,15 +160,36 @@ class AlbumsView(pn.viewable.Viewer):
         save.on_click(lambda e: self.rename())
         select = pn.widgets.Toggle(label="Select", icon=icon("checkbox"), color="light")
         select.param.watch(lambda e: self.set_select_mode(e.new), "value")
-        remove = pn.widgets.Button(label="Remove from album", icon=icon("minus"), color="warning")
-        remove.on_click(lambda e: self.remove_selected())
+        remove = pn.widgets.Button(label="Remove from album", icon=icon("minus"), color="warning",
+                                   disabled=self.param.selected.rx.bool().rx.not_())
+        remove.on_click(lambda e: self.ask("remove"))
         delete = pn.widgets.Button(label="Delete album", icon=icon("trash"), color="danger")
-        delete.on_click(lambda e: self.delete())
+        delete.on_click(lambda e: self.ask("delete"))
         tools = pn.Row(rename, save, select, remove, delete, visible=self.param.album_id.rx.is_not(None),
                        styles={"flex-wrap": "wrap"}, sizing_mode="stretch_width")
+        sure = pn.widgets.Button(label="Yes", color="danger", icon=icon("check"))
+        sure.on_click(lambda e: self.remove_selected() if self.confirm == "remove" else self.delete())
+        cancel = pn.widgets.Button(label="Cancel", color="light")
+        cancel.on_click(lambda e: setattr(self, "confirm", None))
+
+        def question(what: str | None, selected: list[int], _album: int | None) -> str:
+            if what == "remove":
+                return f"Remove **{count(len(selected), 'photo')}** from this album? They stay in the library."
+            if what == "delete" and self.album:
+                return (f"Delete the album “{literal(self.album.name)}”? Its "
+                        f"{count(self.album.photo_count, 'photo')} stay in the library.")
+            return ""
+
+        asking = pn.Row(markdown_pane(pn.bind(question, self.param.confirm, self.param.selected,
+                                                 self.param.album_id), margin=(8, 10)), sure, cancel,
+                        visible=self.param.confirm.rx.is_not(None), styles={"flex-wrap": "wrap"},
+                        css_classes=["confirm"])
+        undo = pn.widgets.Button(label="Undo", icon=icon("restore"), color="light",
+                                 visible=self.param.removed.rx.bool())
+        undo.on_click(lambda e: self.undo_remove())
         title = markdown_pane(pn.bind(lambda _a, _p: f"### {literal(self.album.name)} · {count(self.album.photo_count, 'photo')}"
                                          if self.album else "", self.param.album_id, self.param.photos),
                                  margin=(0, 10))
         return pn.Column(pn.Row(new, create, sizing_mode="stretch_width"),
-                         markdown_pane(self.param.message, margin=(0, 10)), self.album_grid, title, tools,
-                         self.photo_grid, sizing_mode="stretch_width")
+                         pn.Row(markdown_pane(self.param.message, margin=(0, 10)), undo), self.album_grid, title,
+                         tools, asking, self.photo_grid, sizing_mode="stretch_width")

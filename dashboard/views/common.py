@@ -13,7 +13,14 @@ import panel as pn
 
 from engine.app import PhotoIndex
 from engine.db import photos as photo_rows
+from engine.errors import PhotoIndexError
 from engine.geo.names import Language
+from engine.geo.tiles import tiles_unavailable
+
+USER_ERRORS: tuple[type[Exception], ...] = (PhotoIndexError, LookupError, ValueError, PermissionError, RuntimeError,
+                                            OSError)
+"""What a view catches and says in one sentence. Until every engine error derives from
+`PhotoIndexError` (issue 16), the built-in kinds they derive from today stand beside it."""
 
 
 @dataclass(frozen=True)
@@ -62,6 +69,10 @@ class Context:
     def photo(self, photo_id: int) -> photo_rows.Photo | None:
         return self.engine.photo(photo_id)
 
+    def tiles_unavailable(self) -> str:
+        """Why the map cannot show tiles ("" when it can): see `engine.geo.tiles`."""
+        return tiles_unavailable(self.engine.settings.map_tiles_url)
+
     # a tiny bus: views tell each other that photos changed or results should be shown
     def listen(self, callback: Callable[[str, Any], None]) -> None:
         self._listeners.append(callback)
@@ -76,8 +87,8 @@ def grid_items(ctx: Context, tiles: Sequence[Tile]) -> list[dict[str, Any]]:
     for t in tiles:
         if t.note is not None:
             badge = t.note
-        elif t.score is not None:
-            badge = f"{100 * t.score:.0f}%"
+        elif t.score is not None:  # a 0 % or negative "match" says nothing: no badge
+            badge = f"{100 * t.score:.0f}%" if round(100 * t.score) >= 1 else ""
         else:
             badge = t.taken_at.strftime("%Y-%m-%d") if t.taken_at else ""
         items.append({"id": t.id, "src": ctx.thumb_url(t.id), "title": t.path, "badge": badge, "tag": t.tag or ""})
@@ -85,7 +96,10 @@ def grid_items(ctx: Context, tiles: Sequence[Tile]) -> list[dict[str, Any]]:
 
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]#|~])")
-_HTML_ATTRIBUTES = {"*": {"class", "style", "title", "data-state"}}
+_HTML_ATTRIBUTES = {"*": {"class", "style", "title", "data-state"},
+                    "img": {"src", "alt", "loading", "width", "height"}}
+"""What markup the views build may keep: pictures (thumbnails, map tiles) with their source; never
+an event handler (nh3 drops every attribute not named here, and `javascript:` sources)."""
 
 
 def markdown_pane(obj: Any = None, **params: Any) -> pn.pane.Markdown:

@@ -1,20 +1,51 @@
-"""Duplicates: groups with sizes and formats, the copy kept marked with the reasons, each copy with
-what it is ("rotated 90°", "cropped to 86 % × 90 %") and the signals that matched; extras to the
-trash, except for groups flagged for review (never offered for deletion)."""
+"""Duplicates review: each group side by side (format, resolution, size, date, folder), why its
+photos were grouped, the copy to keep marked and changeable, and "keep this, move the others to
+the trash" per group. Moving more than one photo is asked first with the count; every move can be
+undone at once (the notice at the bottom) or later from the Trash tab.
+"""
 from __future__ import annotations
 
+import html
+from pathlib import PurePosixPath
 from typing import Any
 
 import panel as pn
 import param
 
-from dashboard.components import PhotoGrid
 from dashboard.icons import icon
-from dashboard.views.common import Context, Tile, count, error_text, human_bytes, literal, markdown_pane
-from engine.errors import PhotoIndexError
+from dashboard.views.common import (USER_ERRORS, Context, Tile, count, error_text, html_pane, human_bytes, literal,
+                                    markdown_pane)
+from dashboard.views.undo import UndoTrash
 from engine.library.duplicates import DuplicateGroup
+from engine.library.matching import PhotoFacts as DuplicatePhoto
 
 PAGE = 20
+
+
+def needs_review(group: DuplicateGroup) -> bool:
+    """A group the engine flags for a person to look at (large, or doubtful): it is never offered
+    for deletion in one click."""
+    return group.needs_review
+
+
+def megapixels(p: DuplicatePhoto) -> str:
+    return f"{p.pixels / 1e6:.1f} MP" if p.pixels else "size unknown"
+
+
+def keep_reason(group: DuplicateGroup, keep: DuplicatePhoto) -> str:
+    """Why this copy is the one kept: the engine's reasons, or the user's choice."""
+    if keep.id != group.keep_id:
+        return "your choice"
+    return "; ".join(group.keeper_reasons) or "the best copy"
+
+
+def copy_reason(group: DuplicateGroup, photo_id: int) -> str | None:
+    """What a copy is relative to the group's anchor ("rotated 90°, re-saved as PNG") and what matched."""
+    pair = next((p for p in group.pairs if p.a == group.anchor_id and p.b == photo_id), None)
+    if pair is None:
+        return None
+    signals = ", ".join(f"{s.name} {s.value} {s.unit}".strip() for s in pair.signals if s.matched)
+    return f"{pair.transform}" + (f" · {signals}" if signals else "")
 
 
 class DuplicatesView(pn.viewable.Viewer):
@@ -24,7 +55,9 @@ class DuplicatesView(pn.viewable.Viewer):
     threshold = param.Number(default=0.95, bounds=(0.5, 1.0), step=0.01, doc="Embedding: least cosine similarity.")
     groups = param.List(default=[], item_type=DuplicateGroup)
     total_groups = param.Integer(default=0)
-    confirm = param.Boolean(default=False)
+    keepers = param.Dict(default={}, doc="Group index -> the photo the user chose to keep instead.")
+    confirm_group = param.Integer(default=None, allow_None=True, doc="The group whose deletion is being asked.")
+    confirm_all = param.Boolean(default=False)
     message = param.String(default="")
 
     def __init__(self, ctx: Context, **params: Any) -> None:
@@ -32,93 +65,222 @@ class DuplicatesView(pn.viewable.Viewer):
         self.ctx = ctx
         self.engine = ctx.engine
         self.opener = None
+        self.undo = UndoTrash(ctx)
         self._body = pn.Column(sizing_mode="stretch_width")
+        self._all_plan: list[int] = []
+        self._all_text = ""
 
     def _params(self) -> dict[str, Any]:
         return {"max_distance": self.max_distance, "threshold": self.threshold}
 
+    # --- reading ---------------------------------------------------------------------------------
     def find(self) -> None:
         try:
             report = self.engine.library.duplicates(self.method, limit=PAGE, **self._params())
-        except PhotoIndexError as exc:
-            self.param.update(groups=[], total_groups=0, message=f"⚠ {error_text(exc)}")
+        except USER_ERRORS as exc:
+            self.param.update(groups=[], total_groups=0, keepers={}, message=f"⚠ {error_text(exc)}")
         else:
-            extras = sum(len(g.extras) for g in report.groups if not g.needs_review)
-            review = f" · {report.review_groups} to review" if report.review_groups else ""
-            notes = "".join(f"\n\n{literal(n)}" for n in report.notes)
-            self.param.update(groups=report.groups, total_groups=report.total_groups, confirm=False,
-                              message=(f"{count(report.total_groups, 'group')}{review}" + (
-                                  f" · showing {len(report.groups)}" if report.total_groups > len(report.groups) else "")
-                                  + f" · {count(extras, 'extra copy')} shown" if report.total_groups
-                                  else "No duplicates found") + notes)
+            self.param.update(groups=report.groups, total_groups=report.total_groups, keepers={}, confirm_all=False,
+                              confirm_group=None)
+            self.message = self._summary(report.total_groups, len(report.groups)) + "".join(f"\n\n{literal(n)}" for n in report.notes)
         self._render()
 
-    def delete_group(self, index: int) -> int:
-        group = self.groups[index]
-        if group.needs_review:
-            self.message = "This group is flagged for review: open the photos and delete by hand"
-            return 0
-        ids = [p.id for p in group.extras]
-        report = self.engine.library.trash.move_to_trash(ids, reason=f"duplicate ({self.method})")
-        self.message = f"Moved {count(len(report.trashed) + len(report.missing_files), 'extra copy')} to the trash"
-        self.ctx.emit("photos-deleted", ids)
-        self.find()
-        return len(ids)
+    def _summary(self, total: int, shown: int) -> str:
+        if not total:
+            return "No duplicates found" + (" — has the pHash stage run? (Admin → pHash)"
+                                            if self.method == "phash" else "")
+        extras = sum(len(self.others(i)) for i in range(len(self.groups)))
+        text = f"{count(total, 'group')}" + (f" · showing {shown}" if total > shown else "")
+        return text + f" · {count(extras, 'extra copy')} shown"
 
-    def delete_all(self) -> int:
-        _report, trash = self.engine.library.delete_duplicates(self.method, dry_run=False, **self._params())
-        moved = len(trash.trashed) + len(trash.missing_files) if trash else 0
-        self.ctx.emit("photos-deleted", [t.photo_id for t in trash.trashed] if trash else [])
-        self.find()
-        self.message = f"Moved {count(moved, 'extra copy')} to the trash · " + self.message
+    def keep(self, index: int) -> DuplicatePhoto:
+        group = self.groups[index]
+        chosen = self.keepers.get(index)
+        return next((p for p in group.photos if p.id == chosen), group.keep)
+
+    def others(self, index: int) -> list[DuplicatePhoto]:
+        keep = self.keep(index)
+        return [p for p in self.groups[index].photos if p.id != keep.id]
+
+    def deletable(self, index: int) -> bool:
+        return bool(self.others(index)) and not needs_review(self.groups[index])
+
+    def reason(self, index: int) -> str:
+        """Why the group's photos belong together."""
+        rules = sorted({p.rule for p in self.groups[index].pairs})
+        return "matched by " + ", ".join(rules) if rules else "matched"
+
+    # --- choosing and deleting ------------------------------------------------------------------------
+    def choose_keeper(self, index: int, photo_id: int) -> None:
+        self.keepers = {**self.keepers, index: photo_id}
+        self.confirm_group = None
+        self._render()
+
+    def ask_delete_group(self, index: int) -> None:
+        """One extra goes at once (undoable); more are asked first."""
+        if not self.deletable(index):
+            return
+        if len(self.others(index)) == 1:
+            self.delete_group(index)
+        else:
+            self.param.update(confirm_group=index, confirm_all=False)
+            self._render()
+
+    def delete_group(self, index: int) -> int:
+        if not self.deletable(index):
+            return 0
+        ids = [p.id for p in self.others(index)]
+        moved = self._trash(ids, f"Kept {literal(PurePosixPath(self.keep(index).path).name)}")
+        if moved:
+            groups = [g for i, g in enumerate(self.groups) if i != index]
+            keepers = {(i if i < index else i - 1): v for i, v in self.keepers.items() if i != index}
+            self.param.update(groups=groups, keepers=keepers, total_groups=max(0, self.total_groups - 1),
+                              confirm_group=None)
+            self.message = self._summary(self.total_groups, len(self.groups))
+            self._render()
         return moved
 
+    def plan_all(self) -> tuple[list[int], int, int]:
+        """Every group's extras (shown groups keep the copy chosen here); groups flagged for
+        review are left alone. (ids, groups, groups left for review)."""
+        report = self.engine.library.duplicates(self.method, **self._params())
+        chosen = {self.groups[i].keep.id: pid for i, pid in self.keepers.items() if i < len(self.groups)}
+        ids, groups, review = [], 0, 0
+        for g in report.groups:
+            if needs_review(g):
+                review += 1
+                continue
+            keep = chosen.get(g.keep.id, g.keep.id)
+            extras = [p.id for p in g.photos if p.id != keep]
+            if extras:
+                ids += extras
+                groups += 1
+        return ids, groups, review
+
+    def ask_delete_all(self) -> None:
+        try:
+            ids, groups, review = self.plan_all()
+        except USER_ERRORS as exc:
+            self.message = f"⚠ {error_text(exc)}"
+            return
+        self._all_plan = ids
+        self._all_text = (f"Move **{count(len(ids), 'extra copy')}** from {count(groups, 'group')} to the trash?"
+                          + (f" {count(review, 'group')} flagged for review stay as they are." if review else "")
+                          + " You can undo this, or restore them from the Trash tab.")
+        self.param.update(confirm_all=bool(ids), confirm_group=None)
+        if not ids:
+            self.message = "Nothing to delete"
+
+    def delete_all(self) -> int:
+        ids, self._all_plan = self._all_plan, []
+        self.confirm_all = False
+        moved = self._trash(ids, "Deleted every extra copy")
+        if moved:
+            self.find()
+        return moved
+
+    def _trash(self, ids: list[int], what: str) -> int:
+        if not ids:
+            return 0
+        try:
+            report = self.engine.library.trash.move_to_trash(ids, reason=f"duplicate ({self.method})")
+        except USER_ERRORS as exc:
+            self.message = f"⚠ {error_text(exc)}"
+            return 0
+        moved = len(report.trashed) + len(report.missing_files)
+        self.undo.remember(report.trashed, f"{what}: moved {count(moved, 'extra copy')} to the trash")
+        self.ctx.emit("photos-deleted", ids)
+        return moved
+
+    # --- widgets ---------------------------------------------------------------------------------------
+    def _photo_card(self, index: int, p: DuplicatePhoto, keep: DuplicatePhoto, ids: list[int]) -> pn.viewable.Viewable:
+        is_keep = p.id == keep.id
+        path = PurePosixPath(p.path)
+        taken = p.taken_at.strftime("%-d %b %Y, %H:%M") if p.taken_at else "no date"
+        lines = [f"{p.format.upper()} · {p.width or '?'}×{p.height or '?'} · {megapixels(p)}",
+                 f"{human_bytes(p.size)} · {taken}", f"{path.parent.as_posix() if path.parent.as_posix() != '.' else 'library root'}"]
+        why = copy_reason(self.groups[index], p.id)
+        if why:
+            lines.append(why)
+        facts = "".join(f"<div>{html.escape(line)}</div>" for line in lines)
+        picture = html_pane(
+            f'<div class="pic{" keep" if is_keep else ""}"><img loading="lazy" src="{self.ctx.thumb_url(p.id)}" '
+            f'alt="{html.escape(path.name)}" title="{html.escape(p.path)}">'
+            f'{"<span>Keep</span>" if is_keep else ""}</div><div class="name">{html.escape(path.name)}</div>'
+            f'<div class="facts">{facts}</div>', stylesheets=[CARD_CSS], margin=0, sizing_mode="stretch_width")
+        view = pn.widgets.Button(label="View", icon=icon("photo"), color="light",
+                                 margin=(2, 2))
+        view.on_click(lambda e: self.opener(ids, ids.index(p.id)) if self.opener else None)
+        choose = pn.widgets.Button(label="Kept" if is_keep else "Keep this", icon=icon("check"),
+                                   color="success" if is_keep else "light", disabled=is_keep, margin=(2, 2))
+        choose.on_click(lambda e: self.choose_keeper(index, p.id))
+        return pn.Column(picture, pn.Row(choose, view, styles={"flex-wrap": "wrap"}), width=200, margin=(4, 6),
+                         css_classes=["dup-photo"] + (["keeper"] if is_keep else []))
+
+    def _group(self, index: int) -> pn.viewable.Viewable:
+        group, keep, others = self.groups[index], self.keep(index), self.others(index)
+        ids = [p.id for p in group.photos]
+        review = needs_review(group)
+        head = (f"**Group {index + 1}** · {count(len(group.photos), 'photo')}, {self.reason(index)} · keep "
+                f"**{literal(PurePosixPath(keep.path).name)}** ({literal(keep_reason(group, keep))})")
+        if review:
+            head += f" · ⚑ flagged for review ({literal('; '.join(group.review))}): check them one by one"
+        delete = pn.widgets.Button(label=f"Keep {PurePosixPath(keep.path).name}, move {count(len(others), 'other')} "
+                                         "to the trash",
+                                   icon=icon("trash"), color="danger", variant="outline",
+                                   disabled=not self.deletable(index), visible=not review)
+        delete.on_click(lambda e: self.ask_delete_group(index))
+        parts: list[Any] = [markdown_pane(head, sizing_mode="stretch_width", margin=(4, 10)),
+                            pn.Row(*(self._photo_card(index, p, keep, ids) for p in group.photos),
+                                   styles={"overflow-x": "auto", "flex-wrap": "nowrap"}, sizing_mode="stretch_width",
+                                   css_classes=["side-by-side"]),
+                            delete]
+        if self.confirm_group == index:
+            sure = pn.widgets.Button(label=f"Move {count(len(others), 'photo')} to the trash", color="danger")
+            sure.on_click(lambda e: self.delete_group(index))
+            cancel = pn.widgets.Button(label="Cancel", color="light")
+            cancel.on_click(lambda e: (setattr(self, "confirm_group", None), self._render()))
+            parts.append(pn.Row(markdown_pane(f"Move **{count(len(others), 'photo')}** to the trash and keep "
+                                                 f"**{literal(PurePosixPath(keep.path).name)}**?", margin=(8, 10)),
+                                sure, cancel, styles={"flex-wrap": "wrap"}, css_classes=["confirm"]))
+        return pn.Column(*parts, sizing_mode="stretch_width", css_classes=["dup-group"],
+                         styles={"border-bottom": "1px solid var(--pi-rule, #ddd)", "padding-bottom": "8px"})
+
     def _render(self) -> None:
-        rows = []
-        for i, g in enumerate(self.groups):
-            why = {pair.b: pair for pair in g.pairs if pair.a == g.anchor_id}
-            grid = PhotoGrid(cell_size=140, items=[{
-                "id": p.id, "src": self.ctx.thumb_url(p.id),
-                "title": p.path + (f" — {why[p.id].transform}" if p.id in why else ""),
-                "badge": f"{p.format.upper()} · {p.width or '?'}×{p.height or '?'} · {human_bytes(p.size)}",
-                "tag": "keep" if p.id == g.keep_id else ""} for p in g.photos])
-            ids = [p.id for p in g.photos]
-            grid.on_open(lambda pid, ids=ids: self.opener(ids, ids.index(pid)) if self.opener else None)
-            head = [markdown_pane(f"**Group {i + 1}** · keep **{literal(g.keep.path)}** "
-                                     f"({literal('; '.join(g.keeper_reasons))})", sizing_mode="stretch_width")]
-            if g.needs_review:
-                head.append(markdown_pane(f"⚠ Review: {literal('; '.join(g.review))}", margin=(0, 10)))
-            else:
-                button = pn.widgets.Button(label=f"Delete {count(len(g.extras), 'extra')}", icon=icon("trash"),
-                                           color="danger", variant="outline")
-                button.on_click(lambda e, i=i: self.delete_group(i))
-                head.append(button)
-            names = {p.id: p.path for p in g.photos}
-            reasons = "\n".join(f"- {literal(names[pair.b])}: {literal(pair.transform)} · "
-                                 + literal(", ".join(f"{s.name} {s.value} {s.unit}".strip() for s in pair.signals if s.matched))
-                                 for pair in g.pairs if pair.a == g.anchor_id)
-            rows.append(pn.Column(pn.Row(*head, sizing_mode="stretch_width"), grid,
-                                  markdown_pane(reasons, margin=(0, 10), styles={"font-size": "0.85em"}),
-                                  sizing_mode="stretch_width", styles={"border-bottom": "1px solid #ddd"}))
-        self._body.objects = rows
+        self._body.objects = [self._group(i) for i in range(len(self.groups))]
 
     def __panel__(self) -> pn.viewable.Viewable:
         method = pn.widgets.RadioButtonGroup.from_param(self.param.method, color="light")
-        distance = pn.widgets.IntInput.from_param(self.param.max_distance, label="max pHash bits", width=110)
+        distance = pn.widgets.IntInput.from_param(self.param.max_distance, label="max bits", width=90)
         threshold = pn.widgets.FloatInput.from_param(self.param.threshold, label="min similarity", width=110)
         find = pn.widgets.Button(label="Find duplicates", icon=icon("copy"), color="primary")
         find.on_click(lambda e: self.find())
         ask = pn.widgets.Button(label="Delete all extras", icon=icon("trash"), color="danger",
-                                description="Groups flagged for review are left alone")
-        ask.on_click(lambda e: setattr(self, "confirm", True))
-        sure = pn.widgets.Button(label="Yes, move every extra copy to the trash", color="danger")
+                                disabled=self.param.groups.rx.bool().rx.not_())
+        ask.on_click(lambda e: self.ask_delete_all())
+        sure = pn.widgets.Button(label="Move them to the trash", color="danger")
         sure.on_click(lambda e: self.delete_all())
         cancel = pn.widgets.Button(label="Cancel", color="light")
-        cancel.on_click(lambda e: setattr(self, "confirm", False))
+        cancel.on_click(lambda e: setattr(self, "confirm_all", False))
+        question = markdown_pane(pn.bind(lambda on: self._all_text if on else "", self.param.confirm_all),
+                                    margin=(8, 10))
         return pn.Column(
             pn.Row(method, distance, threshold, find, ask, styles={"flex-wrap": "wrap"}, sizing_mode="stretch_width"),
-            pn.Row(sure, cancel, visible=self.param.confirm),
-            markdown_pane(self.param.message, margin=(0, 10)), self._body, sizing_mode="stretch_width")
+            pn.Row(question, sure, cancel, visible=self.param.confirm_all, styles={"flex-wrap": "wrap"},
+                   css_classes=["confirm"]),
+            markdown_pane(self.param.message, margin=(0, 10)), self._body, self.undo, sizing_mode="stretch_width")
 
     def tiles(self) -> list[Tile]:
         return [Tile(id=p.id, path=p.path, format=p.format) for g in self.groups for p in g.photos]
+
+
+CARD_CSS = """
+.pic {position: relative; width: 100%; aspect-ratio: 1; border-radius: 6px; overflow: hidden;
+      background: var(--pi-cell-bg, #e9ecef); outline: 3px solid transparent; outline-offset: -3px;}
+.pic.keep {outline-color: #198754;}
+.pic img {width: 100%; height: 100%; object-fit: cover; display: block;}
+.pic span {position: absolute; left: 6px; top: 6px; background: #198754; color: #fff; font: 600 12px system-ui;
+           padding: 2px 7px; border-radius: 4px;}
+.name {font: 600 13px system-ui, sans-serif; margin-top: 4px; overflow-wrap: anywhere;}
+.facts {font: 12px/1.5 system-ui, sans-serif; color: var(--pi-muted, #6c757d); overflow-wrap: anywhere;}
+"""

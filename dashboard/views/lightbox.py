@@ -1,6 +1,9 @@
-"""The lightbox: a full photo over the page, previous/next, rotation, face boxes and their actions."""
+"""The lightbox: a full photo over the page, previous/next, rotation, face boxes and their actions,
+and an info panel (date, camera, lens, exposure, size, file, place with a small map, people)."""
 from __future__ import annotations
 
+import html
+from pathlib import PurePosixPath
 from typing import Any
 
 import panel as pn
@@ -8,11 +11,13 @@ import param
 
 from dashboard.components import PhotoStage
 from dashboard.icons import icon
-from dashboard.views.common import Context, Tile, error_text, literal, markdown_pane
+from dashboard.views.common import Context, Tile, error_text, html_pane, human_bytes, literal, markdown_pane
+from engine.db.photos import Photo
 from engine.errors import PhotoIndexError
 from engine.faces.records import Face
 from engine.geo.names import place_label
 from engine.geo.places import Place
+from engine.geo.tiles import spot_tiles
 
 
 def face_box(face: Face) -> dict[str, Any]:
@@ -26,6 +31,72 @@ def face_box(face: Face) -> dict[str, Any]:
             "h": min(1.0, (y2 - y1) / h), "assigned": face.person_id is not None, "label": " · ".join(bits)}
 
 
+def _number(value: Any) -> float | None:
+    if isinstance(value, (list, tuple)) and len(value) == 2 and value[1]:  # a rational as [num, den]
+        value = value[0] / value[1]
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if number > 0 else None
+
+
+def exposure(exif: dict[str, Any]) -> str:
+    """ "1/250 s · ƒ/2.8 · ISO 100 · 35 mm", from what the camera wrote."""
+    bits = []
+    if (t := _number(exif.get("ExposureTime"))) is not None:
+        bits.append(f"1/{round(1 / t)} s" if t < 1 else f"{t:g} s")
+    if (f := _number(exif.get("FNumber"))) is not None:
+        bits.append(f"ƒ/{f:.1f}".replace(".0", ""))
+    iso = exif.get("ISOSpeedRatings", exif.get("PhotographicSensitivity"))
+    if isinstance(iso, (list, tuple)):
+        iso = iso[0] if iso else None
+    if (i := _number(iso)) is not None:
+        bits.append(f"ISO {i:.0f}")
+    if (mm := _number(exif.get("FocalLength"))) is not None:
+        bits.append(f"{mm:.0f} mm")
+    return " · ".join(bits)
+
+
+MAP_W, MAP_H = 280, 170
+
+
+def mini_map(photo: Photo, tiles_template: str, unavailable: str, attribution: str) -> str:
+    """A small map of where the photo was taken: tiles around a marker, or a sentence offline."""
+    if photo.latitude is None or photo.longitude is None:
+        return ""
+    where = f"{photo.latitude:.5f}, {photo.longitude:.5f}"
+    if unavailable:
+        return f'<div class="nomap">Map tiles are unavailable ({html.escape(unavailable)}) · {where}</div>'
+    tiles = "".join(f'<img src="{html.escape(t.url)}" style="left:{t.left}px;top:{t.top}px" alt="">'
+                    for t in spot_tiles(tiles_template, photo.latitude, photo.longitude, MAP_W, MAP_H))
+    return (f'<div class="minimap" style="width:{MAP_W}px;height:{MAP_H}px">{tiles}<span class="pin"></span></div>'
+            f'<div class="credit">{html.escape(attribution)} · {where}</div>')
+
+
+def info_html(photo: Photo, people: list[str], map_html: str) -> str:
+    rows: list[tuple[str, str]] = []
+    if photo.taken_at:
+        rows.append(("Taken", photo.taken_at.strftime("%A, %-d %B %Y, %H:%M")))
+    else:
+        rows.append(("Taken", "no date in the file"))
+    if photo.camera:
+        rows.append(("Camera", photo.camera))
+    if photo.lens:
+        rows.append(("Lens", photo.lens))
+    if shot := exposure(photo.exif_data):
+        rows.append(("Exposure", shot))
+    size = f"{photo.width}×{photo.height} · {(photo.width * photo.height) / 1e6:.1f} MP · " if photo.width and photo.height else ""
+    rows.append(("Size", f"{size}{human_bytes(photo.size)} · {photo.format.upper()}"))
+    rows.append(("File", photo.path))
+    if photo.place:
+        rows.append(("Place", photo.place))
+    if people:
+        rows.append(("People", ", ".join(people)))
+    body = "".join(f"<dt>{html.escape(k)}</dt><dd>{html.escape(v)}</dd>" for k, v in rows)
+    return f"<h4>{html.escape(PurePosixPath(photo.path).name)}</h4><dl>{body}</dl>{map_html}"
+
+
 class Lightbox(pn.viewable.Viewer):
     photo_ids = param.List(default=[], doc="The sequence previous/next walks through.")
     index = param.Integer(default=0)
@@ -34,7 +105,9 @@ class Lightbox(pn.viewable.Viewer):
     faces = param.List(default=[], item_type=Face)
     active_face_id = param.Integer(default=None, allow_None=True)
     rotation = param.Integer(default=0)
-    info = param.String(default="")
+    info = param.String(default="", doc="One line under the photo: file, date, position in the sequence.")
+    show_info = param.Boolean(default=False, doc="The info panel is open (kept from photo to photo).")
+    details = param.String(default="", doc="The info panel's HTML.")
     message = param.String(default="")
     det_threshold = param.Number(default=0.5, bounds=(0.05, 0.95), step=0.05)
     hd = param.Boolean(default=False, doc="Re-detect with the 1280 px detector input.")
@@ -45,7 +118,8 @@ class Lightbox(pn.viewable.Viewer):
         super().__init__(**params)
         self.ctx = ctx
         self.engine = ctx.engine
-        self.stage = PhotoStage(sizing_mode="stretch_width")
+        self.stage = PhotoStage(sizing_mode="stretch_width", css_classes=["photo-stage"])
+        self._photo: Photo | None = None
         self.stage.on_key(self.key)
         self.stage.param.watch(lambda e: self.select_face(e.new if e.new >= 0 else None), "active_face")
 
@@ -82,6 +156,8 @@ class Lightbox(pn.viewable.Viewer):
             self.next()
         elif key == "ArrowLeft":
             self.prev()
+        elif key == "i":
+            self.toggle_info()
 
     def _load(self) -> None:
         pid = self.photo_id
@@ -89,24 +165,21 @@ class Lightbox(pn.viewable.Viewer):
             return
         photo = self.ctx.photo(pid)
         if photo is None:
-            self.message = f"Photo {pid} is gone"
+            self.message = "This photo is no longer in the library"
             return
         self.rotation = photo.rotation
-        bits = [f"**{literal(photo.path)}**", photo.format.upper()]
-        if photo.width and photo.height:
-            bits.append(f"{photo.width}×{photo.height}")
+        bits = [f"**{literal(PurePosixPath(photo.path).name)}**"]
         if photo.taken_at:
-            bits.append(photo.taken_at.strftime("%Y-%m-%d %H:%M"))
-        if photo.camera:
-            bits.append(literal(photo.camera))
-        if photo.latitude is not None and photo.longitude is not None:
-            bits.append(literal(place_label(Place.of(photo), self.ctx.language) or "")
-                        or f"GPS {photo.latitude:.4f}, {photo.longitude:.4f}")
+            bits.append(photo.taken_at.strftime("%-d %b %Y %H:%M"))
+        label = place_label(Place.of(photo), self.ctx.language) if photo.latitude is not None else None
+        if label or photo.place:
+            bits.append(literal(label or photo.place))
         if photo.offline_since is not None:
             bits.append(f"offline: the file is gone since {photo.offline_since:%Y-%m-%d}")
         self.info = " · ".join(bits) + f" · {self.index + 1}/{len(self.photo_ids)}"
         self.message = ""
         self.active_face_id = None
+        self._photo = photo
         self._load_faces()
         self.stage.param.update(src=self.ctx.full_url(pid), active=True, has_prev=self.index > 0,
                                 has_next=self.index + 1 < len(self.photo_ids), active_face=-1)
@@ -118,6 +191,22 @@ class Lightbox(pn.viewable.Viewer):
         except PhotoIndexError as exc:
             self.faces, self.message = [], f"⚠ {error_text(exc)}"
         self.stage.param.update(faces=[face_box(f) for f in self.faces], show_faces=self.show_faces)
+        self._describe()
+
+    # --- info panel ---------------------------------------------------------------------------
+    def toggle_info(self) -> None:
+        self.show_info = not self.show_info
+        self._describe()
+
+    def _describe(self) -> None:
+        photo = self._photo
+        if not self.show_info or photo is None:
+            return
+        people = list(dict.fromkeys(f.person_name for f in self.faces if f.person_name))
+        settings = self.engine.settings
+        where = "" if photo.latitude is None else mini_map(photo, settings.map_tiles_url, self.ctx.tiles_unavailable(),
+                                                           settings.map_tiles_attribution)
+        self.details = info_html(photo, people, where)
 
     # --- rotation ---------------------------------------------------------------------------
     def rotate(self, degrees: int) -> int:
@@ -156,7 +245,7 @@ class Lightbox(pn.viewable.Viewer):
             person = f"**{literal(f.person_name)}**" + (f" ({f.assigned_by})" if f.assigned_by else "")
         else:
             person = "*unassigned*"
-        return f"Face #{f.id} · age {f.age if f.age is not None else '—'} · {gender} · {person} · score {f.det_score:.2f}"
+        return f"Age {f.age if f.age is not None else '—'} · {gender} · {person} · detection score {f.det_score:.2f}"
 
     def person_names(self) -> dict[str, int]:
         people, _ = self.engine.faces.persons.list(None, 500, 0)
@@ -182,7 +271,7 @@ class Lightbox(pn.viewable.Viewer):
         except PhotoIndexError as exc:
             self.message = f"⚠ {error_text(exc)}"
             return None
-        self.message = f"Face #{face.id} is now {literal(updated.person_name)}"
+        self.message = f"This face is now {literal(updated.person_name)}"
         self._load_faces()
         self.select_face(face.id)
         self.ctx.emit("persons-changed")
@@ -212,7 +301,7 @@ class Lightbox(pn.viewable.Viewer):
         if face is None:
             return
         self.engine.faces.persons.unassign(face.id)
-        self.message = f"Face #{face.id} unassigned"
+        self.message = "This face belongs to nobody now"
         self._load_faces()
         self.select_face(face.id)
         self.ctx.emit("persons-changed")
@@ -228,7 +317,7 @@ class Lightbox(pn.viewable.Viewer):
             return []
         tiles = [Tile(id=h.face.photo_id, path=h.face.path, score=h.score) for h in result.hits]
         self.close()
-        self.ctx.emit("show-results", (f"with face #{face.id}", tiles))
+        self.ctx.emit("show-results", (f"with {face.person_name or 'this unnamed face'}", tiles))
         return tiles
 
     def redetect(self) -> list[Face]:
@@ -289,22 +378,48 @@ class Lightbox(pn.viewable.Viewer):
         detect = pn.Row(markdown_pane("Threshold", margin=(12, 2, 0, 12)), threshold, hd, redetect,
                         visible=self.param.show_faces, stylesheets=[DETECT_CSS])
         close = button("✕", "Close (Esc)", self.close, stylesheets=[CLOSE_CSS])
+        info_toggle = pn.widgets.Toggle(label="Info", icon=icon("info-circle"), value=self.show_info, color="light",
+                                        width=82, margin=(5, 3), css_classes=["info-toggle"])
+        info_toggle.param.watch(lambda e: self.toggle_info() if e.new != self.show_info else None, "value")
+        self.param.watch(lambda e: setattr(info_toggle, "value", e.new), "show_info")
         toolbar = pn.FlexBox(
             button("‹", "Previous (←)", self.prev), button("›", "Next (→)", self.next),
             button("↺", "Rotate left", lambda: self.rotate(-90)),
             button("↻", "Rotate right", lambda: self.rotate(90)),
-            faces, detect, close, sizing_mode="stretch_width",
+            faces, info_toggle, detect, close, sizing_mode="stretch_width",
             align_items="center", styles={"background": "#f8f9fa"}, stylesheets=[":host {min-width: 0 !important;}"],
         )
         info = markdown_pane(self.param.info, styles={"color": "#eee"}, sizing_mode="stretch_width", margin=(2, 10))
         message = markdown_pane(self.param.message, styles={"color": "#ffd60a"}, margin=(0, 10))
-        return pn.Column(toolbar, self.stage, info, message, self._face_panel(), visible=self.param.is_open,
-                         css_classes=["lightbox"], stylesheets=[LIGHTBOX_CSS], sizing_mode="stretch_width")
+        panel = html_pane(self.param.details, visible=self.param.show_info, css_classes=["info-panel"],
+                             stylesheets=[INFO_CSS], margin=0)
+        classes = pn.bind(lambda on: ["lightbox"] + (["info-open"] if on else []), self.param.show_info)
+        return pn.Column(toolbar, self.stage, info, message, panel, self._face_panel(), visible=self.param.is_open,
+                         css_classes=classes, stylesheets=[LIGHTBOX_CSS], sizing_mode="stretch_width")
 
 
 LIGHTBOX_CSS = """
 :host {position: fixed !important; inset: 0; z-index: 2000; background: #111;
        width: 100vw !important; height: 100vh !important; overflow: hidden;}
+:host(.info-open) .photo-stage {margin-right: 340px !important; width: calc(100% - 340px) !important;}
+@media (max-width: 700px) { :host(.info-open) .photo-stage {margin-right: 0 !important; width: 100% !important;} }
+"""
+
+INFO_CSS = """
+:host {position: fixed !important; right: 0; top: 52px; bottom: 0; width: 340px !important; z-index: 2050;
+       height: auto !important;
+       background: #1c1f23; color: #e9ecef; overflow-y: auto; box-sizing: border-box; padding: 6px 14px 14px;
+       font: 14px system-ui, sans-serif;}
+@media (max-width: 700px) { :host {top: auto; left: 0; width: 100vw !important; max-height: 55vh;
+                                   border-radius: 12px 12px 0 0; box-shadow: 0 -6px 20px rgba(0,0,0,.5);} }
+h4 {margin: 6px 0 10px; font: 600 16px system-ui, sans-serif; overflow-wrap: anywhere;}
+dl {display: grid; grid-template-columns: 76px 1fr; gap: 6px 10px; margin: 0 0 10px;}
+dt {color: #adb5bd;} dd {margin: 0; overflow-wrap: anywhere;}
+.minimap {position: relative; overflow: hidden; border-radius: 8px; background: #343a40; max-width: 100%;}
+.minimap img {position: absolute; width: 256px; height: 256px;}
+.pin {position: absolute; left: 50%; top: 50%; width: 14px; height: 14px; margin: -7px 0 0 -7px;
+      background: #e4572e; border: 2px solid #fff; border-radius: 50%; box-shadow: 0 1px 4px rgba(0,0,0,.5);}
+.credit, .nomap {font-size: 12px; color: #adb5bd; margin-top: 4px; overflow-wrap: anywhere;}
 """
 
 CLOSE_CSS = """

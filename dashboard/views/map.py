@@ -1,7 +1,8 @@
 """Map: photos with GPS on a Bokeh tile map, clustered when dense; a click opens the photo(s).
 
-The browser fetches the tiles from MAP_TILES_URL (OpenStreetMap by default); with it empty, or
-offline, the points still draw on a blank map.
+The browser fetches the tiles from MAP_TILES_URL (OpenStreetMap by default). With it empty, or
+the tile server out of reach (asked once by the server, see `engine.geo.tiles`), the map says tiles
+are unavailable and draws the points on a plain grid, without a credit and without failing requests.
 """
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from bokeh.models import ColumnDataSource, HoverTool, TapTool, WMTSTileSource
 from bokeh.plotting import figure
 
 from dashboard.icons import icon
-from dashboard.views.common import Context, count, markdown_pane
+from dashboard.views.common import Context, count, literal, markdown_pane
 from engine.db.photos import GeoPhoto
 from engine.search.filters import SearchFilters
 
@@ -76,9 +77,11 @@ class MapView(pn.viewable.Viewer):
         self.source = ColumnDataSource(data={"x": [], "y": [], "size": [], "label": [], "thumb": [], "count": []})
         self.source.selected.on_change("indices", self._on_tap)
         self._figure = None
+        self.tiles_problem = ""
 
-    def refresh(self) -> None:
-        """The search's results when there are any, else the photos passing the sidebar's filters."""
+    def refresh(self, fit: bool = True) -> None:
+        """The search's results when there are any, else the photos passing the sidebar's filters;
+        `fit` moves the map onto them (a live refresh leaves where the user looks alone)."""
         ids, filters = None, None
         if self.follow_search and self.search is not None:
             if self.search.results:
@@ -99,7 +102,7 @@ class MapView(pn.viewable.Viewer):
             scope = "passing the filters" if filters else "in the library"
         self.message = f"{count(len(points), 'photo')} with GPS {scope}" + (
             f", at {count(len(self.markers), 'place')}" if len(self.markers) < len(points) else "")
-        if self._figure is not None and self.markers:
+        if self._figure is not None and self.markers and fit:
             self._fit()
 
     def _fit(self) -> None:
@@ -122,9 +125,10 @@ class MapView(pn.viewable.Viewer):
     def figure(self) -> Any:
         fig = figure(x_axis_type="mercator", y_axis_type="mercator", sizing_mode="stretch_width", height=560,
                      tools="pan,wheel_zoom,reset", active_scroll="wheel_zoom", match_aspect=True)
-        tiles = self.engine.settings.map_tiles_url.strip()
-        if tiles:
-            fig.add_tile(WMTSTileSource(url=tiles, attribution=self.engine.settings.map_tiles_attribution))
+        self.tiles_problem = self.ctx.tiles_unavailable()
+        if not self.tiles_problem:
+            fig.add_tile(WMTSTileSource(url=self.engine.settings.map_tiles_url.strip(),
+                                        attribution=self.engine.settings.map_tiles_attribution))
         renderer = fig.scatter("x", "y", size="size", source=self.source, fill_color="#e4572e", line_color="white",
                                line_width=2, fill_alpha=0.85)
         fig.add_tools(TapTool(renderers=[renderer]),
@@ -145,7 +149,11 @@ class MapView(pn.viewable.Viewer):
         self.param.watch(lambda e: self.refresh(), "follow_search")
         reload = pn.widgets.Button(label="Refresh", icon=icon("refresh"), color="light")
         reload.on_click(lambda e: self.refresh())
+        figure = self.figure()
+        offline = markdown_pane(f"Map tiles are unavailable ({literal(self.tiles_problem)}): the photos are drawn "
+                                "at their positions without a map.", alert_type="secondary",
+                                visible=bool(self.tiles_problem), css_classes=["no-tiles"], margin=(0, 10))
         return pn.Column(pn.Row(follow, reload, markdown_pane(self.param.message, margin=(4, 10)),
-                                styles={"flex-wrap": "wrap"}),
-                         pn.pane.Bokeh(self.figure(), sizing_mode="stretch_width", height=560),
+                                styles={"flex-wrap": "wrap"}), offline,
+                         pn.pane.Bokeh(figure, sizing_mode="stretch_width", height=560),
                          sizing_mode="stretch_width")

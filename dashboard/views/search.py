@@ -1,19 +1,27 @@
-"""Search: the filters, the results grid (skeletons, infinite scroll), selection mode and its bottom bar."""
+"""Search: the sidebar's filters, the results grid (skeletons, infinite scroll, by relevance or by
+date), selection (see `selection.py`), and the model card when search by description cannot run."""
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import datetime, timezone
+from functools import partial
+from pathlib import PurePosixPath
 from typing import Any
 
 import panel as pn
 import param
 
-from dashboard.components import PhotoGrid
+from dashboard.components import DateRangeInput, PhotoGrid
 from dashboard.icons import icon
-from dashboard.views.common import (Context, Tile, count, error_text, grid_items, in_date_range, literal,
+from dashboard.views.common import (USER_ERRORS, Context, Tile, count, error_text, grid_items, in_date_range, literal,
                                     markdown_pane)
-from engine.errors import PhotoIndexError
+from dashboard.views.model_card import ModelCard
+from dashboard.views.selection import Selection
 from engine.media.formats import expand_format_filter
+from engine.models.errors import ModelNotAvailable
 from engine.search.filters import SearchFilters
 
 log = logging.getLogger(__name__)
@@ -37,14 +45,13 @@ class SearchView(pn.viewable.Viewer):
     upload_name = param.String(default="")
     similar_to = param.Integer(default=None, allow_None=True, doc="Find photos like this one.")
 
-    results = param.List(default=[], item_type=Tile)
+    sort = param.Selector(default="relevance", objects=["relevance", "date"],
+                          doc="Best match first, or newest first (then no match score is shown).")
+
+    results = param.List(default=[], item_type=Tile, doc="In the engine's order (best match first).")
     message = param.String(default="")
     loading = param.Boolean(default=False)
     has_more = param.Boolean(default=False)
-    select_mode = param.Boolean(default=False)
-    selected = param.List(default=[])
-    confirm_delete = param.Boolean(default=False, doc="The delete confirmation is showing.")
-    album_choice = param.Integer(default=None, allow_None=True)
 
     def __init__(self, ctx: Context, **params: Any) -> None:
         super().__init__(**params)
@@ -54,12 +61,18 @@ class SearchView(pn.viewable.Viewer):
             self.translate = self.engine.search.translator.configured
         self._limit = self.top_k
         self._external: str | None = None  # a title when results came from elsewhere (a face search)
-        self.grid = PhotoGrid(empty_text="Type what you are looking for and press Enter — or drop a picture.")
+        self.grid = PhotoGrid(keyboard=True,
+                              empty_text="Type what you are looking for and press Enter — or drop a picture.")
         self.grid.on_open(self.open)
         self.grid.on_more(self._more_from_browser)
-        self.grid.on_escape(self.leave_select_mode)
-        self.grid.param.watch(lambda e: setattr(self, "selected", list(e.new)), "selected")
+        self.selection = Selection(ctx, self.grid, shown=lambda: [t.id for t in self.results],
+                                   similar=self.find_similar)
+        self.model_card = ModelCard(ctx)
         self.opener = None  # set by the app: callable(ids, index)
+        self.on_user_search: list[Callable[[], None]] = []
+        """Called when the user starts a search from the sidebar (the app shows the Search tab)."""
+        self.param.watch(lambda e: self._sync_grid(), "sort")
+        ctx.listen(lambda event, ids: self.forget(list(ids or [])) if event == "photos-deleted" else None)
         self._sync_grid()
 
     # --- the search itself -------------------------------------------------------------
@@ -91,7 +104,7 @@ class SearchView(pn.viewable.Viewer):
         elif mode == "similar":
             result = engine.search.image(model=model, photo_id=self.similar_to, top_k=want, threshold=threshold,
                                          formats=formats)
-            tiles, what = [Tile.of(h) for h in result.hits], f"similar to photo {self.similar_to}"
+            tiles, what = [Tile.of(h) for h in result.hits], f"similar to {literal(self._photo_name(self.similar_to))}"
         elif mode == "person+text":
             result = engine.faces.search.person_text([self.person_id], self.query, model=model, top_k=want,
                                                      threshold=threshold)
@@ -107,6 +120,8 @@ class SearchView(pn.viewable.Viewer):
                 filters=SearchFilters.of(date_from=self.date_from, date_to=self.date_to),
             )
             notes.extend(result.notes)
+            if self.multi_model and len(result.models) == 1:
+                notes.append(f"multi-model: only {result.models[0]} is indexed, so this is its ranking alone")
             tiles, what = [Tile.of(h) for h in result.hits], f"for “{literal(self.query)}”"
             translated = getattr(result, "translated_query", None)
             if translated and translated != self.query:
@@ -116,7 +131,12 @@ class SearchView(pn.viewable.Viewer):
             allowed = expand_format_filter(formats)
             tiles = [t for t in tiles if t.format in allowed]
         tiles = [t for t in tiles if in_date_range(t.taken_at, self.date_from, self.date_to)][:limit]
-        model_name = getattr(result, "model", model) if mode != "person" else "faces"
+        if mode == "person":
+            model_name = "faces"
+        else:
+            model_name = getattr(result, "model", model)
+            model_name = "fused (RRF)" if model_name == "rrf" and len(getattr(result, "models", ())) > 1 else (
+                result.models[0] if model_name == "rrf" and result.models else model_name)
         text = f"{count(len(tiles), 'photo')} {what} · {model_name}" + "".join(f" · {literal(n)}" for n in notes)
         return tiles, returned, text
 
@@ -141,8 +161,11 @@ class SearchView(pn.viewable.Viewer):
     def _run(self, limit: int) -> tuple[list[Tile], bool, str]:
         try:
             tiles, returned, text = self._fetch(limit)
-        except Exception as exc:  # a missing model, an unknown person: said on the page, never a crash
-            if not isinstance(exc, PhotoIndexError):
+        except ModelNotAvailable:
+            self.model_card.check()
+            return [], False, "Search by description needs the image-text model: see the card above."
+        except Exception as exc:  # an unknown person, nothing indexed yet: said on the page, never a crash
+            if not isinstance(exc, USER_ERRORS):
                 log.exception("search failed")
             return [], False, f"⚠ {error_text(exc)}"
         want = limit * 4 if (self.date_from or self.date_to) else limit
@@ -175,83 +198,52 @@ class SearchView(pn.viewable.Viewer):
         self._sync_grid()
 
     def clear(self) -> None:
-        self.param.update(query="", upload=None, upload_name="", similar_to=None, person_id=None,
-                          results=[], message="", has_more=False)
+        """Back to nothing searched and no filters (the sidebar's Clear)."""
+        self.param.update(query="", upload=None, upload_name="", similar_to=None, person_id=None, formats=[],
+                          date_from=None, date_to=None, results=[], message="", has_more=False)
+        self._external = None
+        self.selection.leave()
         self._sync_grid()
 
     def _person_name(self) -> str:
         try:
             return self.engine.faces.persons.get(self.person_id).name
-        except PhotoIndexError:
-            return f"person {self.person_id}"
+        except USER_ERRORS:
+            return "this person"
+
+    def _photo_name(self, photo_id: int) -> str:
+        photo = self.ctx.photo(photo_id)
+        return PurePosixPath(photo.path).name if photo else "a photo that is gone"
+
+    def shown(self) -> list[Tile]:
+        """The results in the chosen order; sorted by date they carry no match score."""
+        if self.sort != "date":
+            return list(self.results)
+        oldest = datetime.min.replace(tzinfo=timezone.utc)
+
+        def when(t: Tile) -> datetime:
+            if t.taken_at is None:
+                return oldest
+            return t.taken_at if t.taken_at.tzinfo else t.taken_at.replace(tzinfo=timezone.utc)
+
+        return [replace(t, score=None) for t in sorted(self.results, key=when, reverse=True)]
 
     def _sync_grid(self) -> None:
-        self.grid.param.update(items=grid_items(self.ctx, self.results), loading=self.loading,
-                               has_more=self.has_more, select_mode=self.select_mode,
-                               selected=[i for i in self.selected if i in {t.id for t in self.results}])
+        self.grid.param.update(items=grid_items(self.ctx, self.shown()), loading=self.loading, has_more=self.has_more)
+        self.selection.sync()
 
     def _more_from_browser(self) -> None:
-        pn.state.execute(lambda: self.search_async(more=True)) if pn.state.curdoc else self.load_more()
+        pn.state.execute(partial(self.search_async, more=True)) if pn.state.curdoc else self.load_more()
 
     # --- lightbox ------------------------------------------------------------------------
     def open(self, photo_id: int) -> None:
-        ids = [t.id for t in self.results]
+        ids = [t.id for t in self.shown()]
         if self.opener and photo_id in ids:
             self.opener(ids, ids.index(photo_id))
 
-    # --- selection mode ---------------------------------------------------------------------
-    def toggle_select_mode(self) -> None:
-        self.select_mode = not self.select_mode
-        if not self.select_mode:
-            self.selected, self.confirm_delete = [], False
-        self._sync_grid()
-
-    def leave_select_mode(self) -> None:
-        if self.select_mode:
-            self.toggle_select_mode()
-
-    def select(self, ids: list[int]) -> None:
-        self.selected = list(ids)
-        self._sync_grid()
-
-    def add_selected_to_album(self, album_id: int | None = None) -> None:
-        album_id = album_id if album_id is not None else self.album_choice
-        if album_id is None or not self.selected:
-            self.message = "Choose an album and some photos first"
-            return
-        added = self.engine.library.albums.add(album_id, self.selected)
-        album = self.engine.library.albums.get(album_id)
-        self.message = f"Added {count(added, 'photo')} to “{literal(album.name)}” ({album.photo_count} in it now)"
-        self.ctx.emit("albums-changed")
-
-    def find_similar_to_selected(self) -> None:
-        if not self.selected:
-            return
-        first = self.selected[0]
-        self.leave_select_mode()
-        self.param.update(upload=None, upload_name="", similar_to=first)
+    def find_similar(self, photo_id: int) -> None:
+        self.param.update(upload=None, upload_name="", similar_to=photo_id)
         self.search()
-
-    def ask_delete(self) -> None:
-        self.confirm_delete = bool(self.selected)
-
-    def delete_selected(self) -> None:
-        """Move the selected photos to the trash (after `ask_delete`)."""
-        ids = list(self.selected)
-        if not ids:
-            return
-        try:
-            report = self.engine.library.trash.move_to_trash(ids, reason="deleted in the dashboard")
-        except PhotoIndexError as exc:
-            self.message, self.confirm_delete = f"⚠ {error_text(exc)}", False
-            return
-        gone = set(ids)
-        self.results = [t for t in self.results if t.id not in gone]
-        moved = len(report.trashed) + len(report.missing_files)
-        self.message = f"Moved {count(moved, 'photo')} to the trash"
-        self.selected, self.confirm_delete = [], False
-        self._sync_grid()
-        self.ctx.emit("photos-deleted", ids)
 
     def forget(self, ids: list[int]) -> None:
         gone = set(ids)
@@ -267,8 +259,12 @@ class SearchView(pn.viewable.Viewer):
         people, _ = self.engine.faces.persons.list(None, 500, 0)
         return {"Anyone": -1, **{f"{p.name} ({p.photo_count})": p.id for p in people}}
 
-    def album_options(self) -> dict[str, int | None]:
-        return {"Album…": -1, **{a.name: a.id for a in self.engine.library.albums.list(None, 500, 0)}}
+    def multi_label(self) -> str:
+        try:
+            n = len(self.engine.search.indexed_models())
+        except USER_ERRORS:
+            n = 0
+        return "Multi-model fusion (RRF)" + (f" · {count(n, 'model')} indexed" if n != 2 else "")
 
     def filters(self) -> pn.Column:
         """The filter panel (the template's sidebar: a drawer on a phone)."""
@@ -277,26 +273,39 @@ class SearchView(pn.viewable.Viewer):
         go = pn.widgets.Button(label="Search", color="primary", icon=icon("search"), sizing_mode="stretch_width")
         upload = pn.widgets.FileInput(accept="image/*", sizing_mode="stretch_width", label="Search by picture",
                                       css_classes=["upload"])
-        person = pn.widgets.Select(label="Person", options=self.person_options(), value=-1, sizing_mode="stretch_width")
+        person = pn.widgets.Select(label="Person", options=self.person_options(), value=-1,
+                                   sizing_mode="stretch_width")
         self._person_select = person
         formats = pn.widgets.CheckButtonGroup.from_param(self.param.formats, label="Formats", color="light",
                                                          variant="outline", sizing_mode="stretch_width")
+        sort = pn.widgets.RadioButtonGroup.from_param(self.param.sort, label="Sort results", color="light",
+                                                      sizing_mode="stretch_width")
         threshold = pn.widgets.IntSlider(label="Min similarity, %", start=0, end=50, value=int(self.threshold),
                                          sizing_mode="stretch_width")
         top_k = pn.widgets.RadioButtonGroup.from_param(self.param.top_k, label="Top", color="light",
                                                        sizing_mode="stretch_width")
-        dates = pn.widgets.DateRangePicker(label="Taken between", sizing_mode="stretch_width")
+        dates = DateRangeInput(label="Taken between", description="Type “2023-07-01 to 2023-07-31” and press "
+                               "Enter, or pick two days on the calendar", sizing_mode="stretch_width",
+                               css_classes=["dates"])
         translate = pn.widgets.Checkbox.from_param(self.param.translate, label="Translate the query to English")
-        multi = pn.widgets.Checkbox.from_param(self.param.multi_model, label="Multi-model fusion (RRF)")
+        multi = pn.widgets.Checkbox.from_param(self.param.multi_model, label=self.multi_label())
+        self._multi_box = multi
         clear = pn.widgets.Button(label="Clear", icon=icon("x"), color="light", sizing_mode="stretch_width")
 
-        def run(*_: Any) -> None:
+        def run(*_: Any, user: bool = False) -> None:
+            if self._mode() == "none":
+                return  # filters alone narrow the timeline (the app watches them)
+            if user:  # skeletons before the Search tab shows, never the last answer
+                self.param.update(results=[], loading=True)
+                self._sync_grid()
+                for cb in self.on_user_search:
+                    cb()
             pn.state.execute(self.search_async) if pn.state.curdoc else self.search()
 
         def on_upload(event: param.parameterized.Event) -> None:
             if event.new:
                 self.param.update(upload=event.new, upload_name=upload.filename or "picture", similar_to=None)
-                run()
+                run(user=True)
 
         def on_person(event: param.parameterized.Event) -> None:
             self.person_id = None if event.new in (None, -1) else event.new
@@ -304,13 +313,13 @@ class SearchView(pn.viewable.Viewer):
 
         def on_dates(event: param.parameterized.Event) -> None:
             start, end = event.new if event.new else (None, None)
-            self.param.update(date_from=start, date_to=end)
+            self.param.update(date_from=start.date() if start else None, date_to=end.date() if end else None)
             run()
 
-        def on_query(event: param.parameterized.Event) -> None:
+        def on_query(event: param.parameterized.Event | None) -> None:
             self.param.update(upload=None, upload_name="", similar_to=None)
             upload.param.update(value=None, filename=None)
-            run()
+            run(user=True)
 
         def on_clear(_: Any) -> None:
             upload.param.update(value=None, filename=None)
@@ -320,76 +329,32 @@ class SearchView(pn.viewable.Viewer):
 
         query.param.watch(on_query, "value")
         go.on_click(lambda e: on_query(None))
+        clear.on_click(on_clear)
         upload.param.watch(on_upload, "value")
         person.param.watch(on_person, "value")
         dates.param.watch(on_dates, "value")
         threshold.param.watch(lambda e: (setattr(self, "threshold", e.new), run()), "value_throttled")
         for name in ("formats", "top_k", "translate", "multi_model"):
             self.param.watch(lambda e: run(), name)
-        return pn.Column(query, go, upload,
-                         person, markdown_pane("**Formats**", margin=(6, 10, 0, 10)), formats, threshold,
-                         markdown_pane("**Results per page**", margin=(6, 10, 0, 10)), top_k, dates, translate, multi, clear,
+        heading = {"margin": (6, 10, 0, 10)}
+        return pn.Column(query, go, upload, dates, person, markdown_pane("**Formats**", **heading), formats,
+                         markdown_pane("**Search results**", **heading), sort, threshold,
+                         markdown_pane("**Results per page**", **heading), top_k, translate, multi, clear,
                          sizing_mode="stretch_width", css_classes=["filters"])
 
     def refresh_people(self) -> None:
         select = getattr(self, "_person_select", None)
         if select is not None:
             select.options = self.person_options()
-
-    def bottom_bar(self) -> pn.viewable.Viewable:
-        how_many = markdown_pane(pn.bind(lambda s: f"**{len(s)}** selected", self.param.selected), margin=(8, 4))
-        album = pn.widgets.Select(options=self.album_options(), value=-1, width=110, margin=(5, 5))
-        album.param.watch(lambda e: setattr(self, "album_choice", None if e.new in (None, -1) else e.new), "value")
-        self._album_select = album
-        icon_css = [BAR_CSS]
-        to_album = pn.widgets.Button(label="Add to album", description="Add to album", icon=icon("folder-plus"),
-                                     stylesheets=icon_css)
-        similar = pn.widgets.Button(label="Find similar", description="Find similar", icon=icon("photo-search"),
-                                    stylesheets=icon_css)
-        delete = pn.widgets.Button(label="Delete", description="Delete (to the trash)", icon=icon("trash"),
-                                   color="danger", stylesheets=icon_css)
-        done = pn.widgets.Button(label="Done", description="Leave selection mode (Esc)", icon=icon("x"),
-                                 color="light", stylesheets=icon_css)
-        to_album.on_click(lambda e: self.add_selected_to_album())
-        similar.on_click(lambda e: self.find_similar_to_selected())
-        delete.on_click(lambda e: self.ask_delete())
-        done.on_click(lambda e: self.leave_select_mode())
-        confirm = pn.widgets.Button(label="Move to trash", color="danger", icon=icon("check"))
-        cancel = pn.widgets.Button(label="Cancel", color="light")
-        confirm.on_click(lambda e: self.delete_selected())
-        cancel.on_click(lambda e: setattr(self, "confirm_delete", False))
-        asking = pn.Row(markdown_pane(pn.bind(lambda s: f"Move **{count(len(s), 'photo')}** to the trash?",
-                                                 self.param.selected), margin=(8, 10)),
-                        confirm, cancel, visible=self.param.confirm_delete)
-        actions = pn.Row(how_many, album, to_album, similar, delete, done, styles={"flex-wrap": "wrap"},
-                         visible=self.param.confirm_delete.rx.not_())
-        return pn.Row(actions, asking, visible=self.param.select_mode, css_classes=["bottom-bar"],
-                      stylesheets=[BOTTOM_BAR_CSS], sizing_mode="stretch_width")
+        box = getattr(self, "_multi_box", None)
+        if box is not None:
+            box.label = self.multi_label()
 
     def refresh_albums(self) -> None:
-        select = getattr(self, "_album_select", None)
-        if select is not None:
-            select.options = self.album_options()
+        self.selection.refresh_albums()
 
     def __panel__(self) -> pn.viewable.Viewable:
-        select = pn.widgets.Toggle(label="Select", icon=icon("checkbox"), value=self.select_mode, width=110,
-                                   color="light")
-        select.param.watch(lambda e: self.toggle_select_mode() if e.new != self.select_mode else None, "value")
-        self.param.watch(lambda e: setattr(select, "value", e.new), "select_mode")
-        header = pn.Row(markdown_pane(self.param.message, sizing_mode="stretch_width", margin=(8, 10)), select,
-                        sizing_mode="stretch_width")
-        return pn.Column(header, self.grid, pn.Spacer(height=70), self.bottom_bar(), sizing_mode="stretch_width")
-
-
-BAR_CSS = """
-@media (max-width: 600px) {
-  .bk-btn {font-size: 0 !important; padding: 4px 12px; min-width: 48px; min-height: 40px;}
-  .bk-btn .bk-SVGIcon {font-size: 22px;}
-}
-"""
-"""On a phone the selection bar's buttons are icons only (their names stay as tooltips)."""
-
-BOTTOM_BAR_CSS = """
-:host {position: fixed !important; left: 0; right: 0; bottom: 0; z-index: 900; background: #fff;
-       box-shadow: 0 -2px 10px rgba(0,0,0,.15); padding: 4px 8px; justify-content: center; flex-wrap: wrap;}
-"""
+        header = pn.Row(markdown_pane(self.param.message, sizing_mode="stretch_width", margin=(8, 10)),
+                        self.selection.toggle_button(), sizing_mode="stretch_width")
+        return pn.Column(self.model_card, header, self.grid, pn.Spacer(height=70), self.selection,
+                         sizing_mode="stretch_width")

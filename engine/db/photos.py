@@ -59,6 +59,13 @@ class Photo:
     place_state: str | None = None
     place_city: str | None = None
     place_metro: str | None = None
+
+    @property
+    def place(self) -> str:
+        """Where it was taken, as people say it ("Sydney, Australia"), from the offline geocoder."""
+        city = self.place_metro or self.place_city
+        parts = [p for p in (city, self.place_state if not city else None, self.place_country) if p]
+        return ", ".join(dict.fromkeys(parts))
     offline_since: datetime | None = None
     """When the scan last found the file gone; None while it is there."""
 

@@ -1,4 +1,4 @@
-"""Library operations as one service: trash, rotation, duplicates, albums, offline photos, pHash and cache warming.
+"""Library operations as one service: timeline, trash, rotation, duplicates, albums, offline photos, pHash and cache warming.
 
 Plain data in, plain data out; the REST layer, the CLI and notebooks call these methods.
 """
@@ -19,6 +19,7 @@ from engine.library.comparer import CompareReport, DuplicateComparer
 from engine.library.duplicates import DuplicateReport, Method, find_duplicates
 from engine.library.offline import OfflinePhotos
 from engine.library.phash import PhashReport, PhashStage
+from engine.library.timeline import Timeline
 from engine.library.trash import Trash, TrashReport
 from engine.media.thumbcache import LayeredThumbnailCache
 from engine.media.thumbnails import ThumbKind, normalize_rotation
@@ -40,6 +41,7 @@ class Library:
         self.thumbnails = thumbnails
         self.trash = Trash(db, settings.photos_dir, settings.resolved_trash_dir, on_removed=thumbnails.invalidate)
         self.albums = Albums(db)
+        self.timeline = Timeline(db)
         self.offline = OfflinePhotos(db, on_removed=thumbnails.invalidate)
         self.comparer = DuplicateComparer(db)
         self._comparing = threading.Lock()

@@ -67,6 +67,19 @@ class TrashedPhoto:
     reason: str | None = None
 
 
+@dataclass(frozen=True)
+class TrashPreview:
+    """What a thumbnail of a trashed photo is made from."""
+
+    photo_id: int
+    path: Path
+    format: str
+    rotation: int
+    version: str
+    root: Path
+    """The trash folder `path` lies in."""
+
+
 @dataclass
 class TrashReport:
     trashed: list[TrashedPhoto] = field(default_factory=list)
@@ -77,6 +90,8 @@ class TrashReport:
 @dataclass
 class RestoreReport:
     restored: list[TrashedPhoto] = field(default_factory=list)
+    conflicts: list[tuple[TrashedPhoto, str]] = field(default_factory=list)
+    """Items that stayed in the trash (`restore_what_can`), each with the reason."""
 
 
 def strict_path(root: Path, relative: str) -> Path:
@@ -208,6 +223,22 @@ class Trash:
             rows, total = trash_rows.page(conn, limit, offset)
         return [_trashed(r) for r in rows], total
 
+    def preview(self, trash_id: int) -> TrashPreview:
+        """The trashed file of item `trash_id` (no link on the way), for its thumbnail."""
+        _, trash = self._roots()
+        with self.db.connection() as conn:
+            rows = trash_rows.get_many(conn, [trash_id])
+        if not rows:
+            raise TrashItemNotFound(f"nothing in the trash has id {trash_id}")
+        row = rows[0]
+        path = strict_path(trash, row.trash_path)
+        if not path.is_file():
+            raise TrashItemNotFound(f"the trashed file {row.trash_path!r} is gone from TRASH_DIR")
+        photo = row.photo or {}
+        rotation = int((photo.get("exif_data") or {}).get("UserRotation", 0) or 0) % 360
+        version = row.content_hash or f"{row.size}-{photo.get('mtime')}"
+        return TrashPreview(row.photo_id, path, photo.get("format") or "jpg", rotation, version, trash)
+
     def restore(self, trash_ids: Sequence[int]) -> RestoreReport:
         """Put trashed photos back where they were, with their index rows; all-or-nothing checks."""
         library, trash = self._roots()
@@ -232,6 +263,30 @@ class Trash:
         report = RestoreReport()
         for r, source, destination in plans:
             report.restored.append(self._restore_one(r, source, destination, library))
+        return report
+
+    def restore_what_can(self, items: Sequence[TrashedPhoto]) -> RestoreReport:
+        """Put back every item that can go back; the others stay in the trash, each with the
+        reason (its old path is taken again, its file left the trash folder). Items restored or
+        emptied meanwhile are skipped."""
+        try:
+            return self.restore([t.trash_id for t in items])
+        except TrashUnavailable:
+            raise
+        except (TrashError, TrashItemNotFound):
+            pass  # one item is in the way: go one by one
+        report = RestoreReport()
+        for item in items:
+            try:
+                report.restored += self.restore([item.trash_id]).restored
+            except TrashItemNotFound:
+                continue
+            except TrashUnavailable:
+                raise
+            except RestoreConflict:
+                report.conflicts.append((item, "a photo is at the old path again (move or rename it, then restore)"))
+            except TrashError:
+                report.conflicts.append((item, "its file is gone from the trash folder"))
         return report
 
     def _restore_one(self, r: trash_rows.TrashRow, source: Path, destination: Path, library: Path) -> TrashedPhoto:

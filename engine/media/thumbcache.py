@@ -78,11 +78,12 @@ class LayeredThumbnailCache(ThumbnailCache):
         super().__init__(cache_dir, max_pixels, library_root)
         self.memory = MemoryLRU(memory_bytes)
 
-    def get_bytes(self, photo_id: int, source: Path, fmt: str, kind: ThumbKind, rotation: int, version: str) -> bytes:
+    def get_bytes(self, photo_id: int, source: Path, fmt: str, kind: ThumbKind, rotation: int, version: str,
+                  root: Path | None = None) -> bytes:
         key = (photo_id, kind, normalize_rotation(rotation), str(version))
         data = self.memory.get(key)
         if data is None:
-            data = self.get(photo_id, source, fmt, kind, rotation, version).read_bytes()
+            data = self.get(photo_id, source, fmt, kind, rotation, version, root).read_bytes()
             self.memory.put(key, data)
         return data
 

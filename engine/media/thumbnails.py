@@ -101,18 +101,22 @@ class ThumbnailCache:
         kind: ThumbKind,
         rotation: int,
         version: str,
+        root: Path | None = None,
     ) -> Path:
-        """Path of the cached JPEG, rendering it first on a miss. Raises DecodeError for bad sources."""
+        """Path of the cached JPEG, rendering it first on a miss. Raises DecodeError for bad sources.
+        `root` is the folder the source must lie in with no link below it (the trash's, for a
+        trashed photo); the library root by default."""
         path = self.path_for(photo_id, kind, rotation, version)
         if path.is_file():
             return path
-        data = render_view(self._read(source), fmt, self.size_for(kind), rotation, self.max_pixels)
+        data = render_view(self._read(source, root), fmt, self.size_for(kind), rotation, self.max_pixels)
         self._write_atomic(path, data)
         self._drop_stale(path, photo_id, kind, rotation)
         return path
 
-    def _read(self, source: Path) -> Path | bytes:
-        return read_inside(self.library_root, source) if self.library_root is not None else source
+    def _read(self, source: Path, root: Path | None = None) -> Path | bytes:
+        root = root or self.library_root
+        return read_inside(root, source) if root is not None else source
 
     def _write_atomic(self, path: Path, data: bytes) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from PIL.TiffImagePlugin import IFDRational
 
 from engine.app import PhotoIndex
 from engine.db.database import open_database
@@ -37,6 +38,8 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--no-first-run", "--disable-sync", "--disable-dev-shm-usage"]
 DESKTOP = {"width": 1280, "height": 860}
 PHONE = {"width": 390, "height": 844}
+PHONE_UA = ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+            "Version/17.5 Mobile/15E148 Safari/604.1")
 
 
 def build_library(root: Path) -> dict[str, Path]:
@@ -48,7 +51,10 @@ def build_library(root: Path) -> dict[str, Path]:
         "red_copy": make_jpeg(root / "2023" / "sydney" / "red_copy.jpg", (640, 480), rgb["red"], marker=None,
                               quality=70, gps=(-33.8570, 151.2150, 10.0), taken_at=datetime(2023, 7, 14, 18, 31)),
         "green": make_jpeg(root / "2024" / "paris" / "green.jpg", (640, 480), rgb["green"], marker=None,
-                           gps=(48.8584, 2.2945, 30.0), taken_at=datetime(2024, 5, 1, 9, 15)),
+                           gps=(48.8584, 2.2945, 30.0), taken_at=datetime(2024, 5, 1, 9, 15), make="Canon",
+                           model="Canon EOS R6", lens="RF24-105mm F4 L IS USM",
+                           exif={"ExposureTime": IFDRational(1, 250), "FNumber": IFDRational(8, 1),
+                                 "ISOSpeedRatings": 200, "FocalLength": IFDRational(35, 1)}),
         "blue": make_jpeg(root / "2022" / "nyc" / "blue.jpg", (480, 640), rgb["blue"], marker=None,
                           gps=(40.7128, -74.0060, 5.0), taken_at=datetime(2022, 1, 2, 3, 4)),
         "yellow": make_noisy(root / "misc" / "yellow.png", (400, 300), rgb["yellow"], seed=3),
@@ -176,3 +182,28 @@ def shot(page: object, name: str) -> None:
     """Save a screenshot of the page as it is now, to look at (see `screenshots_dir`)."""
     page.wait_for_timeout(400)  # type: ignore[attr-defined]
     page.screenshot(path=str(screenshots_dir() / f"{name}.png"))  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def first_run(pristine: Pristine, tmp_path: Path, pg_server: str, tiny_face_pack: Path,
+              dask_cluster: ClusterHandle) -> Iterator[Live]:
+    """A new user's first start, offline: the library's files, an empty database, no image-text
+    weights (the configured SigLIP is missing), and a tile server that cannot be reached. The
+    server's start-up indexing job scans the files and reads their metadata."""
+    from dashboard.server import create_app
+    from engine.config import Settings
+
+    library = tmp_path / "library"
+    shutil.copytree(pristine.library, library)
+    database = _create_database(pg_server, f"{pristine.database}_first_{next(_copies)}")
+    settings = Settings(_env_file=None, data_dir=tmp_path / "data", database_url=database, photos_dir=library,
+                        clip_model="SigLIP", clip_device="cpu", models_dir=tmp_path / "no-models", host="127.0.0.1",
+                        index_on_start=True, face_model_dir=tiny_face_pack, face_model_download=False,
+                        face_min_size=10, map_tiles_url="http://127.0.0.1:9/{Z}/{X}/{Y}.png")
+    engine = PhotoIndex(settings, open_database(settings), cluster=dask_cluster)
+    files = {key: library / path.relative_to(pristine.library) for key, path in pristine.files.items()}
+    try:
+        with serve(create_app(engine=engine)) as url:
+            yield Live(url, engine, library, files, FakeTiles())
+    finally:
+        engine.close()

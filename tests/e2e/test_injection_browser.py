@@ -130,6 +130,7 @@ def walk(page, live: Live, ids: dict[str, int], suffix: str) -> None:
     page.locator(f".grid .cell[data-id='{target}']").click()
     page.locator(".lightbox .frame img").wait_for(timeout=15_000)
     shown(page, IMG)
+    page.locator(".lightbox").get_by_role("button", name="Info").click()  # the info panel
     shown(page, META)  # the camera
     clean(page, "the lightbox of a payload file with payload camera names")
     page.keyboard.press("Escape")
@@ -173,7 +174,7 @@ def walk(page, live: Live, ids: dict[str, int], suffix: str) -> None:
 
     tab(page, "Duplicates")
     page.get_by_role("button", name="Find duplicates").click()
-    shown(page, f"keep evil/{IMG}.jpg")
+    shown(page, f"keep {IMG}.jpg")  # the kept copy, by name; its folder on its card
     clean(page, "a duplicate group of payload files")
 
     tab(page, "Albums")

@@ -24,6 +24,7 @@ class FakeTiles:
             draw.text((8, 8), f"{z}/{x}/{y}", fill=(150, 160, 170))
             out = io.BytesIO()
             image.save(out, "PNG")
-            return Response(out.getvalue(), media_type="image/png")
+            # as tile.openstreetmap.org does: the map library loads tiles as CORS images
+            return Response(out.getvalue(), media_type="image/png", headers={"Access-Control-Allow-Origin": "*"})
 
         return app

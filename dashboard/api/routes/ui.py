@@ -1,4 +1,5 @@
-"""Pictures the dashboard needs beyond the REST table: a face cropped out of its photo (person covers)."""
+"""Pictures the dashboard needs beyond the REST table: a face cropped out of its photo (person
+covers), the thumbnail of a trashed photo (the Trash tab)."""
 from __future__ import annotations
 
 import io
@@ -44,4 +45,16 @@ async def face_crop(face_id: int, request: Request, engine: Engine) -> Response:
     full = await run_in_threadpool(engine.thumbnails.get_bytes, photo.id, engine.file_of(photo), photo.format, "full",
                                    photo.rotation, version)
     data = await run_in_threadpool(_crop, full, face.bbox, face.image_width or 0)
+    return Response(data, media_type="image/jpeg", headers=headers)
+
+
+@router.get("/trash/{trash_id}/thumb", response_class=Response)
+async def trash_thumb(trash_id: int, request: Request, engine: Engine) -> Response:
+    item = await run_in_threadpool(engine.library.trash.preview, trash_id)  # TrashItemNotFound: 404
+    etag = f'"trash-{trash_id}-{item.rotation}-{item.version}"'
+    headers = {"ETag": etag, "Cache-Control": "private, max-age=86400"}
+    if request.headers.get("if-none-match") == etag:
+        return Response(status_code=304, headers=headers)
+    data = await run_in_threadpool(engine.thumbnails.get_bytes, item.photo_id, item.path, item.format, "thumb",
+                                   item.rotation, item.version, item.root)
     return Response(data, media_type="image/jpeg", headers=headers)
