@@ -31,7 +31,7 @@ def create_app(settings: Settings | None = None, engine: PhotoIndex | None = Non
         app.state.engine = engine or PhotoIndex.open(settings)
         if settings.index_on_start and app.state.engine.db.vector_check.ok:
             app.state.engine.start_index_job()
-        app.state.engine.warm_in_background()  # the first search should not wait for the model
+        app.state.warming = app.state.engine.warm_in_background()  # the first search should not wait for the model
         try:
             yield
         finally:

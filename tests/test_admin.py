@@ -34,8 +34,16 @@ def client(engine: PhotoIndex, files: dict[str, Path]) -> Iterator[TestClient]:
         yield c
 
 
+def unloaded(client: TestClient) -> TestClient:
+    """The server warms the default model at start; wait for that and unload it again."""
+    if client.app.state.warming is not None:
+        client.app.state.warming.join()
+    client.post("/admin/models/unload", json={"model": TEST_MODEL})
+    return client
+
+
 def test_gpu_stats_answer_on_any_machine(client: TestClient) -> None:
-    stats = client.get("/admin/gpu/stats").json()
+    stats = unloaded(client).get("/admin/gpu/stats").json()
     if stats["available"]:
         device = stats["devices"][0]
         assert device["memory_total_bytes"] >= device["memory_used_bytes"] > 0
@@ -46,7 +54,7 @@ def test_gpu_stats_answer_on_any_machine(client: TestClient) -> None:
 
 
 def test_models_status_warm_unload(client: TestClient) -> None:
-    status = client.get("/admin/models/status").json()
+    status = unloaded(client).get("/admin/models/status").json()
     rows = {m["name"]: m for m in status["models"]}
     assert len(rows) >= 4 and rows[TEST_MODEL]["available"] and not rows[TEST_MODEL]["loaded"]
     assert not rows["SigLIP"]["available"] and rows["SigLIP"]["reason"]
