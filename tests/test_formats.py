@@ -120,8 +120,8 @@ def test_a_library_with_every_kind_of_file(engine: PhotoIndex, library: Path, te
     report = engine.index()
     assert report.scan.files == 7 and report.scan.unsupported == 2
     stats = engine.stats()
-    assert stats["formats"] == {"jpg": 1, "tiff": 1, "gif": 1, "avif": 1, "jxl": 1, "raf": 1, "cr3": 1}
-    assert stats["unsupported_by_type"] == {"mov": 1, "psd": 1} and stats["unsupported_count"] == 2
+    assert stats.formats == {"jpg": 1, "tiff": 1, "gif": 1, "avif": 1, "jxl": 1, "raf": 1, "cr3": 1}
+    assert stats.unsupported_by_type == {"mov": 1, "psd": 1} and stats.unsupported_count == 2
     failed = {p.path: p.fail_reason for p in engine.failed_files()}
     assert list(failed) == ["g.cr3"] and failed["g.cr3"].startswith("RAW decode failed")
     assert {f.path: f.reason for f in engine.unsupported_files()} == {

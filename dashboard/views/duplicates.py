@@ -89,8 +89,10 @@ class DuplicatesView(pn.viewable.Viewer):
         if not total:
             return "No duplicates found" + (" — has the pHash stage run? (Admin → pHash)"
                                             if self.method == "phash" else "")
-        extras = sum(len(self.others(i)) for i in range(len(self.groups)))
-        text = f"{count(total, 'group')}" + (f" · showing {shown}" if total > shown else "")
+        extras = sum(len(self.others(i)) for i in range(len(self.groups)) if self.deletable(i))
+        reviews = sum(needs_review(g) for g in self.groups)
+        text = (f"{count(total, 'group')}" + (f" · {reviews} to review" if reviews else "")
+                + (f" · showing {shown}" if total > shown else ""))
         return text + f" · {count(extras, 'extra copy')} shown"
 
     def keep(self, index: int) -> DuplicatePhoto:
@@ -128,6 +130,8 @@ class DuplicatesView(pn.viewable.Viewer):
 
     def delete_group(self, index: int) -> int:
         if not self.deletable(index):
+            if needs_review(self.groups[index]):
+                self.message = "This group is flagged for review: open the photos and move them by hand"
             return 0
         ids = [p.id for p in self.others(index)]
         moved = self._trash(ids, f"Kept {literal(PurePosixPath(self.keep(index).path).name)}")

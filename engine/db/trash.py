@@ -23,7 +23,7 @@ PHOTO_COLUMNS = (
     "id", "path", "size", "mtime", "content_hash", "format", "width", "height", "taken_at", "camera", "lens",
     "latitude", "longitude", "altitude", "exif_data", "metadata_read", "index_failed", "fail_reason",
     "faces_indexed", "created_at", "updated_at", "phash", "phash_indexed", "place_country", "place_country_code",
-    "place_state", "place_city", "place_metro", "place_geocoded", "signature", "jpeg_quality",
+    "place_state", "place_city", "place_metro", "place_geocoded", "signature", "jpeg_quality", "offline_since",
 )
 FACE_COLUMNS = (
     "id", "photo_id", "bbox", "landmarks", "det_score", "age", "gender", "embedding", "person_id", "assigned_by",
