@@ -8,6 +8,7 @@ import shutil
 import time
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from tests.e2e.conftest import DESKTOP, PHONE, Live, shot
 from tests.e2e.test_dashboard_browser import MAP_MARKERS, ask, search, tab, text, wait_text
@@ -111,8 +112,13 @@ def search_from_drawer(page, query: str) -> None:
 
 
 def close_drawer(page) -> None:
-    """On a phone the open sidebar covers the results: close it."""
-    if page.viewport_size["width"] <= 700 and page.locator(SEARCH_BOX).is_visible():
+    """On a phone the open sidebar covers the results: close it (a search closes it by itself, so
+    wait for that first; a click while it is still closing would open it again)."""
+    if page.viewport_size["width"] > 700:
+        return
+    try:
+        page.locator(SEARCH_BOX).wait_for(state="hidden", timeout=3_000)
+    except PlaywrightTimeout:
         page.locator("#sidebar-toggle").click()
         page.locator(SEARCH_BOX).wait_for(state="hidden", timeout=10_000)
 
@@ -174,7 +180,7 @@ def walk(page, live: Live, ids: dict[str, int], suffix: str) -> None:
 
     tab(page, "Duplicates")
     page.get_by_role("button", name="Find duplicates").click()
-    shown(page, f"keep {IMG}.jpg")  # the kept copy, by name; its folder on its card
+    shown(page, f"copy {SVG}.jpg")  # a copy, by name, shown as text; the kept one's folder on its card
     clean(page, "a duplicate group of payload files")
 
     tab(page, "Albums")
