@@ -169,7 +169,7 @@ def test_faces_filling_the_picture_are_found(real_engine: PhotoIndex, tmp_path: 
         crop.resize((150, 150), Image.Resampling.LANCZOS).save(library / name)
         source_faces[name] = face.id
     analyzer = real_engine.faces.analyzer()
-    plain = analyzer._app.models["detection"]
+    plain = analyzer.runtime.models["detection"]
     missed_by_the_detector_alone = sum(
         plain.detect(np.asarray(Image.open(library / n))[..., ::-1].copy(), input_size=(640, 640), det_thresh=0.5)[0].shape[0] == 0
         for n in source_faces)
