@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import struct
+import time
 import zlib
 from datetime import datetime
 from fractions import Fraction
@@ -359,3 +360,16 @@ def make_noisy(path: Path | str, size: tuple[int, int], color: RGB, *, noise: in
     pixels = np.asarray(color, np.int16) + rng.integers(-noise, noise + 1, (size[1], size[0], 3), dtype=np.int16)
     Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8)).save(path)
     return path
+
+
+def wait_for_health(proc, port: int, tries: int = 600) -> None:
+    """Until `photoindex serve` (a Popen) answers /health on `port`; fails with its output if it exits."""
+    import httpx
+
+    for _ in range(tries):
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            time.sleep(0.2)
+        assert proc.poll() is None, proc.stdout.read()

@@ -7,15 +7,13 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-import httpx
 import psycopg
 import pytest
 
 from engine.db.migrations import apply_migrations
-from tests.fixtures import make_png
+from tests.fixtures import make_png, wait_for_health
 from tests.test_cli_resume import cli_env, run_cli
 
 
@@ -86,13 +84,7 @@ def test_ctrl_c_on_serve_stops_the_embedded_database(tmp_path: Path, library: Pa
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     pgdata = tmp_path / "data" / "pgdata"
     try:
-        for _ in range(600):
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.2)
-            assert proc.poll() is None, proc.stdout.read()
+        wait_for_health(proc, port)
         assert (pgdata / "postmaster.pid").exists()
         proc.send_signal(signal.SIGINT)
         output, _ = proc.communicate(timeout=120)

@@ -11,7 +11,6 @@ import signal
 import stat
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
@@ -19,7 +18,7 @@ import pytest
 import yaml
 
 from bot.config import BotSettings
-from tests.fixtures import make_png
+from tests.fixtures import make_png, wait_for_health
 from tests.test_cli_errors import _closed_port
 from tests.test_cli_resume import cli_env
 
@@ -86,13 +85,7 @@ def test_a_server_on_the_network_makes_its_token_once(tmp_path: Path, database_u
         proc = subprocess.Popen([sys.executable, "-m", "photoindex", "serve", "--host", "0.0.0.0", "--port", str(port)],
                                 env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         try:
-            for _ in range(600):
-                try:
-                    if httpx.get(f"http://127.0.0.1:{port}/health", timeout=2).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    time.sleep(0.2)
-                assert proc.poll() is None, proc.stdout.read()
+            wait_for_health(proc, port)
             token = token_file.read_text().strip()
             assert httpx.get(f"http://127.0.0.1:{port}/stats").status_code in (401, 403)
             assert httpx.get(f"http://127.0.0.1:{port}/stats", headers={"X-API-Token": token}).status_code == 200
