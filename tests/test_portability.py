@@ -24,6 +24,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from engine.db.embedded import server_bin_dir
@@ -69,6 +70,20 @@ def test_vector_library_uses_avx512_only_in_dispatched_functions() -> None:
                            f"{sorted(offenders.items(), key=lambda kv: -kv[1])[:10]}")
 
 
+def _wait_until_accepting(uri: str, server: subprocess.Popen, server_log: Path, timeout_s: float = 300.0) -> None:
+    """The socket appears while the server is still 'starting up' (slowly, emulated); wait until it takes queries."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            with psycopg.connect(uri, connect_timeout=60):
+                return
+        except psycopg.OperationalError as exc:
+            if server.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError(f"the emulated server does not accept connections: {exc}\n"
+                                     f"{server_log.read_text()[-2000:]}") from exc
+            time.sleep(0.5)
+
+
 @pytest.fixture
 def emulated_server(tmp_path: Path) -> Iterator[str]:
     """The shipped PostgreSQL, run under qemu-user emulating `EMULATED_CPU`; yields its URI."""
@@ -106,8 +121,10 @@ def emulated_server(tmp_path: Path) -> Iterator[str]:
             break
         time.sleep(0.2)
     assert socket.exists(), f"the emulated server did not start: {(tmp_path / 'server.log').read_text()[-2000:]}"
+    uri = f"postgresql://postgres@/postgres?host={sockets}"
+    _wait_until_accepting(uri, server, tmp_path / "server.log")
     try:
-        yield f"postgresql://postgres@/postgres?host={sockets}"
+        yield uri
     finally:
         server.send_signal(signal.SIGINT)
         try:

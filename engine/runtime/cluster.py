@@ -39,7 +39,10 @@ def cuda_device_count() -> int:
         return 0
 
 
-def local_cluster(decode_workers: int, model_workers: int, gpus: int, decode_memory_limit: str = "auto") -> SpecCluster:
+def local_cluster(decode_workers: int, model_workers: int, gpus: int, decode_memory_limit: str = "auto",
+                  worker_log_level: int = logging.ERROR) -> SpecCluster:
+    """`worker_log_level` is what worker processes print to the shared stderr: a worker whose scheduler closes
+    first logs a heartbeat traceback at ERROR, which says nothing to a user of the command line."""
     threads = max(1, (os.cpu_count() or 2) // max(1, model_workers))
     workers: dict[str, dict] = {}
     for i in range(decode_workers):
@@ -47,7 +50,7 @@ def local_cluster(decode_workers: int, model_workers: int, gpus: int, decode_mem
             "cls": Nanny,
             "options": {
                 "host": "127.0.0.1",
-                "silence_logs": logging.ERROR,
+                "silence_logs": worker_log_level,
                 "nthreads": 1,
                 "memory_limit": decode_memory_limit,
                 "resources": DECODE,
@@ -58,10 +61,15 @@ def local_cluster(decode_workers: int, model_workers: int, gpus: int, decode_mem
         env = {"OMP_NUM_THREADS": str(threads), MODEL_THREADS_ENV: str(threads)}
         if gpus:
             env["CUDA_VISIBLE_DEVICES"] = str(i)
-        workers[f"model-{i}"] = {"cls": Nanny, "options": {"host": "127.0.0.1", "silence_logs": logging.ERROR, "nthreads": 1,
-                                                           "resources": MODEL, "env": env}}
+        workers[f"model-{i}"] = {"cls": Nanny, "options": {"host": "127.0.0.1", "silence_logs": worker_log_level,
+                                                           "nthreads": 1, "resources": MODEL, "env": env}}
     scheduler = {"cls": Scheduler, "options": {"host": "127.0.0.1", "dashboard": False, "dashboard_address": "127.0.0.1:0"}}
-    return SpecCluster(scheduler=scheduler, workers=workers, name="photoindex", silence_logs=logging.ERROR)
+    # a worker process configures its loggers when it imports distributed, before the Nanny's `silence_logs`
+    # (which reaches only distributed.nanny): its level has to be in the environment it is spawned with
+    spawn_environ = {**dask.config.get("distributed.nanny.pre-spawn-environ", {}),
+                     "DASK_LOGGING__DISTRIBUTED": logging.getLevelName(worker_log_level).lower()}
+    with dask.config.set({"distributed.nanny.pre-spawn-environ": spawn_environ}):
+        return SpecCluster(scheduler=scheduler, workers=workers, name="photoindex", silence_logs=logging.ERROR)
 
 
 class ClusterHandle:
@@ -86,7 +94,9 @@ class ClusterHandle:
                 else:
                     gpus = cuda_device_count() if self.settings.clip_device == "auto" or self.settings.clip_device.startswith("cuda") else 0
                     decode = self.settings.dask_decode_workers or max(1, os.cpu_count() or 1)
-                    self._cluster = local_cluster(decode, max(1, gpus), gpus, self.settings.dask_decode_memory_limit)
+                    worker_log_level = logging.ERROR if log.isEnabledFor(logging.INFO) else logging.CRITICAL
+                    self._cluster = local_cluster(decode, max(1, gpus), gpus, self.settings.dask_decode_memory_limit,
+                                                  worker_log_level)
                     self._client = Client(self._cluster, set_as_default=False)
                 log.info("dask cluster ready: %s", self._client)
             return self._client
