@@ -71,6 +71,9 @@ class Settings(BaseSettings):
     face_cluster_min_faces: int = Field(2, description="Faces (from this many different photos) a suggested person needs.")
     duplicate_review_size: int = Field(12, description="A duplicate group larger than this is flagged for review, never auto-deleted.")
 
+    interface_language: str = Field("auto", description="auto | en | ru: the language of the dashboard, the bot and "
+                                    "the CLI; auto follows the browser, Telegram's language or the system locale.")
+
     host: str = "127.0.0.1"
     port: int = 8000
     allowed_hosts: Annotated[list[str], NoDecode] = Field(

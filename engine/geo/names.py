@@ -20,14 +20,12 @@ import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from functools import lru_cache
-from typing import Literal
 
 from engine.geo.places import Place
+from engine.i18n import LANGUAGES, Language
 from engine.search import names as name_match
 from engine.text import morph
 
-Language = Literal["en", "ru"]
-LANGUAGES: tuple[Language, ...] = ("en", "ru")
 
 RU_PLACES: dict[str, str] = {
     "Санкт-Петербург": "Saint Petersburg", "Петербург": "Saint Petersburg", "Питер": "Saint Petersburg",

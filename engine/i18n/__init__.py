@@ -1,0 +1,127 @@
+"""The one translation layer of every interface: the dashboard, the bot and the command line.
+
+Strings are written in English in the code and wrapped where they are shown:
+
+    from engine.i18n import translator
+    _ = translator("ru")                      # a language tag, an Accept-Language pick, a Telegram language_code
+    _("Search")                               -> "Поиск"
+    _("Found in {place}", place=name)         -> named placeholders, filled after translation
+    _.ngettext("{n} photo", "{n} photos", n)  -> "5 фотографий": Russian has three plural forms
+
+A string that is defined before the language is known (a table of labels, an error sentence) is marked with
+`N_("...")` so that extraction finds it, and translated where it is shown.
+
+Catalogues are gettext `.po` files in `engine/i18n/locales/<lang>/LC_MESSAGES/photoindex.po`, read with Babel
+at first use (no compile step, nothing built for one machine). `pybabel extract -F babel.cfg` lists the strings;
+`tests/test_i18n.py` fails when a marked string has no Russian translation.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from babel import Locale
+from babel.messages.catalog import Catalog
+from babel.messages.pofile import read_po
+
+Language = Literal["en", "ru"]
+LANGUAGES: tuple[Language, ...] = ("en", "ru")
+DEFAULT_LANGUAGE: Language = "en"
+DOMAIN = "photoindex"
+LOCALES_DIR = Path(__file__).resolve().parent / "locales"
+
+
+def N_(message: str) -> str:
+    """Marks a string for extraction where it is defined; it is translated where it is shown."""
+    return message
+
+
+def catalog_path(language: str) -> Path:
+    return LOCALES_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.po"
+
+
+@lru_cache(maxsize=None)
+def load_catalog(language: str) -> Catalog | None:
+    path = catalog_path(language)
+    if not path.is_file():
+        return None
+    with path.open("rb") as f:
+        return read_po(f, locale=language, domain=DOMAIN)
+
+
+# The order of a catalogue's plural forms (its Plural-Forms header), as CLDR categories.
+PLURAL_ORDER: dict[str, tuple[str, ...]] = {"en": ("one", "other"), "ru": ("one", "few", "many")}
+
+
+@dataclass(frozen=True)
+class Translator:
+    """Translates to one language; an English (or untranslated) message is returned as written."""
+
+    language: Language
+    messages: dict[str, str | tuple[str, ...]] = field(default_factory=dict, repr=False)
+
+    def gettext(self, message: str, /, **params: object) -> str:
+        translated = self.messages.get(message)
+        text = translated if isinstance(translated, str) and translated else message
+        return text.format(**params) if params else text
+
+    def ngettext(self, singular: str, plural: str, n: int, /, **params: object) -> str:
+        forms = self.messages.get(singular)
+        if isinstance(forms, tuple) and forms and all(forms):
+            text = forms[min(plural_index(self.language, n), len(forms) - 1)]
+        else:
+            text = singular if n == 1 else plural
+        return text.format(n=n, **params)
+
+    __call__ = gettext
+
+
+def plural_index(language: str, n: int) -> int:
+    """Which of the catalogue's plural forms `n` takes: Russian 1, 21 -> 0; 2-4, 22 -> 1; 5, 11, 12 -> 2."""
+    order = PLURAL_ORDER.get(language, PLURAL_ORDER["en"])
+    category = Locale.parse(language).plural_form(abs(n))
+    return order.index(category) if category in order else len(order) - 1
+
+
+@lru_cache(maxsize=None)
+def translator(language: str | None = None) -> Translator:
+    """The translator for `language` (a tag like "ru-RU" is fine); English for anything not translated."""
+    code = normalize(language) or DEFAULT_LANGUAGE
+    catalog = load_catalog(code) if code != DEFAULT_LANGUAGE else None
+    if catalog is None:
+        return Translator(DEFAULT_LANGUAGE)
+    messages: dict[str, str | tuple[str, ...]] = {}
+    for message in catalog:
+        if not message.id or message.fuzzy:
+            continue
+        if isinstance(message.id, (tuple, list)):
+            messages[message.id[0]] = tuple(message.string or ())
+        else:
+            messages[message.id] = message.string or ""
+    return Translator(code, messages)
+
+
+def normalize(language: str | None) -> Language | None:
+    """'ru', 'ru-RU', 'ru_RU.UTF-8' -> 'ru'; a language the product does not speak -> None."""
+    match = re.match(r"\s*([A-Za-z]{2,3})(?![A-Za-z])", language or "")
+    code = match.group(1).lower() if match else ""
+    return code if code in LANGUAGES else None  # type: ignore[return-value]
+
+
+def negotiate(accept_language: str | None, default: Language = DEFAULT_LANGUAGE) -> Language:
+    """The best of the product's languages for an Accept-Language header (or a Telegram `language_code`)."""
+    ranked: list[tuple[float, int, Language]] = []
+    for position, part in enumerate((accept_language or "").split(",")):
+        tag, _, params = part.partition(";")
+        code = normalize(tag)
+        quality = re.search(r"q\s*=\s*([^;\s]*)", params)
+        try:
+            q = float(quality.group(1)) if quality else 1.0
+        except ValueError:
+            q = 0.0
+        if code is not None and q > 0:
+            ranked.append((q, -position, code))
+    return max(ranked)[2] if ranked else default
