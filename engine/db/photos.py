@@ -88,15 +88,6 @@ def file_states(conn: psycopg.Connection) -> dict[str, FileState]:
     return {r["path"]: FileState(r["id"], r["size"], r["mtime"], r["content_hash"], r["offline"]) for r in rows}
 
 
-def insert_new(conn: psycopg.Connection, files: Sequence[tuple[str, int, float, str]]) -> None:
-    with conn.cursor() as cur:
-        cur.executemany(
-            "INSERT INTO photos (path, size, mtime, format) VALUES (%s, %s, %s, %s)"
-            " ON CONFLICT (path) DO NOTHING",
-            files,
-        )
-
-
 def touch(conn: psycopg.Connection, changes: Sequence[tuple[int, float]]) -> None:
     """Same bytes, new mtime: nothing to re-index."""
     with conn.cursor() as cur:
