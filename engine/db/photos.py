@@ -88,6 +88,10 @@ def file_states(conn: psycopg.Connection) -> dict[str, FileState]:
     return {r["path"]: FileState(r["id"], r["size"], r["mtime"], r["content_hash"], r["offline"]) for r in rows}
 
 
+def is_empty(conn: psycopg.Connection) -> bool:
+    return conn.execute("SELECT NOT EXISTS (SELECT 1 FROM photos) AS empty").fetchone()["empty"]
+
+
 def touch(conn: psycopg.Connection, changes: Sequence[tuple[int, float]]) -> None:
     """Same bytes, new mtime: nothing to re-index."""
     with conn.cursor() as cur:
