@@ -20,7 +20,7 @@ from engine.db.database import Database
 from engine.db.photos import PendingPhoto
 from engine.media.preprocess import Preprocessor
 from engine.models import cache as model_cache
-from engine.models.registry import get_spec
+from engine.models.registry import ModelSpec
 from engine.runtime.photos import DecodedPhoto, decode_photo, store_decoded
 from engine.runtime.stage import Stage, paged
 
@@ -30,15 +30,20 @@ METADATA_MIN_SIDE = 256
 
 @dataclass(frozen=True)
 class ModelRef:
-    """Enough to find (or load once) a model inside a worker process."""
+    """Enough to find (or load once) a model inside a worker process, whose registry may not
+    hold an entry added by configuration: the entry travels along."""
 
-    name: str
+    spec: ModelSpec
     model_dir: str
     device: str
     geometry: str
     """`Preprocessor.key()` of the decoded array this model consumes."""
     runtime: str = "auto"
     """CLIP_RUNTIME: torch, or an ONNX Runtime variant on the CPU."""
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
 
 
 def decode_batch(photos: list[PendingPhoto], root: Path, geometries: list[Preprocessor],
@@ -63,7 +68,7 @@ def embed_batch(decoded_batches: list[list[DecodedPhoto]], models: list[ModelRef
         if not good:
             break
         batch = np.stack([d.arrays[ref.geometry] for d in good])
-        model = model_cache.image_text(get_spec(ref.name), Path(ref.model_dir), ref.device, ref.runtime).load()
+        model = model_cache.image_text(ref.spec, Path(ref.model_dir), ref.device, ref.runtime).load()
         embeddings = model.encode_images(batch)
         for d, vec in zip(good, embeddings):
             vectors[d.photo_id][ref.name] = vec
