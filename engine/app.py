@@ -90,7 +90,8 @@ class PhotoIndex:
                                                 memory_bytes=settings.thumb_memory_cache_mb << 20,
                                                 library_root=settings.photos_dir)
         self.jobs = JobRunner()
-        self.library = Library(db, settings, self.runner, self.thumbnails)
+        self.library = Library(db, settings, self.runner, self.thumbnails,
+                               serving_model=self.search.compared_model)
         self.faces = Faces(db, settings, self.runner, self.search)
         self.queue = IndexQueue(self.jobs, self.start_index_job, {
             "faces": lambda: self.faces.start_index_job(self.jobs),
