@@ -24,7 +24,7 @@ from engine.media.pictures import PictureDecoder
 from engine.media.thumbcache import LayeredThumbnailCache
 from engine.models.errors import ModelNotAvailable
 from engine.models.manager import ModelManager
-from engine.models.registry import get_spec
+from engine.models.registry import configure as configure_models, get_spec
 from engine.search.service import SearchService
 from engine.runtime.cluster import ClusterHandle
 from engine.runtime.progress import Progress, ProgressCallback
@@ -75,7 +75,7 @@ class PhotoIndex:
         `runner` runs the stages elsewhere than on the cluster (`InlineExecutor`: in this process)."""
         self.settings = settings
         self.db = db
-        self.models = ModelManager(settings)
+        self.models = ModelManager(settings, configure_models(settings))
         self._owns_cluster = cluster is None
         self.cluster = cluster or ClusterHandle(settings)
         self.runner = runner or StageRunner(DaskExecutor(self.cluster.client), settings)
@@ -90,7 +90,8 @@ class PhotoIndex:
                                                 memory_bytes=settings.thumb_memory_cache_mb << 20,
                                                 library_root=settings.photos_dir)
         self.jobs = JobRunner()
-        self.library = Library(db, settings, self.runner, self.thumbnails)
+        self.library = Library(db, settings, self.runner, self.thumbnails,
+                               serving_model=self.search.compared_model)
         self.faces = Faces(db, settings, self.runner, self.search)
         self.queue = IndexQueue(self.jobs, self.start_index_job, {
             "faces": lambda: self.faces.start_index_job(self.jobs),

@@ -94,6 +94,6 @@ class Indexer:
                 )
             prep = model.preprocessor
             geometries[prep.key()] = prep
-            refs.append(ModelRef(spec.name, str(model.model_dir), self.settings.clip_device, prep.key(),
+            refs.append(ModelRef(spec, str(model.model_dir), self.settings.clip_device, prep.key(),
                                  self.settings.clip_runtime))
         return refs, list(geometries.values())

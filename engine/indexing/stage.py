@@ -21,7 +21,7 @@ from engine.db.photos import PendingPhoto
 from engine.media.preprocess import Preprocessor
 from engine.models import cache as model_cache
 from engine.models.image_text import ImageTextModel
-from engine.models.registry import get_spec
+from engine.models.registry import ModelSpec
 from engine.runtime.photos import DecodedPhoto, decode_photo, store_decoded
 from engine.runtime.stage import Stage, paged
 
@@ -31,15 +31,20 @@ METADATA_MIN_SIDE = 256
 
 @dataclass(frozen=True)
 class ModelRef:
-    """Enough to find (or load once) a model inside a worker process."""
+    """Enough to find (or load once) a model inside a worker process, whose registry may not
+    hold an entry added by configuration: the entry travels along."""
 
-    name: str
+    spec: ModelSpec
     model_dir: str
     device: str
     geometry: str
     """`Preprocessor.key()` of the decoded array this model consumes."""
     runtime: str = "auto"
     """CLIP_RUNTIME: torch, or an ONNX Runtime variant on the CPU."""
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
 
 
 def decode_batch(photos: list[PendingPhoto], root: Path, geometries: list[Preprocessor],
@@ -78,7 +83,7 @@ def load_models(models: list[ModelRef]) -> None:
 
 
 def _model(ref: ModelRef) -> ImageTextModel:
-    return model_cache.image_text(get_spec(ref.name), Path(ref.model_dir), ref.device, ref.runtime)
+    return model_cache.image_text(ref.spec, Path(ref.model_dir), ref.device, ref.runtime)
 
 
 class ImageTextStage(Stage[PendingPhoto, DecodedPhoto]):
