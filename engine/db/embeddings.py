@@ -171,3 +171,21 @@ def stored(conn: psycopg.Connection, model: str) -> list[StoredVector]:
         " ORDER BY p.id").fetchall()
     return [StoredVector(r["id"], r["path"], r["format"], np.asarray(r["embedding"].to_list(), np.float32))
             for r in rows]
+
+
+def sample(conn: psycopg.Connection, model: str, limit: int, seed: int = 0) -> list[StoredVector]:
+    """At most `limit` photos with a vector of `model`, in id order; the same ones for the same seed.
+
+    Every photo when there are no more than `limit`. Otherwise the ids come first, ordered by a hash
+    of id and seed (a pass over the primary key, which the planner can answer from the index alone,
+    keeping only the best `limit`), and only their vectors are read.
+    """
+    select = f"SELECT p.id, p.path, p.format, e.embedding FROM {table_name(model)} e JOIN photos p ON p.id = e.photo_id"
+    if count(conn, model) <= limit:
+        rows = conn.execute(f"{select} ORDER BY p.id").fetchall()
+    else:
+        rows = conn.execute(
+            f"{select} WHERE e.photo_id IN (SELECT photo_id FROM {table_name(model)}"
+            " ORDER BY md5(photo_id::text || ':' || %s::text) LIMIT %s) ORDER BY p.id", (seed, limit)).fetchall()
+    return [StoredVector(r["id"], r["path"], r["format"], np.asarray(r["embedding"].to_list(), np.float32))
+            for r in rows]
