@@ -36,6 +36,7 @@ PROBES = {
                            '"dry_run": not MOVE_EXTRAS_TO_TRASH}',
 }
 PROBE_MARK = "NOTEBOOK-PROBE "
+WIDGET = "application/vnd.jupyter.widget-view+json"
 
 
 @pytest.fixture
@@ -98,6 +99,16 @@ def _check_duplicates(answer: dict[str, Any], vectors: int) -> None:
     assert answer["moved"] == 0
 
 
+def _write_rendered(book: nbformat.NotebookNode, path: Path, workdir: Path) -> None:
+    """The executed book as committed: live-only widget outputs (tqdm's bars, frozen at 0 %) and
+    their state left out, the test's temporary folder shown as /tmp/notebook."""
+    for cell in book.cells:
+        if cell.cell_type == "code":
+            cell.outputs = [o for o in cell.outputs if WIDGET not in o.get("data", {})]
+    book.metadata.pop("widgets", None)
+    path.write_text(nbformat.writes(book).replace(str(workdir), "/tmp/notebook") + "\n")
+
+
 CHECKS = {"02_embedding_map": _check_map, "04_search_quality": _check_quality, "05_clean_duplicates": _check_duplicates}
 
 
@@ -116,4 +127,4 @@ def test_notebook_runs_top_to_bottom(path: Path, notebook_env: Path, library: Pa
     if path.stem in CHECKS:
         CHECKS[path.stem](answer, vectors)
     if os.environ.get("PHOTOINDEX_RENDER_NOTEBOOKS") == "1":
-        path.write_text(nbformat.writes(book).replace(str(notebook_env), "/tmp/notebook") + "\n")
+        _write_rendered(book, path, notebook_env)
