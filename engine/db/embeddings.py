@@ -164,21 +164,12 @@ class StoredVector:
     vector: np.ndarray
 
 
-def stored(conn: psycopg.Connection, model: str) -> list[StoredVector]:
-    """Every photo with a vector of `model`, in id order (an embedding map, an export)."""
-    rows = conn.execute(
-        f"SELECT p.id, p.path, p.format, e.embedding FROM {table_name(model)} e JOIN photos p ON p.id = e.photo_id"
-        " ORDER BY p.id").fetchall()
-    return [StoredVector(r["id"], r["path"], r["format"], np.asarray(r["embedding"].to_list(), np.float32))
-            for r in rows]
-
-
 def sample(conn: psycopg.Connection, model: str, limit: int, seed: int = 0) -> list[StoredVector]:
     """At most `limit` photos with a vector of `model`, in id order; the same ones for the same seed.
 
-    Every photo when there are no more than `limit`. Otherwise the ids come first, ordered by a hash
-    of id and seed (a pass over the primary key, which the planner can answer from the index alone,
-    keeping only the best `limit`), and only their vectors are read.
+    Every photo when there are no more than `limit`. Otherwise the ids come first: one pass over the
+    ids, ordered by a hash of id and seed with only the best `limit` kept (a top-N sort, not a sort
+    of the table), and only their vectors are read.
     """
     select = f"SELECT p.id, p.path, p.format, e.embedding FROM {table_name(model)} e JOIN photos p ON p.id = e.photo_id"
     if count(conn, model) <= limit:
