@@ -201,10 +201,19 @@ class StoredVector:
     vector: np.ndarray
 
 
-def stored(conn: psycopg.Connection, model: str) -> list[StoredVector]:
-    """Every photo with a vector of `model`, in id order (an embedding map, an export)."""
-    rows = conn.execute(
-        f"SELECT p.id, p.path, p.format, e.embedding FROM {_table(model)} e JOIN photos p ON p.id = e.photo_id"
-        " ORDER BY p.id").fetchall()
+def sample(conn: psycopg.Connection, model: str, limit: int, seed: int = 0) -> list[StoredVector]:
+    """At most `limit` photos with a vector of `model`, in id order; the same ones for the same seed.
+
+    Every photo when there are no more than `limit`. Otherwise the ids come first: one pass over the
+    ids, ordered by a hash of id and seed with only the best `limit` kept (a top-N sort, not a sort
+    of the table), and only their vectors are read.
+    """
+    select = f"SELECT p.id, p.path, p.format, e.embedding FROM {_table(model)} e JOIN photos p ON p.id = e.photo_id"
+    if count(conn, model) <= limit:
+        rows = conn.execute(f"{select} ORDER BY p.id").fetchall()
+    else:
+        rows = conn.execute(
+            f"{select} WHERE e.photo_id IN (SELECT photo_id FROM {_table(model)}"
+            " ORDER BY md5(photo_id::text || ':' || %s::text) LIMIT %s) ORDER BY p.id", (seed, limit)).fetchall()
     return [StoredVector(r["id"], r["path"], r["format"], np.asarray(r["embedding"].to_list(), np.float32))
             for r in rows]
