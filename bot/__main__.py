@@ -13,7 +13,7 @@ def main() -> None:
     settings = BotSettings()
     if not settings.allowed_ids:
         logging.warning("TELEGRAM_ALLOWED_USERS is empty: the bot will refuse everybody")
-    build_application(settings).run_polling(allowed_updates=["message"])
+    build_application(settings).run_polling(allowed_updates=["message", "callback_query"])
 
 
 if __name__ == "__main__":

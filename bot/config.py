@@ -19,10 +19,16 @@ class BotSettings(BaseSettings):
     photoindex_api_token: str | None = Field(None, description="API_TOKEN of the server, when it has one.")
     photoindex_api_token_file: Path | None = Field(
         None, description="A file holding the token instead (the server's DATA_DIR/api_token, e.g. in docker compose).")
-    bot_top_k: int = Field(6, ge=1, le=10, description="Photos per answer (a media group holds at most 10).")
+    bot_top_k: int = Field(6, ge=1, le=10, description="Photos per page (then a \"more\" button).")
     bot_multi_model: bool = Field(False, description="Fuse every indexed model for text search.")
     bot_translate: bool | None = Field(
         None, description="Translate queries to English; empty = the server decides (on when it has TRANSLATE_API_KEY).")
+    bot_near_km: float = Field(5.0, gt=0, le=20_000, description="A location finds the photos taken this close to it.")
+    bot_concurrent_updates: int = Field(64, ge=1, le=1024, description="Updates handled at once, one chat's in "
+                                                                     "order: a slow search holds up no other chat.")
+    bot_flood_retries: int = Field(5, ge=0, le=50, description="Sends retried after Telegram's 429 'retry after'.")
+    interface_language: str = Field("auto", description="auto | en | ru: auto answers in each user's Telegram "
+                                                        "language (Russian or English).")
     api_timeout_s: float = 60.0
 
     @property

@@ -6,6 +6,8 @@ MAX_CAPTION = 1024
 """Characters of a message and of a photo's caption, counted in UTF-16 code units."""
 MAX_DOWNLOAD = 20 * 1024 * 1024
 """The largest file a bot may fetch with getFile."""
+MAX_UPLOAD = 50 * 1024 * 1024
+"""The largest file a bot may send."""
 
 
 def utf16_len(text: str) -> int:

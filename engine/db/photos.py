@@ -275,6 +275,44 @@ def geotagged(conn: psycopg.Connection, where: Where = ([], []), ids: Sequence[i
     return [GeoPhoto(**r) for r in rows], total
 
 
+@dataclass(frozen=True)
+class NearPhoto(GeoPhoto):
+    distance_km: float | None = None
+    """From the point asked about; None when photos were asked for by place name."""
+
+
+_DISTANCE_KM = ("2 * 6371 * asin(least(1, sqrt(power(sin(radians(p.latitude - %s) / 2), 2)"
+                " + cos(radians(%s)) * cos(radians(p.latitude)) * power(sin(radians(p.longitude - %s) / 2), 2))))")
+"""The great-circle distance from a point (latitude, latitude, longitude): the haversine formula."""
+
+
+def near(conn: psycopg.Connection, where: Where, point: tuple[float, float] | None, radius_km: float,
+         limit: int, offset: int = 0) -> tuple[list[NearPhoto], int]:
+    """Geotagged photos passing `where` and within `radius_km` of `point` (nearest first; newest first
+    without a point), one page of them and how many there are in all."""
+    conditions = ["p.latitude IS NOT NULL", "p.longitude IS NOT NULL", "NOT p.index_failed",
+                  "p.offline_since IS NULL", *where[0]]
+    args: list[Any] = list(where[1])
+    distance, order = "NULL::float", "p.taken_at DESC NULLS LAST, p.id"
+    distance_args: list[Any] = []
+    if point is not None:
+        lat, lon = point
+        distance_args = [lat, lat, lon]
+        distance, order = _DISTANCE_KM, "distance_km, p.id"
+        # a box around the circle first (cheap), then the exact distance
+        dlat = radius_km / 111.0
+        conditions += ["p.latitude BETWEEN %s AND %s", f"{_DISTANCE_KM} <= %s"]
+        args += [lat - dlat, lat + dlat, *distance_args, radius_km]
+    condition = " AND ".join(conditions)
+    total = conn.execute(f"SELECT count(*) AS n FROM photos p WHERE {condition}", args).fetchone()["n"]
+    rows = conn.execute(
+        f"SELECT p.id, p.path, p.latitude, p.longitude, p.taken_at, {distance} AS distance_km,"
+        " nullif(concat_ws(', ', coalesce(p.place_metro, p.place_city), p.place_country), '') AS place"
+        f" FROM photos p WHERE {condition} ORDER BY {order} LIMIT %s OFFSET %s",
+        (*distance_args, *args, limit, offset)).fetchall()
+    return [NearPhoto(**r) for r in rows], total
+
+
 def get_many(conn: psycopg.Connection, ids: Sequence[int]) -> list[Photo]:
     """The photos of `ids` that exist, in id order."""
     rows = conn.execute(f"SELECT {_PHOTO_COLUMNS} FROM photos WHERE id = ANY(%s) ORDER BY id", (list(ids),)).fetchall()

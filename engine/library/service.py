@@ -58,6 +58,14 @@ class Library:
         with self.db.connection() as conn:
             return photo_rows.geotagged(conn, filter_sql.where(filters), ids, limit)[0]
 
+    def near(self, point: tuple[float, float] | None = None, radius_km: float = 5.0,
+             filters: SearchFilters | None = None, limit: int = 20,
+             offset: int = 0) -> tuple[list[photo_rows.NearPhoto], int]:
+        """Photos taken within `radius_km` of `point` (nearest first), or passing `filters` alone (a place
+        name: newest first); one page and the total."""
+        with self.db.connection() as conn:
+            return photo_rows.near(conn, filter_sql.where(filters), point, radius_km, limit, offset)
+
     # --- rotation
     def rotate(self, photo_id: int, degrees: int, *, relative: bool = True) -> int:
         """Non-destructive rotation: the angle lives in `exif_data["UserRotation"]`, the file is never written.

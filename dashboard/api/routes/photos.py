@@ -1,15 +1,17 @@
-"""One photo: /photo/{id}, /image/{id}/thumb, /image/{id}/full."""
+"""Photos: /photo/{id}, /image/{id}/thumb, /image/{id}/full, /image/{id}/original, /photos/near."""
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, HTTPException, Query, Request, Response
+from fastapi.responses import FileResponse
 from starlette.concurrency import run_in_threadpool
 
 from dashboard.api.deps import Engine, StoredPhoto
-from dashboard.api.schemas.photos import PhotoOut
+from dashboard.api.schemas.photos import NearPhotosOut, PhotoOut
 from engine.geo.names import LANGUAGES, place_label
 from engine.geo.places import Place
+from engine.search.filters import SearchFilters
 
 router = APIRouter(tags=["photos"])
 
@@ -40,3 +42,31 @@ async def thumb(p: StoredPhoto, request: Request, engine: Engine) -> Response:
 @router.get("/image/{photo_id}/full", response_class=Response, responses={200: {"content": {"image/jpeg": {}}}})
 async def full(p: StoredPhoto, request: Request, engine: Engine) -> Response:
     return await _image(p, "full", request, engine)
+
+
+@router.get("/image/{photo_id}/original", response_class=FileResponse,
+            responses={200: {"content": {"application/octet-stream": {}}}, 404: {"description": "No such photo or file."}})
+def original(p: StoredPhoto, engine: Engine) -> FileResponse:
+    """The photo's file as it is in the library (HEIC, RAW...), named as it is there."""
+    return FileResponse(engine.file_of(p), filename=p.path.rsplit("/", 1)[-1], media_type="application/octet-stream")
+
+
+@router.get("/photos/near", response_model=NearPhotosOut)
+def photos_near(
+    engine: Engine,
+    lat: Annotated[float | None, Query(ge=-90, le=90, description="With lon: photos taken near this point.")] = None,
+    lon: Annotated[float | None, Query(ge=-180, le=180)] = None,
+    radius_km: Annotated[float, Query(gt=0, le=20_000)] = 5.0,
+    place: Annotated[str | None, Query(min_length=1, max_length=200,
+                                       description="Or a country, region or city (any language the place filter "
+                                                   "knows), e.g. Paris, Париж.")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 20,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> NearPhotosOut:
+    """Geotagged photos near a point (nearest first) or in a named place (newest first)."""
+    if (lat is None) != (lon is None) or (lat is None) == (place is None):
+        raise HTTPException(422, "give either lat and lon, or place")
+    point = (lat, lon) if lat is not None and lon is not None else None
+    filters = SearchFilters.of(places=[place]) if place else None
+    items, total = engine.library.near(point, radius_km, filters, limit, offset)
+    return NearPhotosOut(total=total, limit=limit, offset=offset, items=items)

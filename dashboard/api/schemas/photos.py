@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from dashboard.api.schemas.common import PhotoLinks
 
@@ -32,3 +32,19 @@ class PhotoOut(PhotoLinks):
     place_names: dict[str, str] = Field(default_factory=dict, description=(
         'Where it was taken (reverse-geocoded GPS), per interface language: {"en": "Paris, France", '
         '"ru": "Париж, Франция"}; empty without a place.'))
+
+
+class NearPhotoOut(PhotoLinks):
+    path: str
+    latitude: float
+    longitude: float
+    taken_at: datetime | None
+    place: str | None = Field(None, description="The big city (else the city) and the country, when geocoded.")
+    distance_km: float | None = Field(None, description="From the point asked about; null for a place name.")
+
+
+class NearPhotosOut(BaseModel):
+    total: int
+    limit: int
+    offset: int
+    items: list[NearPhotoOut]
