@@ -214,8 +214,9 @@ def cmd_trash(args: argparse.Namespace) -> int:
             print(_.ngettext("deleted {n} file for good", "deleted {n} files for good", removed))
             return 0
         page = source.trash(limit=args.limit)
+    deleted = _("deleted")
     _print_page(page, args.json, lambda t: f"{t['trash_id']:>6}  {t['original_path']}  "
-                f"({t['reason'] or _('deleted')}, {(t['deleted_at'] or '')[:10]})", empty=_("the trash is empty"))
+                f"({t['reason'] or deleted}, {(t['deleted_at'] or '')[:10]})", empty=_("the trash is empty"))
     return 0
 
 
@@ -367,7 +368,8 @@ def cmd_models(args: argparse.Namespace) -> int:
         return cmd_models_download(args)
     for m in ModelManager(get_settings()).status():
         where = m.path or m.reason or ""
-        print(f"{m.name:<10} {m.dim:>5}  {_('available') if m.available else _('missing'):<9}  {where}")
+        state = _("available") if m.available else _("missing")
+        print(f"{m.name:<10} {m.dim:>5}  {state:<9}  {where}")
     return 0
 
 
