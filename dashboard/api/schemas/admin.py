@@ -9,7 +9,7 @@ from dashboard.api.schemas.common import JobOut, Out, Page, Timestamp, example, 
 
 
 class ModelRequest(BaseModel):
-    model_config = example({"model": "SigLIP"})
+    model_config = example({"model": "ViT-B/32"})
     model: str = Field(min_length=1, max_length=100, description='Registry name, e.g. "SigLIP".')
 
 
@@ -88,7 +88,7 @@ class ResetFailedResponse(BaseModel):
 
 
 class IndexAllRequest(BaseModel):
-    model_config = example({}, {"models": ["SigLIP", "ViT-B/32"], "stages": ["faces"]})
+    model_config = example({}, {"models": ["ViT-B/32"], "stages": ["phash"]})
     models: list[str] | None = Field(None, max_length=10, description="Image-text models; default CLIP_MODEL.")
     all_models: bool = Field(False, description="Every available image-text model.")
     stages: list[str] | None = Field(None, max_length=10, description='Later stages, default all: ["faces", "phash"].')
