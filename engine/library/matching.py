@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from engine.library.signatures import FLAT_DETAIL, HASH_BITS, TRANSFORMS, Signature, all_hashes, hash_bits, turn_thumb
+from engine.library.signatures import FLAT_DETAIL, HASH_BITS, TRANSFORMS, Signature, turn_thumb
 
 INVERSE_TRANSFORM = (0, 1, 6, 3, 4, 5, 2, 7)
 """The transform undoing each of `TRANSFORMS` (90° one way is 270° the other; mirrors undo themselves)."""
@@ -227,6 +227,11 @@ class CropFit:
     """The window's sides as fractions of the big picture's."""
 
 
+COARSE_HOPELESS = 0.55
+"""A coarse window fitting worse than this is not refined: a pixel more or less moves a true crop's correlation
+by a few hundredths, far from the loosest crop limit (`STORE.crop_supported`, 0.70)."""
+
+
 def _crop_search(big: np.ndarray, small: np.ndarray, big_aspect: float | None, small_aspect: float | None,
                  min_side: float) -> CropFit | None:
     """The window of `big` that `small` (whole, resized) fits best; its shape follows from the
@@ -256,7 +261,10 @@ def _crop_search(big: np.ndarray, small: np.ndarray, big_aspect: float | None, s
         fit(w, round(w * ratio))
     if not tried:
         return None
-    for (w0, _), _ in sorted(tried.items(), key=lambda kv: -kv[1][0])[:2]:  # fine: around the best two
+    best_two = sorted(tried.items(), key=lambda kv: -kv[1][0])[:2]
+    for (w0, _), (score, _, _) in best_two:  # fine: around the best two, unless no width came near
+        if score < COARSE_HOPELESS:
+            continue
         for w in (w0 - 1, w0, w0 + 1):
             for h in (round(w * ratio) - 1, round(w * ratio), round(w * ratio) + 1):
                 fit(w, h)
@@ -268,7 +276,7 @@ def _crop_search(big: np.ndarray, small: np.ndarray, big_aspect: float | None, s
 def compare(a: Signature, b: Signature, fa: PhotoFacts, fb: PhotoFacts, *, embedding: float | None = None,
             search_crop: bool | None = None, thresholds: Thresholds = STORE) -> Evidence:
     """Measure the pair. The crop search runs when asked, or (None) when the pHash alone would not match it."""
-    distances = (all_hashes(a.coefficients) != hash_bits(b.coefficients)).sum(axis=1)
+    distances = (a.hashes != b.hashes[0]).sum(axis=1)
     transform = int(np.argmin(distances))
     bits = int(distances[transform])
     turned = turn_thumb(a.thumb, transform)
@@ -328,13 +336,13 @@ def decide(ev: Evidence, t: Thresholds = DEFAULT, *, use_embedding: bool = True)
                         [Signal("detail", "nearly flat picture", "", f"grey spread < {t.detail}", flat),
                          Signal("difference", round(ev.difference, 1), "mean grey difference, levels of 255",
                                 f"≤ {t.flat_difference}", ev.difference <= t.flat_difference), *signals])
+    if ev.colour > t.colour:  # the same layout in other colours: the pHash and grey copies cannot tell
+        return Decision(False, None, signals)
     if ev.exif == "different":
         ok = ev.hash_bits <= min(t.different_shot_hash_bits, t.hash_bits)
         return Decision(ok, "phash" if ok else None, signals)
     if ev.hash_bits <= t.hash_bits:
         return Decision(True, "phash", signals)
-    if ev.colour > t.colour:
-        return Decision(False, None, signals)
     if pixels_ok:
         return Decision(True, "phash+pixels", signals)
     if crop_ok:

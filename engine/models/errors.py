@@ -26,11 +26,12 @@ class ModelNotAvailable(Unavailable):
         self.looked_at = [str(p) for p in looked_at]
         self.suggested_dir = str(suggested_dir)
         example = json.dumps({name: "/path/to/folder"}, ensure_ascii=False)
+        fetch = (f"run `photoindex models download {name}` (into {self.suggested_dir}), or " if hf_id
+                 else "copy the model's folder there, or ")
         super().__init__(
-            f"Image-text model {name!r} ({hf_id}) is not available: none of "
+            f"Image-text model {name!r} ({hf_id or 'a folder'}) is not available: none of "
             f"{', '.join(self.looked_at)} holds config.json with weights (*.safetensors or pytorch_model.bin); "
-            f"run `photoindex models download {name}` (into {self.suggested_dir}), "
-            f"or set MODEL_PATHS='{example}' or MODELS_DIR to a folder that holds it."
+            f"{fetch}set MODEL_PATHS='{example}' or MODELS_DIR to a folder that holds it."
         )
 
 
