@@ -86,3 +86,6 @@ def _mount_dashboard(app: FastAPI) -> None:
         return create_dashboard(app.state.engine)
 
     add_applications({"/": page}, app=app, title="Photo search")
+    for route in app.routes:  # the dashboard's page is no REST endpoint
+        if getattr(route, "path", None) == "/":
+            route.include_in_schema = False

@@ -6,7 +6,8 @@ import json
 import logging
 import os
 import sys
-from dataclasses import asdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
@@ -14,6 +15,14 @@ from tqdm import tqdm
 
 from engine.config import get_settings
 from engine.errors import Invalid, PhotoIndexError
+from engine.i18n import N_
+from photoindex.language import _, cli_language, use
+from photoindex.sources import LocalSource, RemoteSource, SearchArgs
+
+HEALTH_WORDS = (N_("ok"), N_("degraded"))
+
+REMOTE_COMMANDS = ("search", "export", "persons", "albums", "trash", "duplicates", "auto-assign", "status", "stats")
+"""What `--server` runs through the REST API; the others work on this machine's library only."""
 
 
 class ProgressBar:
@@ -48,84 +57,75 @@ def cmd_index(args: argparse.Namespace) -> int:
 
     with PhotoIndex.open() as engine:
         engine.db.require_vectors()
-        with ProgressBar("scanning") as progress:
+        with ProgressBar(_("scanning")) as progress:
             report = engine.index(args.model, scan=not args.no_scan, progress=progress)
             hashes = engine.library.index_phash(progress=progress)  # what the duplicate finder needs
     scan = report.scan
     if scan:
-        print(f"scan: {scan.files} files, {scan.new} new, {scan.changed} changed, {scan.moved} moved,"
-              f" {scan.offline} went offline, {scan.returned} came back"
-              + (f", {scan.removed} offline too long removed" if scan.removed else "")
-              + (f", {scan.unsupported} not indexed (unsupported type: photoindex failed --unsupported)"
+        print(_("scan: {files} files, {new} new, {changed} changed, {moved} moved, {offline} went offline, "
+                "{returned} came back", files=scan.files, new=scan.new, changed=scan.changed, moved=scan.moved,
+                offline=scan.offline, returned=scan.returned)
+              + (_(", {n} offline too long removed", n=scan.removed) if scan.removed else "")
+              + (_(", {n} not indexed (unsupported type: photoindex failed --unsupported)", n=scan.unsupported)
                  if scan.unsupported else ""))
     rate = report.indexed / report.seconds if report.seconds else 0
-    what = ", ".join(report.models) or "metadata only"
-    print(f"{what}: {report.indexed} indexed, {report.failed} failed in {report.seconds:.1f} s ({rate:.1f} img/s)")
-    print(f"duplicates: {hashes.hashed} hashed, {hashes.failed} could not be read")
+    what = ", ".join(report.models) or _("metadata only")
+    print(_("{what}: {indexed} indexed, {failed} failed in {seconds} s ({rate} img/s)", what=what,
+            indexed=report.indexed, failed=report.failed, seconds=format(report.seconds, ".1f"), rate=format(rate, ".1f")))
+    print(_("duplicates: {hashed} hashed, {failed} could not be read", hashed=hashes.hashed, failed=hashes.failed))
     for warning in report.warnings:
         print(f"photoindex: {warning}", file=sys.stderr)
     return 2 if report.warnings else 0
 
 
-def _search(engine, args: argparse.Namespace):
-    """The search the arguments ask for: text (names become person filters), a picture or a photo id."""
-    from engine.search.filters import SearchFilters
-
-    model = args.model or engine.search.serving().name
-    filters = SearchFilters.of(date_from=args.date_from, date_to=args.date_to, places=args.place, cameras=args.camera,
-                               formats=args.formats.split(",") if args.formats else None,
-                               person_ids=[_person_id(engine, name) for name in args.person or []] or None,
-                               album_ids=[_album_id(engine, name) for name in args.album or []] or None)
-    if args.image:
-        if not Path(args.image).expanduser().is_file():
-            raise Invalid(f"{args.image} is not a readable file.")
-        search = engine.search.multi_image if args.multi_model else engine.search.image
-        kwargs = {} if args.multi_model else {"model": model}
-        return search(image_path=Path(args.image).expanduser(), top_k=args.top_k, threshold=args.threshold,
-                      filters=filters, **kwargs)
-    if args.photo_id is not None:
-        return engine.search.image(model=model, photo_id=args.photo_id, top_k=args.top_k, threshold=args.threshold,
-                                   filters=filters)
-    return engine.search.query(" ".join(args.query), model=model, multi_model=args.multi_model,
-                               translate=args.translate, top_k=args.top_k, threshold=args.threshold, filters=filters)
-
-
-def _person_id(engine, name: str) -> int:
-    persons, _ = engine.faces.persons.list(search=name, limit=2)
-    exact = [p for p in persons if p.name.casefold() == name.casefold()]
-    if len(exact) == 1 or len(persons) == 1:
-        return (exact or persons)[0].id
-    raise Invalid(f"no single person is called {name!r}" + (f" (did you mean {', '.join(p.name for p in persons)}?)"
-                                                           if persons else "; photoindex persons lists them"))
-
-
-def _album_id(engine, name: str) -> int:
-    albums = engine.library.albums.list(search=name, limit=2)
-    exact = [a for a in albums if a.name.casefold() == name.casefold()]
-    if len(exact) == 1 or len(albums) == 1:
-        return (exact or albums)[0].id
-    raise Invalid(f"no single album is called {name!r}")
-
-
-def cmd_search(args: argparse.Namespace) -> int:
+@contextmanager
+def _source(args: argparse.Namespace) -> Iterator[LocalSource | RemoteSource]:
+    """The server of --server (or PHOTOINDEX_SERVER) through REST, else this machine's library."""
+    if args.server:
+        with RemoteSource(args.server, args.token) as remote:
+            yield remote
+        return
     from engine.app import PhotoIndex
 
     with PhotoIndex.open(get_settings()) as engine:
-        engine.db.require_vectors()
-        result = _search(engine, args)
-        root = engine.settings.photos_dir
-    for note in result.notes:
+        yield LocalSource(engine)
+
+
+def _search_args(args: argparse.Namespace) -> SearchArgs:
+    image = Path(args.image).expanduser() if args.image else None
+    if image is not None and not image.is_file():
+        raise Invalid(_("{path} is not a readable file.", path=args.image))
+    return SearchArgs(query=" ".join(args.query), image=image, photo_id=args.photo_id, model=args.model,
+                      multi_model=args.multi_model, translate=args.translate, top_k=args.top_k,
+                      threshold=args.threshold, formats=args.formats.split(",") if args.formats else None,
+                      date_from=args.date_from, date_to=args.date_to, persons=args.person or [], places=args.place,
+                      cameras=args.camera, albums=args.album or [])
+
+
+def _print_json(body) -> None:
+    print(json.dumps(body, ensure_ascii=False, indent=2, default=str))
+
+
+def _notes(body: dict) -> None:
+    for note in body.get("notes", []):
         print(f"photoindex: {note}", file=sys.stderr)
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    with _source(args) as source:
+        result = source.search(_search_args(args))
+        root = source.root if args.paths else None
+    _notes(result)
     if args.json:
-        print(json.dumps(asdict(result), ensure_ascii=False, indent=2, default=str))
+        _print_json(result)
     elif args.paths:
-        for hit in result.hits:
-            print(root / hit.path)
+        for hit in result["results"]:
+            print(root / hit["path"] if root else hit["path"])
     else:
-        for hit in result.hits:
-            print(f"{hit.score:7.4f}  {hit.id:>7}  {hit.path}")
-        if not result.hits:
-            print("no results")
+        for hit in result["results"]:
+            print(f"{hit['score']:7.4f}  {hit['id']:>7}  {hit['path']}")
+        if not result["results"]:
+            print(_("no results"))
     return 0
 
 
@@ -133,90 +133,124 @@ def cmd_export(args: argparse.Namespace) -> int:
     """Copy (or link) the hits of a search into a folder, best first, names prefixed by rank."""
     import shutil
 
-    from engine.app import PhotoIndex
-    from engine.db import photos as photo_rows
-
     target = Path(args.dir).expanduser()
-    target.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
-    with PhotoIndex.open(get_settings()) as engine:
-        engine.db.require_vectors()
-        result = _search(engine, args)
-        for rank, hit in enumerate(result.hits, 1):
-            with engine.db.connection() as conn:
-                photo = photo_rows.get(conn, hit.id)
-            source = engine.file_of(photo)
-            name = f"{rank:03d}_{Path(hit.path).name}"
+    with _source(args) as source:
+        result = source.search(_search_args(args))
+        target.mkdir(parents=True, exist_ok=True)
+        for rank, hit in enumerate(result["results"], 1):
+            name = f"{rank:03d}_{Path(hit['path']).name}"
             if args.thumbnails:
                 dest = target / (Path(name).stem + ".jpg")
-                dest.write_bytes(engine.thumbnails.get_bytes(photo.id, source, photo.format, "full", photo.rotation,
-                                                             photo.version))
+                dest.write_bytes(source.picture(hit["id"]))
             elif args.link:
                 dest = target / name
                 dest.unlink(missing_ok=True)
-                dest.symlink_to(source)
+                dest.symlink_to(source.original(hit["id"]))
             else:
                 dest = target / name
-                shutil.copy2(source, dest)
+                shutil.copy2(source.original(hit["id"]), dest)
             written.append(dest)
-    for note in result.notes:
-        print(f"photoindex: {note}", file=sys.stderr)
-    how = "thumbnails written" if args.thumbnails else "links made" if args.link else "files copied"
-    print(f"{len(written)} {how} to {target}")
+    _notes(result)
+    n = len(written)
+    if args.thumbnails:
+        print(_.ngettext("{n} thumbnail written to {dir}", "{n} thumbnails written to {dir}", n, dir=target))
+    elif args.link:
+        print(_.ngettext("{n} link made in {dir}", "{n} links made in {dir}", n, dir=target))
+    else:
+        print(_.ngettext("{n} file copied to {dir}", "{n} files copied to {dir}", n, dir=target))
     return 0
 
 
-def _print_rows(rows: list, as_json: bool, line) -> None:
+def _print_page(page: dict, as_json: bool, line, empty: str | None = None) -> None:
     if as_json:
-        print(json.dumps([asdict(r) for r in rows], ensure_ascii=False, indent=2, default=str))
-    else:
-        for row in rows:
-            print(line(row))
+        _print_json(page)
+        return
+    for row in page["items"]:
+        print(line(row))
+    if not page["items"] and empty:
+        print(empty)
+    elif page["total"] > page["offset"] + len(page["items"]):
+        print(_("... {n} more (--limit)", n=page["total"] - page["offset"] - len(page["items"])))
 
 
 def cmd_persons(args: argparse.Namespace) -> int:
-    from engine.app import PhotoIndex
-
-    with PhotoIndex.open() as engine:
-        persons, total = engine.faces.persons.list(search=args.search, limit=args.limit)
-    _print_rows(persons, args.json, lambda p: f"{p.id:>6}  {p.name}  ({p.face_count} faces, {p.photo_count} photos)")
-    if not args.json and total > len(persons):
-        print(f"... {total - len(persons)} more (--limit)")
+    with _source(args) as source:
+        page = source.persons(args.search, args.limit)
+    _print_page(page, args.json, lambda p: f"{p['id']:>6}  {p['name']}  ("
+                + _.ngettext("{n} face", "{n} faces", p["face_count"]) + ", "
+                + _.ngettext("{n} photo", "{n} photos", p["photo_count"]) + ")")
     return 0
 
 
 def cmd_albums(args: argparse.Namespace) -> int:
-    from engine.app import PhotoIndex
-
-    with PhotoIndex.open() as engine:
-        albums = engine.library.albums.list(search=args.search, limit=args.limit)
-    _print_rows(albums, args.json, lambda a: f"{a.id:>6}  {a.name}  ({a.photo_count} photos)")
+    with _source(args) as source:
+        page = source.albums(args.search, args.limit)
+    _print_page(page, args.json, lambda a: f"{a['id']:>6}  {a['name']}  ("
+                + _.ngettext("{n} photo", "{n} photos", a["photo_count"]) + ")")
     return 0
 
 
 def cmd_trash(args: argparse.Namespace) -> int:
     """`list`, `restore ID...` (trash ids) or `empty` (deletes the files for good; asks first)."""
-    from engine.app import PhotoIndex
-
-    with PhotoIndex.open() as engine:
-        trash = engine.library.trash
+    with _source(args) as source:
         if args.action == "restore":
             if not args.ids:
-                raise Invalid("photoindex trash restore needs the trash ids that `photoindex trash` lists.")
-            report = trash.restore(args.ids)
-            _print_rows(report.restored, args.json, lambda t: f"restored {t.original_path}")
+                raise Invalid(_("photoindex trash restore needs the trash ids that `photoindex trash` lists."))
+            report = source.restore(args.ids)
+            if args.json:
+                _print_json(report)
+            for t in [] if args.json else report["restored"]:
+                print(_("restored {path}", path=t["original_path"]))
             return 0
         if args.action == "empty":
-            _, total = trash.list(limit=1)
-            if not args.yes and input(f"Delete the {total} files in the trash for good? [y/N] ").strip().lower() != "y":
-                print("nothing deleted")
+            total = len(args.ids) if args.ids else source.trash(limit=1)["total"]
+            question = _.ngettext("Delete the {n} file in the trash for good? [y/N] ",
+                                  "Delete the {n} files in the trash for good? [y/N] ", total)
+            if not args.yes and input(question).strip().lower() not in ("y", _("y")):
+                print(_("nothing deleted"))
                 return 1
-            print(f"deleted {trash.purge(args.ids or None)} files for good")
+            removed = source.purge(args.ids or None)["removed"]
+            print(_.ngettext("deleted {n} file for good", "deleted {n} files for good", removed))
             return 0
-        items, total = trash.list(limit=args.limit)
-    _print_rows(items, args.json, lambda t: f"{t.trash_id:>6}  {t.original_path}  ({t.reason or 'deleted'}, {t.deleted_at:%Y-%m-%d})")
-    if not args.json and not items:
-        print("the trash is empty")
+        page = source.trash(limit=args.limit)
+    deleted = _("deleted")
+    _print_page(page, args.json, lambda t: f"{t['trash_id']:>6}  {t['original_path']}  "
+                f"({t['reason'] or deleted}, {(t['deleted_at'] or '')[:10]})", empty=_("the trash is empty"))
+    return 0
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    with _source(args) as source:
+        _print_json(source.stats())
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    """The server's health and its jobs (a local library has no jobs: they run in `photoindex serve`)."""
+    with _source(args) as source:
+        status = source.status()
+    if args.json:
+        _print_json(status)
+        return 0
+    health = status["health"]
+    print(_("status: {status}", status=_(health["status"])))
+    for key, label in (("database", _("database")), ("library", _("library")), ("default_model", _("default model")),
+                       ("search_model", _("search model"))):
+        if health.get(key) is not None:
+            print(f"  {label}: {health[key]}")
+    for part, problem in (health.get("detail") or {}).items():
+        print(f"  {part}: {problem}")
+    jobs = status["jobs"]
+    if jobs is None:
+        print(_("jobs: they run in the server (photoindex serve); photoindex --server URL status shows them"))
+        return 0
+    for job in jobs["items"]:
+        done = f"{job['done']}/{job['total']}" if job["total"] else str(job["done"])
+        print("  " + _("job {id}", id=format(job["id"], ">4")) + f"  {job['kind']:<20} {job['state']:<9} {done:>11}  "
+              f"{job['stage']}" + ("  " + _("started {at}", at=job["started_at"]) if job["started_at"] else ""))
+    if not jobs["items"]:
+        print(_("jobs: none since the server started"))
     return 0
 
 
@@ -265,7 +299,7 @@ def cmd_token(_args: argparse.Namespace) -> int:
     if settings.api_token:
         print(_dashboard_link(settings, settings.api_token.strip()))
     elif access_mode(settings) == "open":
-        print(f"{_dashboard_link(settings, None)}  (open: HOST is loopback and API_TOKEN is empty)")
+        print(_dashboard_link(settings, None) + "  " + _("(open: HOST is loopback and API_TOKEN is empty)"))
     else:
         print(_dashboard_link(settings, _network_token(settings)[0]))
     return 0
@@ -285,20 +319,21 @@ def cmd_serve(args: argparse.Namespace) -> int:
     host = settings.host = args.host or settings.host  # the access rule depends on where it listens
     port = settings.port = args.port or settings.port
     if _port_taken(host, port):
-        print(f"photoindex: port {port} on {host} is already in use (another photoindex serve?); "
-              "choose another with --port or PORT.", file=sys.stderr)
+        print("photoindex: " + _("port {port} on {host} is already in use (another photoindex serve?); "
+                                 "choose another with --port or PORT.", port=port, host=host), file=sys.stderr)
         return 2
     from dashboard.api.access import access_mode
 
     if access_mode(settings) == "locked":
         settings.api_token, made = _network_token(settings)
         if made:
-            print(f"photoindex: this server is reachable from the network, so it needs a token; open "
-                  f"{_dashboard_link(settings, settings.api_token)} (kept in {settings.api_token_file}; "
-                  "`photoindex token` prints the link again).", file=sys.stderr, flush=True)
-        else:
-            print(f"photoindex: access token in {settings.api_token_file}; `photoindex token` prints the link.",
+            print("photoindex: " + _("this server is reachable from the network, so it needs a token; open {link} "
+                                     "(kept in {file}; `photoindex token` prints the link again).",
+                                     link=_dashboard_link(settings, settings.api_token), file=settings.api_token_file),
                   file=sys.stderr, flush=True)
+        else:
+            print("photoindex: " + _("access token in {file}; `photoindex token` prints the link.",
+                                     file=settings.api_token_file), file=sys.stderr, flush=True)
     with PhotoIndex.open(settings) as engine:
         uvicorn.run(create_app(settings, engine=engine), host=host, port=port, log_level="info")
     return 0
@@ -315,10 +350,12 @@ def cmd_db(args: argparse.Namespace) -> int:
         else:
             with db.connection() as conn:
                 rows = migrations.applied(conn)
-            print(f"database: {'embedded' if db.is_embedded else 'external'} {redacted(db.url)}")
-            print(f"pgvector: {'works on this machine' if db.vector_check.ok else db.vector_check.message}")
+            kind = _("embedded") if db.is_embedded else _("external")
+            print(_("database: {kind} {url}", kind=kind, url=redacted(db.url)))
+            print("pgvector: " + (_("works on this machine") if db.vector_check.ok else db.vector_check.message))
             for r in rows:
-                print(f"  migration {r.version:03d} {r.name} applied {r.applied_at:%Y-%m-%d %H:%M}")
+                print("  " + _("migration {version} {name} applied {at}", version=format(r.version, "03d"), name=r.name,
+                               at=format(r.applied_at, "%Y-%m-%d %H:%M")))
     finally:
         db.close()
     return 0
@@ -331,7 +368,8 @@ def cmd_models(args: argparse.Namespace) -> int:
         return cmd_models_download(args)
     for m in ModelManager(get_settings()).status():
         where = m.path or m.reason or ""
-        print(f"{m.name:<10} {m.dim:>5}  {'available' if m.available else 'missing':<9}  {where}")
+        state = _("available") if m.available else _("missing")
+        print(f"{m.name:<10} {m.dim:>5}  {state:<9}  {where}")
     return 0
 
 
@@ -339,7 +377,8 @@ def cmd_models_download(args: argparse.Namespace) -> int:
     from engine.models.download import DownloadProgress, download, known_model_names
 
     if not args.name:
-        print(f"photoindex models download: name a model: {', '.join(known_model_names())}", file=sys.stderr)
+        print("photoindex models download: " + _("name a model: {names}", names=", ".join(known_model_names())),
+              file=sys.stderr)
         return 2
     bars: dict[str, tqdm] = {}
 
@@ -355,15 +394,7 @@ def cmd_models_download(args: argparse.Namespace) -> int:
     finally:
         for bar in bars.values():
             bar.close()
-    print(f"{args.name}: ready in {folder}")
-    return 0
-
-
-def cmd_stats(_args: argparse.Namespace) -> int:
-    from engine.app import PhotoIndex
-
-    with PhotoIndex.open() as engine:
-        print(json.dumps(asdict(engine.stats()), indent=2, default=str))
+    print(_("{name}: ready in {folder}", name=args.name, folder=folder))
     return 0
 
 
@@ -372,7 +403,7 @@ def cmd_failed(args: argparse.Namespace) -> int:
 
     with PhotoIndex.open() as engine:
         if args.reset:
-            print(f"reset {engine.reset_failed()} files; the next index run retries them")
+            print(_("reset {n} files; the next index run retries them", n=engine.reset_failed()))
             return 0
         if args.unsupported:
             for f in engine.unsupported_files(limit=args.limit):
@@ -383,7 +414,8 @@ def cmd_failed(args: argparse.Namespace) -> int:
         by_type = engine.stats().unsupported_by_type
     if by_type:
         kinds = ", ".join(f"{ext} {n}" for ext, n in by_type.items())
-        print(f"not indexed, unsupported type: {sum(by_type.values())} files ({kinds}); --unsupported lists them")
+        print(_("not indexed, unsupported type: {n} files ({kinds}); --unsupported lists them",
+                n=sum(by_type.values()), kinds=kinds))
     return 0
 
 
@@ -396,13 +428,14 @@ def cmd_faces(args: argparse.Namespace) -> int:
         engine.faces.pack_dir()  # a missing model is one clear sentence before any work
         if not args.no_scan:
             scan(engine.db, engine.settings)
-        with ProgressBar("faces") as progress:
+        with ProgressBar(_("faces")) as progress:
             report = engine.faces.index(skip_indexed=not args.all, batch_size=args.batch_size, progress=progress)
-        print(f"{report.model}: {report.faces} faces in {report.photos} photos, {report.failed} failed"
-              f" in {report.seconds:.1f} s")
+        print(_("{model}: {faces} faces in {photos} photos, {failed} failed in {seconds} s", model=report.model,
+                faces=report.faces, photos=report.photos, failed=report.failed, seconds=format(report.seconds, ".1f")))
         if not args.no_suggest:
             c = engine.faces.clusters.update()
-            print(f"suggested people: {c.new_suggestions} new, {c.joined_existing} faces joined existing ones")
+            print(_("suggested people: {new} new, {joined} faces joined existing ones", new=c.new_suggestions,
+                    joined=c.joined_existing))
     return 0
 
 
@@ -413,32 +446,32 @@ def cmd_offline(args: argparse.Namespace) -> int:
         offline = engine.library.offline
         if args.remove:
             removed = offline.remove(args.ids or None)
-            print(f"removed {len(removed)} offline photos from the index")
+            print(_("removed {n} offline photos from the index", n=len(removed)))
             return 0
         items, total = offline.list(limit=args.limit)
     for p in items:
-        print(f"{p.id:>7}  offline since {p.offline_since:%Y-%m-%d %H:%M}  {p.path}")
-    print(f"{total} photos are offline (their files are gone); they come back when the files do."
-          + (" Remove them from the index with: photoindex offline --remove" if total else ""))
+        print(f"{p.id:>7}  " + _("offline since {at}", at=format(p.offline_since, "%Y-%m-%d %H:%M")) + f"  {p.path}")
+    print(_("{n} photos are offline (their files are gone); they come back when the files do.", n=total)
+          + (" " + _("Remove them from the index with: photoindex offline --remove") if total else ""))
     return 0
 
 
 def _search_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("query", nargs="*" if p.prog.endswith("search") else "?", help="what the photos show, in any language")
-    p.add_argument("--image", help="a picture file to search by")
-    p.add_argument("--photo-id", type=int, help="an indexed photo to search by")
-    p.add_argument("--model", help="registry name (default CLIP_MODEL)")
-    p.add_argument("--multi-model", action="store_true", help="fuse every indexed model (RRF)")
-    p.add_argument("--translate", action="store_true", help="translate the query to English first (TRANSLATE_API_KEY)")
-    p.add_argument("--top-k", type=int, default=10)
-    p.add_argument("--threshold", type=float, default=None, help="minimum cosine similarity")
-    p.add_argument("--formats", help="comma-separated: JPG,HEIC,PNG,RAW")
-    p.add_argument("--from", dest="date_from", type=date.fromisoformat, help="taken on or after YYYY-MM-DD")
-    p.add_argument("--to", dest="date_to", type=date.fromisoformat, help="taken on or before YYYY-MM-DD")
-    p.add_argument("--person", action="append", help="a person's name; repeat for photos with all of them")
-    p.add_argument("--place", action="append", help="a country, region or city (Russian or English)")
-    p.add_argument("--camera", action="append", help="part of the camera's name")
-    p.add_argument("--album", action="append", help="an album's name")
+    p.add_argument("query", nargs="*" if p.prog.endswith("search") else "?", help=_("what the photos show, in any language"))
+    _complete_files(p.add_argument("--image", help=_("a picture file to search by")))
+    p.add_argument("--photo-id", type=int, help=_("an indexed photo to search by"))
+    p.add_argument("--model", help=_("registry name (default CLIP_MODEL)"))
+    p.add_argument("--multi-model", action="store_true", help=_("fuse every indexed model (RRF)"))
+    p.add_argument("--translate", action="store_true", help=_("translate the query to English first (TRANSLATE_API_KEY)"))
+    p.add_argument("--top-k", type=int, default=10, help=_("how many photos (default 10)"))
+    p.add_argument("--threshold", type=float, default=None, help=_("minimum cosine similarity"))
+    p.add_argument("--formats", help=_("comma-separated: JPG,HEIC,PNG,RAW"))
+    p.add_argument("--from", dest="date_from", type=date.fromisoformat, help=_("taken on or after YYYY-MM-DD"))
+    p.add_argument("--to", dest="date_to", type=date.fromisoformat, help=_("taken on or before YYYY-MM-DD"))
+    p.add_argument("--person", action="append", help=_("a person's name; repeat for photos with all of them"))
+    p.add_argument("--place", action="append", help=_("a country, region or city (Russian or English)"))
+    p.add_argument("--camera", action="append", help=_("part of the camera's name"))
+    p.add_argument("--album", action="append", help=_("an album's name"))
 
 
 def _version() -> str:
@@ -447,155 +480,223 @@ def _version() -> str:
     try:
         return version("photoindex")
     except PackageNotFoundError:
-        return "unknown (not installed)"
+        return _("unknown (not installed)")
 
 
-def _json_default(value):
-    from dataclasses import asdict, is_dataclass
-    from datetime import datetime
-
-    if is_dataclass(value):
-        return asdict(value)
-    if isinstance(value, datetime):
-        return value.isoformat()
-    return str(value)
+def _duplicate_params(args: argparse.Namespace) -> dict:
+    return {"method": args.method, "max_distance": args.max_distance, "threshold": args.threshold, "model": args.model,
+            "limit": args.limit}
 
 
 def cmd_duplicates(args: argparse.Namespace) -> int:
-    from dataclasses import asdict
-
-    from engine.app import PhotoIndex
-
-    with PhotoIndex.open() as engine:
-        report = engine.library.duplicates(args.method, max_distance=args.max_distance, threshold=args.threshold,
-                                           model=args.model, limit=args.limit)
+    """The groups with each copy's reasons; `--delete` shows what would go to the trash, `--delete
+    --yes` moves the copies not kept of every group not flagged for review there (restorable)."""
+    with _source(args) as source:
+        if args.delete:
+            report = source.delete_duplicates(_duplicate_params(args), dry_run=not args.yes)
+        else:
+            report = source.duplicates(_duplicate_params(args))
     if args.json:
-        body = asdict(report)
-        for out, group in zip(body["groups"], report.groups):
-            out["needs_review"] = group.needs_review
-        print(json.dumps(body, indent=2, default=_json_default, ensure_ascii=False))
+        _print_json(report)
         return 0
-    for note in report.notes:
-        print(f"photoindex: {note}", file=sys.stderr)
-    for n, g in enumerate(report.groups, 1):
-        flag = f"  REVIEW: {'; '.join(g.review)}" if g.needs_review else ""
-        print(f"group {n}: {len(g.photos)} photos, keep {g.keep.path} ({'; '.join(g.keeper_reasons)}){flag}")
-        reasons = {pair.b: pair for pair in g.pairs if pair.a == g.anchor_id}
-        for p in g.photos:
-            pair = reasons.get(p.id)
-            why = f"{pair.transform} [{pair.rule}: {_signal_text(pair.signals)}]" if pair else "the best copy"
-            print(f"  {'keep ' if p.id == g.keep_id else 'extra'}  {p.id:>7}  {p.path}  {why}")
-    shown = len(report.groups)
-    print(f"{report.total_groups} groups ({report.review_groups} to review)"
-          + (f", {shown} shown" if shown < report.total_groups else "")
-          + f", {len(report.extra_ids)} extra copies outside review groups")
+    _notes(report)
+    for n, g in enumerate(report["groups"], 1):
+        keep = next(p for p in g["photos"] if p["id"] == g["keep_id"])
+        flag = "  " + _("REVIEW: {why}", why="; ".join(g["review"])) if g["needs_review"] else ""
+        print(_("group {n}: {count} photos, keep {path} ({why})", n=n, count=len(g["photos"]), path=keep["path"],
+                why="; ".join(g["keeper_reasons"])) + flag)
+        reasons = {pair["b"]: pair for pair in g["pairs"] if pair["a"] == g["anchor_id"]}
+        for p in g["photos"]:
+            pair = reasons.get(p["id"])
+            why = f"{pair['transform']} [{pair['rule']}: {_signal_text(pair['signals'])}]" if pair else _("the best copy")
+            role = _("keep") if p["id"] == g["keep_id"] else _("extra")
+            print(f"  {role:<5}  {p['id']:>7}  {p['path']}  {why}")
+    shown = len(report["groups"])
+    print(_("{groups} groups ({review} to review)", groups=report["total_groups"], review=report["review_groups"])
+          + (_(", {n} shown", n=shown) if shown < report["total_groups"] else "")
+          + _(", {n} extra copies outside review groups", n=report["total_extras"]))
+    if args.delete and args.yes:
+        print(_("moved {n} copies to the trash (photoindex trash restore puts them back)", n=report["deleted"]))
+    elif args.delete:
+        print(_("nothing moved yet: add --yes to move the {n} extra copies to the trash", n=report["total_extras"]))
     return 0
 
 
-def _signal_text(signals) -> str:
-    return ", ".join(f"{s.name} {s.value}" + (f" {s.unit.split(',')[0]}" if s.name == "pHash" else "")
-                     for s in signals if s.matched)
+def _signal_text(signals: list[dict]) -> str:
+    return ", ".join(f"{s['name']} {s['value']}" + (f" {s['unit'].split(',')[0]}" if s["name"] == "pHash" else "")
+                     for s in signals if s["matched"])
+
+
+def cmd_auto_assign(args: argparse.Namespace) -> int:
+    """Give a person the unassigned faces like theirs: shown first, assigned with --yes."""
+    with _source(args) as source:
+        person_id = source.person_id(args.person)
+        name = source.person_name(person_id)
+        report = source.auto_assign(person_id, args.threshold, dry_run=not args.yes)
+    if args.json:
+        _print_json(report)
+        return 0
+    for c in report["candidates"]:
+        print("  " + _("face {face}  photo {photo}  similarity {similarity}", face=format(c["face_id"], ">7"),
+                       photo=format(c["photo_id"], ">7"), similarity=format(c["similarity"], ".3f")))
+    if report["dry_run"]:
+        print(_("{name}: {n} faces would be assigned (threshold {threshold}); add --yes to assign them", name=name,
+                n=report["count"], threshold=report["threshold"]))
+    else:
+        print(_("{name}: {n} faces assigned (threshold {threshold})", name=name, n=report["assigned"],
+                threshold=report["threshold"]))
+    return 0
+
+
+def cmd_completion(args: argparse.Namespace) -> int:
+    """The shell's completion script for photoindex (subcommands, options, choices, files)."""
+    import shtab
+
+    print(shtab.complete(build_parser(), shell=args.shell))
+    return 0
+
+
+def _complete_files(action: argparse.Action, kind: str = "file") -> None:
+    import shtab
+
+    action.complete = shtab.FILE if kind == "file" else shtab.DIRECTORY  # type: ignore[attr-defined]
+
+
+def _json_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--json", action="store_true", help=_("the answer as JSON, as the REST API gives it"))
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="photoindex", description=__doc__)
-    parser.add_argument("-v", "--verbose", action="store_true")
-    parser.add_argument("--version", action="version", version=f"photoindex {_version()}")
+    parser = argparse.ArgumentParser(prog="photoindex",
+                                     description=_("`photoindex` — index, search, serve and inspect from the command line."))
+    parser.add_argument("-v", "--verbose", action="store_true", help=_("say what happens, tracebacks included"))
+    parser.add_argument("--version", action="version", version=f"photoindex {_version()}",
+                        help=_("show program's version number and exit"))
+    parser.add_argument("--server", default=os.environ.get("PHOTOINDEX_SERVER") or None, metavar="URL",
+                        help=_("a photoindex server to work through (REST) instead of the local library: "
+                               "{commands} (default PHOTOINDEX_SERVER)", commands=", ".join(REMOTE_COMMANDS)))
+    parser.add_argument("--token", default=None, help=_("the server's API token (default API_TOKEN)"))
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("index", help="scan PHOTOS_DIR and index new or changed photos")
-    p.add_argument("--model", help="registry name (default CLIP_MODEL)")
-    p.add_argument("--no-scan", action="store_true", help="only finish photos already known")
+    p = sub.add_parser("index", help=_("scan PHOTOS_DIR and index new or changed photos"))
+    p.add_argument("--model", help=_("registry name (default CLIP_MODEL)"))
+    p.add_argument("--no-scan", action="store_true", help=_("only finish photos already known"))
     p.set_defaults(func=cmd_index)
 
-    p = sub.add_parser("search", help="search by text, by a picture or by a photo id")
+    p = sub.add_parser("search", help=_("search by text, by a picture or by a photo id"))
     _search_arguments(p)
     output = p.add_mutually_exclusive_group()
-    output.add_argument("--json", action="store_true", help="the whole result as JSON")
-    output.add_argument("--paths", action="store_true", help="only the files' full paths, one per line (for xargs)")
+    output.add_argument("--json", action="store_true", help=_("the whole result as JSON"))
+    output.add_argument("--paths", action="store_true", help=_("only the files' full paths, one per line (for xargs)"))
     p.set_defaults(func=cmd_search)
 
-    p = sub.add_parser("export", help="copy the hits of a search into a folder (or link them, or their pictures)")
+    p = sub.add_parser("export", help=_("copy the hits of a search into a folder (or link them, or their pictures)"))
     _search_arguments(p)
-    p.add_argument("dir", help="the folder to write into (made when missing)")
+    _complete_files(p.add_argument("dir", help=_("the folder to write into (made when missing)")), "dir")
     kind = p.add_mutually_exclusive_group()
-    kind.add_argument("--link", action="store_true", help="symbolic links to the originals instead of copies")
-    kind.add_argument("--thumbnails", action="store_true", help="viewable JPEGs (max 2000 px) instead of originals")
+    kind.add_argument("--link", action="store_true", help=_("symbolic links to the originals instead of copies"))
+    kind.add_argument("--thumbnails", action="store_true", help=_("viewable JPEGs (max 2000 px) instead of originals"))
     p.set_defaults(func=cmd_export)
 
-    p = sub.add_parser("serve", help="serve the dashboard and the REST API")
-    p.add_argument("--host")
-    p.add_argument("--port", type=int)
-    p.add_argument("--no-index", action="store_true", help="do not index at start")
+    p = sub.add_parser("serve", help=_("serve the dashboard and the REST API"))
+    p.add_argument("--host", help=_("the address to listen on (default HOST)"))
+    p.add_argument("--port", type=int, help=_("the port (default PORT)"))
+    p.add_argument("--no-index", action="store_true", help=_("do not index at start"))
     p.set_defaults(func=cmd_serve)
 
-    p = sub.add_parser("token", help="the dashboard's link with its access token")
+    p = sub.add_parser("token", help=_("the dashboard's link with its access token"))
     p.set_defaults(func=cmd_token)
 
-    p = sub.add_parser("db", help="database location and schema version")
+    p = sub.add_parser("db", help=_("database location and schema version"))
     p.add_argument("action", choices=["status", "url"], nargs="?", default="status")
     p.set_defaults(func=cmd_db)
 
-    p = sub.add_parser("models", help="which models are available; `models download NAME` fetches one")
+    p = sub.add_parser("models", help=_("which models are available; `models download NAME` fetches one"))
     p.add_argument("action", choices=["list", "download"], nargs="?", default="list")
-    p.add_argument("name", nargs="?", help="with download: a registry name (SigLIP, ViT-B/32, ...) or a face pack (buffalo_l)")
+    p.add_argument("name", nargs="?", help=_("with download: a registry name (SigLIP, ViT-B/32, ...) or a face pack (buffalo_l)"))
     p.set_defaults(func=cmd_models)
 
-    p = sub.add_parser("persons", help="the people named so far")
-    p.add_argument("search", nargs="?", help="part of a name")
-    p.add_argument("--limit", type=int, default=100)
-    p.add_argument("--json", action="store_true")
+    p = sub.add_parser("persons", help=_("the people named so far"))
+    p.add_argument("search", nargs="?", help=_("part of a name"))
+    p.add_argument("--limit", type=int, default=100, help=_("show at most this many"))
+    _json_option(p)
     p.set_defaults(func=cmd_persons)
 
-    p = sub.add_parser("albums", help="the albums")
-    p.add_argument("search", nargs="?", help="part of a name")
-    p.add_argument("--limit", type=int, default=100)
-    p.add_argument("--json", action="store_true")
+    p = sub.add_parser("albums", help=_("the albums"))
+    p.add_argument("search", nargs="?", help=_("part of a name"))
+    p.add_argument("--limit", type=int, default=100, help=_("show at most this many"))
+    _json_option(p)
     p.set_defaults(func=cmd_albums)
 
-    p = sub.add_parser("trash", help="photos moved to the trash: list, restore IDs, empty")
+    p = sub.add_parser("trash", help=_("photos moved to the trash: list, restore IDs, empty"))
     p.add_argument("action", choices=["list", "restore", "empty"], nargs="?", default="list")
-    p.add_argument("ids", nargs="*", type=int, help="trash ids (from the list)")
-    p.add_argument("--limit", type=int, default=100)
-    p.add_argument("--yes", action="store_true", help="empty without asking")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("ids", nargs="*", type=int, help=_("trash ids (from the list)"))
+    p.add_argument("--limit", type=int, default=100, help=_("show at most this many"))
+    p.add_argument("--yes", action="store_true", help=_("empty without asking"))
+    _json_option(p)
     p.set_defaults(func=cmd_trash)
 
-    p = sub.add_parser("stats", help="index statistics")
+    p = sub.add_parser("stats", help=_("index statistics (JSON)"))
     p.set_defaults(func=cmd_stats)
 
-    p = sub.add_parser("failed", help="files that could not be indexed, and why")
-    p.add_argument("--limit", type=int, default=100)
-    p.add_argument("--reset", action="store_true", help="clear the flags so the next run retries them")
-    p.add_argument("--unsupported", action="store_true", help="list the files of types the index does not take")
+    p = sub.add_parser("status", help=_("the server's health and its jobs"))
+    _json_option(p)
+    p.set_defaults(func=cmd_status)
+
+    p = sub.add_parser("auto-assign", help=_("give a person the unassigned faces like theirs (shown first; --yes assigns)"))
+    p.add_argument("person", help=_("the person's name"))
+    p.add_argument("--threshold", type=float, help=_("cosine similarity (default FACE_ASSIGN_THRESHOLD)"))
+    p.add_argument("--yes", action="store_true", help=_("assign them (default: only show them)"))
+    _json_option(p)
+    p.set_defaults(func=cmd_auto_assign)
+
+    p = sub.add_parser("failed", help=_("files that could not be indexed, and why"))
+    p.add_argument("--limit", type=int, default=100, help=_("show at most this many"))
+    p.add_argument("--reset", action="store_true", help=_("clear the flags so the next run retries them"))
+    p.add_argument("--unsupported", action="store_true", help=_("list the files of types the index does not take"))
     p.set_defaults(func=cmd_failed)
 
-    p = sub.add_parser("offline", help="photos whose files are gone, and removing them from the index")
-    p.add_argument("--remove", action="store_true", help="remove them (with their albums links and faces)")
-    p.add_argument("ids", nargs="*", type=int, help="only these photo ids (default: every offline photo)")
-    p.add_argument("--limit", type=int, default=100)
+    p = sub.add_parser("offline", help=_("photos whose files are gone, and removing them from the index"))
+    p.add_argument("--remove", action="store_true", help=_("remove them (with their albums links and faces)"))
+    p.add_argument("ids", nargs="*", type=int, help=_("only these photo ids (default: every offline photo)"))
+    p.add_argument("--limit", type=int, default=100, help=_("show at most this many"))
     p.set_defaults(func=cmd_offline)
 
-    p = sub.add_parser("duplicates", help="groups of duplicate photos, each copy with the reason it matched")
+    p = sub.add_parser("duplicates", help=_("groups of duplicate photos, each copy with the reason it matched"))
     p.add_argument("--method", choices=["all", "phash", "clip"], default="all",
-                   help="all: pictures + image embeddings where indexed (default); phash: pictures; clip: embeddings")
-    p.add_argument("--max-distance", type=int, help="pHash limit in bits of 256 (default: calibrated 56)")
-    p.add_argument("--threshold", type=float, help="embedding cosine similarity (default 0.95)")
-    p.add_argument("--model", help="image-text model for the embedding signal (default CLIP_MODEL)")
-    p.add_argument("--limit", type=int, default=None, help="show at most this many groups")
-    p.add_argument("--json", action="store_true", help="the whole report as JSON")
+                   help=_("all: pictures + image embeddings where indexed (default); phash: pictures; clip: embeddings"))
+    p.add_argument("--max-distance", type=int, help=_("pHash limit in bits of 256 (default: calibrated 56)"))
+    p.add_argument("--threshold", type=float, help=_("embedding cosine similarity (default 0.95)"))
+    p.add_argument("--model", help=_("image-text model for the embedding signal (default CLIP_MODEL)"))
+    p.add_argument("--limit", type=int, default=None, help=_("show at most this many groups"))
+    p.add_argument("--delete", action="store_true",
+                   help=_("with --yes: move the copies not kept of the groups not flagged for review to the trash"))
+    p.add_argument("--yes", action="store_true", help=_("with --delete: move them (default: only show what would go)"))
+    p.add_argument("--json", action="store_true", help=_("the whole report as JSON"))
     p.set_defaults(func=cmd_duplicates)
 
-    p = sub.add_parser("faces", help="find and recognise faces in photos not yet done (resumable)")
-    p.add_argument("--all", action="store_true", help="detect again in every photo (persons are kept)")
-    p.add_argument("--batch-size", type=int, help="photos per model batch (default FACE_BATCH_SIZE)")
-    p.add_argument("--no-scan", action="store_true", help="only photos already known")
-    p.add_argument("--no-suggest", action="store_true", help="do not group unassigned faces afterwards")
+    p = sub.add_parser("completion", help=_("print the shell completion script: eval \"$(photoindex completion bash)\""))
+    p.add_argument("shell", choices=["bash", "zsh", "fish"])
+    p.set_defaults(func=cmd_completion)
+
+    p = sub.add_parser("faces", help=_("find and recognise faces in photos not yet done (resumable)"))
+    p.add_argument("--all", action="store_true", help=_("detect again in every photo (persons are kept)"))
+    p.add_argument("--batch-size", type=int, help=_("photos per model batch (default FACE_BATCH_SIZE)"))
+    p.add_argument("--no-scan", action="store_true", help=_("only photos already known"))
+    p.add_argument("--no-suggest", action="store_true", help=_("do not group unassigned faces afterwards"))
     p.set_defaults(func=cmd_faces)
     return parser
 
 
+def _interface_language() -> str | None:
+    try:
+        return get_settings().interface_language
+    except Exception:  # a setting that does not validate is reported by the command that needs it
+        return os.environ.get("INTERFACE_LANGUAGE")
+
+
 def main(argv: list[str] | None = None) -> int:
+    use(cli_language(_interface_language()))
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.ERROR, format="%(levelname)s %(name)s: %(message)s")
     if args.verbose:
@@ -604,18 +705,24 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "export":
         args.query = [args.query] if args.query else []
     if args.command in ("search", "export") and not (args.query or args.image or args.photo_id is not None):
-        print(f"photoindex {args.command}: give a query, --image or --photo-id", file=sys.stderr)
+        print(f"photoindex {args.command}: " + _("give a query, --image or --photo-id"), file=sys.stderr)
         return 2
+    if args.server and args.command not in REMOTE_COMMANDS:
+        print(f"photoindex {args.command}: " + _("works on this machine's library only; --server runs {commands}",
+                                                 commands=", ".join(REMOTE_COMMANDS)), file=sys.stderr)
+        return 2
+    if args.server and args.token is None:
+        args.token = os.environ.get("API_TOKEN") or None
     try:
         return args.func(args)
     except PhotoIndexError as exc:
         print(f"photoindex: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("photoindex: interrupted; finished work is kept and the next run resumes.", file=sys.stderr)
+        print("photoindex: " + _("interrupted; finished work is kept and the next run resumes."), file=sys.stderr)
         return 130
     except Exception as exc:  # never a traceback for a user; -v shows it
         logging.getLogger("photoindex").debug("unexpected error", exc_info=True)
-        print(f"photoindex: unexpected error ({type(exc).__name__}: {exc}); run with -v for details.",
-              file=sys.stderr)
+        print("photoindex: " + _("unexpected error ({error}); run with -v for details.",
+                                 error=type(exc).__name__ + ": " + str(exc)), file=sys.stderr)
         return 1

@@ -49,7 +49,7 @@ def wait_job(client: TestClient, job_id: int, timeout: float = 180) -> dict:
 
     def finished() -> bool:
         nonlocal result
-        jobs = {j["id"]: j for j in client.get("/admin/jobs").json()}
+        jobs = {j["id"]: j for j in client.get("/admin/jobs").json()["items"]}
         result = jobs[job_id]
         return result["state"] not in ("queued", "running")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import sys
 import threading
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -74,7 +75,7 @@ def test_failed_files_list_and_reset(client: TestClient, engine: PhotoIndex, lib
     make_bad_files(library / "bad")
     engine.indexer.run([], scan=True)
     failed = client.get("/admin/failed-files").json()
-    assert failed["total"] == 6 == len(failed["files"])
+    assert failed["total"] == 6 == len(failed["files"]) and failed["items"] == failed["files"]
     assert all(f["path"].startswith("bad/") and f["reason"] for f in failed["files"])
     assert client.get("/stats").json()["failed_count"] == 6
     assert len(client.get("/admin/failed-files", params={"limit": 2}).json()["files"]) == 2
@@ -94,8 +95,10 @@ def test_index_all_runs_the_stages_in_order_with_progress(client: TestClient, en
     assert [j["kind"] for j in jobs] == [f"index:{TEST_MODEL}", "phash"]
     finished = [wait_job(client, j["id"]) for j in jobs]
     assert [j["state"] for j in finished] == ["done", "done"], finished
-    assert finished[0]["started_at"] <= finished[1]["started_at"]
-    assert finished[0]["finished_at"] <= finished[1]["started_at"]  # one job at a time, in order
+    at = [{k: datetime.fromisoformat(j[k]) for k in ("started_at", "finished_at")} for j in finished]
+    assert all(t.utcoffset() is not None for j in at for t in j.values()), "ISO 8601 with a time zone"
+    assert at[0]["started_at"] <= at[1]["started_at"]
+    assert at[0]["finished_at"] <= at[1]["started_at"]  # one job at a time, in order
     assert finished[1]["done"] == finished[1]["total"] == len(files) and finished[1]["progress"] == 1.0
     assert finished[1]["current"]
 

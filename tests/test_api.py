@@ -4,6 +4,7 @@ from __future__ import annotations
 import io
 import time
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -72,6 +73,24 @@ def test_reindex_then_search(client: TestClient, files: dict[str, Path], library
     assert {r["format"] for r in heic_only["results"]} == {"heic"}
 
 
+def test_search_pages_with_offset(client: TestClient, files: dict[str, Path]) -> None:
+    wait_for_job(client) if client.post("/reindex").status_code == 202 else None
+    everything = client.post("/search/text", json={"query": "a photo", "top_k": 50}).json()
+    ranked = [r["id"] for r in everything["results"]]
+    assert everything["offset"] == 0 and everything["next_offset"] is None and len(ranked) == len(files)
+    pages, offset = [], 0
+    while offset is not None:
+        page = client.post("/search/text", json={"query": "a photo", "top_k": 2, "offset": offset}).json()
+        assert page["offset"] == offset and page["count"] <= 2
+        pages.append([r["id"] for r in page["results"]])
+        offset = page["next_offset"]
+    assert sum(pages, []) == ranked and len(pages) == -(-len(ranked) // 2)
+    by_picture = client.post("/search/image", files={"file": ("q.jpg", files["jpg"].read_bytes(), "image/jpeg")},
+                             data={"top_k": "1", "offset": "1"}).json()
+    assert by_picture["offset"] == 1 and by_picture["next_offset"] == 2 and by_picture["count"] == 1
+    assert client.post("/search/text", json={"query": "x", "offset": -1}).status_code == 422
+
+
 def test_photo_and_images(client: TestClient, files: dict[str, Path]) -> None:
     wait_for_job(client) if client.post("/reindex").status_code == 202 else None
     hits = client.post("/search/text", json={"query": "x", "top_k": 50}).json()["results"]
@@ -118,4 +137,65 @@ def test_health_models_and_docs(client: TestClient) -> None:
     for path in ("/health", "/stats", "/models", "/search/text", "/search/image", "/photo/{photo_id}",
                  "/image/{photo_id}/thumb", "/image/{photo_id}/full", "/reindex", "/reindex/status"):
         assert path in schema["paths"], path
+    assert "/" not in schema["paths"], "the dashboard's page is not part of the REST API"
+
+
+def test_every_list_is_one_envelope(client: TestClient) -> None:
+    """Lists answer {items, total, limit, offset} and take limit/offset; only the original's /models
+    stays a bare array, as its clients read it."""
+    schema = client.get("/openapi.json").json()
+    components = schema["components"]["schemas"]
+    bare, envelopes = [], []
+    for path, operations in schema["paths"].items():
+        for verb, op in operations.items():
+            ok = next((r for code, r in op["responses"].items() if code.startswith("2")), {})
+            body = ok.get("content", {}).get("application/json", {}).get("schema", {})
+            if body.get("type") == "array":
+                bare.append(path)
+            model = components.get(body.get("$ref", "").rsplit("/", 1)[-1], {})
+            if "items" in model.get("properties", {}):
+                envelopes.append(path)
+                assert {"items", "total", "limit", "offset"} <= set(model["required"]), (path, model["required"])
+                params = {p["name"] for p in op.get("parameters", [])}
+                assert verb != "get" or {"limit", "offset"} <= params, (path, params)
+    assert bare == ["/models"]
+    assert {"/albums", "/faces/suggestions", "/persons", "/trash", "/library/offline", "/admin/jobs",
+            "/admin/failed-files"} <= set(envelopes)
     assert client.get("/docs").status_code == 200
+
+
+def test_request_bodies_and_jobs_are_documented_with_examples(client: TestClient) -> None:
+    """/docs shows an example for every JSON body (each one a valid request) and for a job, whose
+    times are ISO 8601 with the time zone."""
+    import importlib
+    import inspect
+    import pkgutil
+
+    from pydantic import BaseModel
+
+    from dashboard.api import schemas
+
+    schema = client.get("/openapi.json").json()
+    components = schema["components"]["schemas"]
+    bodies = set()
+    for path, operations in schema["paths"].items():
+        for op in operations.values():
+            body = op.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema", {})
+            refs = [body.get("$ref")] + [alt.get("$ref") for alt in body.get("anyOf", [])]
+            bodies |= {ref.rsplit("/", 1)[-1] for ref in refs if ref}
+    assert {"TextSearchRequest", "PersonCreate", "DeleteDuplicatesRequest", "AlbumCreate"} <= bodies
+    assert [name for name in sorted(bodies) if not components[name].get("examples")] == []
+    modules = [importlib.import_module(f"{schemas.__name__}.{m.name}") for m in pkgutil.iter_modules(schemas.__path__)]
+    models = {name: cls for module in modules for name, cls in inspect.getmembers(module)
+              if inspect.isclass(cls) and issubclass(cls, BaseModel)}
+    for name in bodies:
+        for example in components[name]["examples"]:
+            models[name].model_validate(example)
+    job_schema = components["JobOut"]
+    assert job_schema["examples"][0]["started_at"].endswith("Z")
+    assert job_schema["properties"]["started_at"]["anyOf"][0]["format"] == "date-time"
+    client.post("/reindex")
+    job = wait_for_job(client)["final"]["job"]
+    for moment in (job["started_at"], job["finished_at"]):
+        assert datetime.fromisoformat(moment).utcoffset() is not None, moment
+

@@ -31,6 +31,7 @@ def cli_env(tmp_path: Path, database_url: str, library: Path, model_dir: Path | 
         "DASK_DECODE_WORKERS": "2",
         "DECODE_BATCH_SIZE": "2",
         "CLIP_BATCH_SIZE": "4",
+        "INTERFACE_LANGUAGE": "en",  # the tests read English; one test sets the language itself
         **extra,
     })
     if model_dir is not None:

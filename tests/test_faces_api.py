@@ -147,16 +147,20 @@ def test_suggestions_endpoints(client: TestClient) -> None:
     job = index(client)
     assert job["result"]["suggestions"]["new_suggestions"] == 2  # Anna's three faces and Boris's two, after indexing
     assert client.post("/faces/suggestions/update", json={"min_faces": 2}).json()["considered"] == 0  # nothing new
-    groups = client.get("/faces/suggestions").json()
+    page = client.get("/faces/suggestions").json()
+    groups = page["items"]
     assert sorted((g["face_count"], g["photo_count"]) for g in groups) == [(2, 2), (3, 3)]
+    assert (page["total"], page["limit"], page["offset"]) == (2, 50, 0)
+    second = client.get("/faces/suggestions", params={"limit": 1, "offset": 1}).json()
+    assert second["total"] == 2 and [g["id"] for g in second["items"]] == [groups[1]["id"]]
     assert client.get("/faces/stats").json()["suggestions"] == 2
     redone = client.post("/faces/suggestions/recluster").json()
     assert redone["new_suggestions"] == 2 and redone["considered"] == 5
-    groups = client.get("/faces/suggestions").json()
+    groups = client.get("/faces/suggestions").json()["items"]
     named = client.post(f"/faces/suggestions/{groups[0]['id']}/name", json={"name": "Anna"}).json()
     assert named["face_count"] == groups[0]["face_count"]
     assert client.post(f"/faces/suggestions/{groups[1]['id']}/dismiss").status_code == 204
-    assert client.get("/faces/suggestions").json() == []
+    assert client.get("/faces/suggestions").json() == {"items": [], "total": 0, "limit": 50, "offset": 0}
     assert client.post(f"/faces/suggestions/{groups[1]['id']}/dismiss").status_code == 404
 
 

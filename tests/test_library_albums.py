@@ -43,8 +43,12 @@ def test_album_lifecycle(engine: PhotoIndex, library: Path) -> None:
         assert client.post(f"/albums/{album['id']}/photos", json={"photo_ids": [999_999]}).status_code == 404
         assert client.get(f"/albums/{album['id']}").json()["photo_count"] == 3
         listed = client.get("/albums").json()
-        assert {a["name"] for a in listed} == {"Summer 2023", "Winter"}
-        assert [a["name"] for a in client.get("/albums", params={"search": "summ"}).json()] == ["Summer 2023"]
+        assert {a["name"] for a in listed["items"]} == {"Summer 2023", "Winter"}
+        assert (listed["total"], listed["limit"], listed["offset"]) == (2, 100, 0)
+        found = client.get("/albums", params={"search": "summ"}).json()
+        assert [a["name"] for a in found["items"]] == ["Summer 2023"] and found["total"] == 1
+        page = client.get("/albums", params={"limit": 1, "offset": 1}).json()
+        assert len(page["items"]) == 1 and page["total"] == 2 and page["items"][0]["name"] != listed["items"][0]["name"]
 
         assert client.delete(f"/albums/{other['id']}").status_code == 204
         assert client.get(f"/albums/{other['id']}").status_code == 404

@@ -151,6 +151,9 @@ def test_groups_say_why_and_keep_the_best_copy(client: TestClient, engine: Photo
     before = {k: sha256(p) for k, p in scenes.items()}
     dry = client.request("DELETE", "/duplicates", json={"method": "phash"})
     assert dry.status_code == 200 and dry.json()["dry_run"] and dry.json()["deleted"] == 0
+    assert "dry_run false" in dry.json()["note"] and str(dry.json()["total_extras"]) in dry.json()["note"]
+    bare = client.delete("/duplicates", params={"dry_run": "true"})  # the original's call: no body, a query string
+    assert bare.status_code == 200 and bare.json()["dry_run"] and bare.json()["deleted"] == 0
     assert all(p.is_file() for p in scenes.values())
     done = client.request("DELETE", "/duplicates", json={"method": "phash", "dry_run": False}).json()
     gone = {"copy", "small", "q40", "turned", "cropped"}

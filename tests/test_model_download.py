@@ -128,7 +128,7 @@ def test_download_job_from_rest_then_index(tmp_path: Path, settings: Settings, d
             assert job.status_code == 202 and job.json()["kind"] == "download:ViT-B/32"
             deadline = time.time() + 240
             while time.time() < deadline:
-                kinds = {j["kind"]: j for j in client.get("/admin/jobs").json()}
+                kinds = {j["kind"]: j for j in client.get("/admin/jobs").json()["items"]}
                 if kinds.get("index:ViT-B/32", {}).get("state") in ("done", "failed"):
                     break
                 time.sleep(0.2)

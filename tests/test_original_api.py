@@ -129,7 +129,7 @@ def test_the_original_api_table_replayed(client: TestClient, library: Path) -> N
     assert ok(client.get("/admin/shutdown-flag"), "enabled")["enabled"]
     client.post("/admin/shutdown-flag", json={"enabled": False})
     client.post("/admin/index-all/cancel")
-    for job in client.get("/admin/jobs").json():
+    for job in client.get("/admin/jobs").json()["items"]:
         if job["state"] in ("queued", "running"):
             client.post(f"/admin/jobs/{job['id']}/cancel")
 

@@ -49,6 +49,12 @@ def search(conn: psycopg.Connection, text: str | None, limit: int, offset: int) 
     return [Album(**r) for r in rows]
 
 
+def count(conn: psycopg.Connection, text: str | None) -> int:
+    """How many albums `search` would list without its limit."""
+    return conn.execute("SELECT count(*) AS n FROM albums a WHERE %s::text IS NULL OR a.name ILIKE '%%' || %s || '%%'",
+                        (text, text)).fetchone()["n"]
+
+
 def get(conn: psycopg.Connection, album_id: int) -> Album | None:
     row = conn.execute(f"{_SELECT} WHERE a.id = %s", (album_id,)).fetchone()
     return Album(**row) if row else None

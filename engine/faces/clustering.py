@@ -129,6 +129,11 @@ class FaceClusters:
                 out.append(Suggestion(g["id"], g["faces"], g["photos"], [Face.from_row(face_rows.get(conn, i)) for i in ids]))
         return out
 
+    def count(self) -> int:
+        """How many suggestions `suggestions` lists without its limit."""
+        with self.db.connection() as conn:
+            return cluster_rows.count_open(conn, self.min_faces)
+
     def name(self, cluster_id: int, *, name: str | None = None, person_id: int | None = None) -> Person:
         """Give the suggestion's unassigned faces to a new person `name` or an existing `person_id`
         (except faces a user took away from that person before)."""

@@ -35,6 +35,10 @@ class Albums:
         with self.db.connection() as conn:
             return album_rows.search(conn, search, limit, offset)
 
+    def count(self, search: str | None = None) -> int:
+        with self.db.connection() as conn:
+            return album_rows.count(conn, search)
+
     def get(self, album_id: int) -> Album:
         with self.db.connection() as conn:
             album = album_rows.get(conn, album_id)

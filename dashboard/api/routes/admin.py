@@ -11,7 +11,7 @@ from dashboard.api.schemas.admin import (CacheClearResponse, CacheStatsOut, Cach
                                          FailedFilesOut, GpuStatsOut, IndexAllRequest, IndexAllResponse,
                                          IndexAllStatus, ModelRequest, ModelsStatusOut, ResetFailedRequest,
                                          ResetFailedResponse, ShutdownFlagOut, ShutdownFlagRequest)
-from dashboard.api.schemas.common import CancelResponse, JobOut
+from dashboard.api.schemas.common import CancelResponse, JobListOut, JobOut
 from engine.admin.gpu import gpu_stats
 from engine.models.errors import ModelNotAvailable
 from engine.models.registry import get_spec
@@ -59,7 +59,7 @@ def models_unload(body: ModelRequest, engine: Engine) -> ModelsStatusOut:
 def failed_files(engine: Engine, limit: Annotated[int, Query(ge=1, le=10_000)] = 100,
                  offset: Annotated[int, Query(ge=0)] = 0) -> FailedFilesOut:
     files = [FailedFileOut.model_validate(p) for p in engine.failed_files(limit=limit, offset=offset)]
-    return FailedFilesOut(total=engine.stats().failed_count, files=files)
+    return FailedFilesOut(total=engine.stats().failed_count, limit=limit, offset=offset, items=files)
 
 
 @router.post("/failed-files/reset", response_model=ResetFailedResponse)
@@ -103,9 +103,13 @@ def index_all_cancel(engine: Engine) -> CancelResponse:
     return CancelResponse(cancelled=engine.queue.cancel())
 
 
-@router.get("/jobs", response_model=list[JobOut])
-def jobs(engine: Engine) -> list[JobOut]:
-    return [JobOut.model_validate(j) for j in engine.jobs.all()]
+@router.get("/jobs", response_model=JobListOut)
+def jobs(engine: Engine, limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+         offset: Annotated[int, Query(ge=0)] = 0) -> JobListOut:
+    """This server's jobs since it started, oldest first."""
+    every = engine.jobs.all()
+    return JobListOut(items=[JobOut.model_validate(j) for j in every[offset:offset + limit]], total=len(every),
+                      limit=limit, offset=offset)
 
 
 @router.post("/jobs/{job_id}/cancel", response_model=CancelResponse)

@@ -6,16 +6,19 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 
 from dashboard.api.deps import Engine
-from dashboard.api.schemas.library import (AlbumCreate, AlbumDetailOut, AlbumOut, AlbumPhotosRequest,
+from dashboard.api.schemas.library import (AlbumCreate, AlbumDetailOut, AlbumListOut, AlbumOut, AlbumPhotosRequest,
                                            AlbumPhotosResponse, AlbumUpdate)
 
 router = APIRouter(prefix="/albums", tags=["albums"])
 
 
-@router.get("", response_model=list[AlbumOut])
+@router.get("", response_model=AlbumListOut)
 def list_albums(engine: Engine, search: Annotated[str | None, Query(max_length=200)] = None,
-                limit: Annotated[int, Query(ge=1, le=1000)] = 100, offset: Annotated[int, Query(ge=0)] = 0) -> list[AlbumOut]:
-    return [AlbumOut.model_validate(a) for a in engine.library.albums.list(search, limit, offset)]
+                limit: Annotated[int, Query(ge=1, le=1000)] = 100, offset: Annotated[int, Query(ge=0)] = 0) -> AlbumListOut:
+    """Albums most recently changed first; `search` is part of a name."""
+    albums = engine.library.albums
+    return AlbumListOut(items=[AlbumOut.model_validate(a) for a in albums.list(search, limit, offset)],
+                        total=albums.count(search), limit=limit, offset=offset)
 
 
 @router.post("", response_model=AlbumOut, status_code=201)

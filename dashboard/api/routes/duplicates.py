@@ -3,7 +3,9 @@ extras of the groups not flagged for review to the trash, PUT/DELETE /duplicates
 copy kept."""
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
 from starlette.concurrency import run_in_threadpool
 
 from dashboard.api.deps import Engine
@@ -31,15 +33,20 @@ async def find(body: DuplicatesRequest, engine: Engine) -> DuplicatesResponse:
 
 
 @router.delete("/duplicates", response_model=DeleteDuplicatesResponse)
-async def delete(body: DeleteDuplicatesRequest, engine: Engine) -> DeleteDuplicatesResponse:
-    """Find duplicates and move the extras of every group not flagged for review to the trash.
-    `dry_run` (the default) only reports; all groups are handled, `limit` only shortens the answer."""
+async def delete(
+    engine: Engine,
+    body: DeleteDuplicatesRequest | None = None,
+    dry_run: Annotated[bool | None, Query(description="As in the body (the query form curl scripts send).")] = None,
+    threshold: Annotated[float | None, Query(ge=0.0, le=1.0, description="As in the body (query form).")] = None,
+) -> DeleteDuplicatesResponse:
+    """Find duplicates and move the copies not kept, of every group not flagged for review, to the
+    trash (restorable from /trash). `dry_run` (the default) only reports and `note` says how to act;
+    all groups are handled, `limit` only shortens the answer. The body may be left out."""
+    body = (body or DeleteDuplicatesRequest()).model_copy(
+        update={k: v for k, v in {"dry_run": dry_run, "threshold": threshold}.items() if v is not None})
     report, trash = await run_in_threadpool(engine.library.delete_duplicates, body.method, dry_run=body.dry_run,
                                             **_params(body))
-    trashed = trash.trashed if trash else []
-    found = DuplicatesResponse.model_validate(report)
-    return DeleteDuplicatesResponse(**{**dict(found), "groups": found.groups[: body.limit]}, dry_run=body.dry_run,
-                                    deleted=len(trashed), trashed=trashed)
+    return DeleteDuplicatesResponse.of(report, trash, dry_run=body.dry_run, limit=body.limit)
 
 
 @router.put("/duplicates/keeper", status_code=204, response_class=Response)

@@ -11,7 +11,7 @@ from dashboard.api.deps import Engine, read_upload
 from dashboard.api.schemas.common import JobOut, ReindexStatus
 from dashboard.api.schemas.faces import (AssignRequest, FaceByIdRequest, FaceOut, FaceReindexRequest, FaceSearchOut,
                                          PersonClipRequest, PersonOut, PhotoFacesOut, PhotoFacesReindexRequest,
-                                         SuggestionNameRequest, SuggestionOut, SuggestionReportOut,
+                                         SuggestionListOut, SuggestionNameRequest, SuggestionOut, SuggestionReportOut,
                                          SuggestionUpdateRequest)
 from dashboard.api.schemas.search import SearchResponse
 from engine.faces.errors import FaceNotFound
@@ -130,12 +130,13 @@ async def search_person_clip(body: PersonClipRequest, engine: Engine) -> SearchR
     return SearchResponse.model_validate(result)
 
 
-@router.get("/faces/suggestions", response_model=list[SuggestionOut])
+@router.get("/faces/suggestions", response_model=SuggestionListOut)
 def suggestions(engine: Engine, limit: Annotated[int, Query(ge=1, le=500)] = 50,
-                offset: Annotated[int, Query(ge=0)] = 0) -> list[SuggestionOut]:
+                offset: Annotated[int, Query(ge=0)] = 0) -> SuggestionListOut:
     """Groups of unassigned faces that look like one person, largest first."""
-    return [SuggestionOut.model_validate(s)
-            for s in engine.faces.clusters.suggestions(limit=limit, offset=offset)]
+    clusters = engine.faces.clusters
+    items = [SuggestionOut.model_validate(s) for s in clusters.suggestions(limit=limit, offset=offset)]
+    return SuggestionListOut(items=items, total=clusters.count(), limit=limit, offset=offset)
 
 
 @router.post("/faces/suggestions/update", response_model=SuggestionReportOut)

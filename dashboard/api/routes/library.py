@@ -29,7 +29,7 @@ async def delete_photos(body: DeleteRequest, engine: Engine) -> DeleteResponse:
 def list_trash(engine: Engine, limit: Annotated[int, Query(ge=1, le=1000)] = 100,
                offset: Annotated[int, Query(ge=0)] = 0) -> TrashListOut:
     items, total = engine.library.trash.list(limit, offset)
-    return TrashListOut(total=total, items=items)
+    return TrashListOut(total=total, limit=limit, offset=offset, items=items)
 
 
 @router.post("/trash/restore", response_model=RestoreResponse)

@@ -18,7 +18,8 @@ def list_offline(engine: Engine, limit: Annotated[int, Query(ge=1, le=10_000)] =
     """Photos whose file the last scan did not find, longest gone first. They keep their albums,
     faces and rotation and come back by themselves when the file does."""
     items, total = engine.library.offline.list(limit, offset)
-    return OfflineListOut(total=total, items=[OfflinePhotoOut.model_validate(p) for p in items])
+    return OfflineListOut(total=total, limit=limit, offset=offset,
+                          items=[OfflinePhotoOut.model_validate(p) for p in items])
 
 
 @router.post("/remove", response_model=RemoveOfflineResponse)

@@ -90,8 +90,15 @@ def person_photos(
 
 
 @router.post("/{person_id}/auto-assign", response_model=AutoAssignOut)
-def auto_assign(person_id: int, engine: Engine, body: AutoAssignRequest | None = None) -> AutoAssignOut:
-    """Unassigned faces similar to the person's faces; `dry_run` (default) only reports them."""
-    body = body or AutoAssignRequest()
+def auto_assign(
+    person_id: int,
+    engine: Engine,
+    body: AutoAssignRequest | None = None,
+    threshold: Annotated[float | None, Query(ge=-1.0, le=1.0, description="As in the body (query form).")] = None,
+    dry_run: Annotated[bool | None, Query(description="As in the body (query form).")] = None,
+) -> AutoAssignOut:
+    """Give the person the unassigned faces similar to theirs; `dry_run` (default) only reports them."""
+    body = (body or AutoAssignRequest()).model_copy(
+        update={k: v for k, v in {"threshold": threshold, "dry_run": dry_run}.items() if v is not None})
     report = engine.faces.persons.auto_assign(person_id, body.threshold, dry_run=body.dry_run)
     return AutoAssignOut.model_validate(report)

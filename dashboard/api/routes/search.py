@@ -8,7 +8,7 @@ from fastapi import APIRouter, File, Form, HTTPException, UploadFile
 from starlette.concurrency import run_in_threadpool
 
 from dashboard.api.deps import Engine, read_upload
-from dashboard.api.schemas.search import SearchResponse, TextSearchRequest
+from dashboard.api.schemas.search import MAX_OFFSET, SearchResponse, TextSearchRequest
 from engine.library.paths import FileMissing, resolve_inside
 from engine.search.filters import SearchFilters
 
@@ -17,13 +17,14 @@ router = APIRouter(prefix="/search", tags=["search"])
 
 @router.post("/text", response_model=SearchResponse)
 async def search_text(body: TextSearchRequest, engine: Engine) -> SearchResponse:
+    """Photos matching a description in any language, best first; page with `offset`."""
     result = await run_in_threadpool(
-        engine.search.query, body.query, model=body.model, top_k=body.top_k,
+        engine.search.query, body.query, model=body.model, top_k=body.offset + body.top_k + 1,
         threshold=body.threshold, filters=body.to_filters(body.formats), multi_model=body.multi_model,
         models=body.models, translate=body.translate, resolve_persons=body.resolve_persons, k=body.rrf_k,
         weights=body.weights,
     )
-    return SearchResponse.model_validate(result)
+    return SearchResponse.page(result, body.offset, body.top_k)
 
 
 def _csv(value: str | None) -> list[str] | None:
@@ -43,7 +44,8 @@ async def search_image(
     file: Annotated[UploadFile | None, File(description="A picture to search by.")] = None,
     photo_id: Annotated[int | None, Form(description="Find photos like this indexed photo.")] = None,
     path: Annotated[str | None, Form(description="A file inside the library, relative to PHOTOS_DIR.")] = None,
-    top_k: Annotated[int, Form(ge=1, le=500)] = 20,
+    top_k: Annotated[int, Form(ge=1, le=500, description="Hits per page.")] = 20,
+    offset: Annotated[int, Form(ge=0, le=MAX_OFFSET, description="Hits skipped (the previous `next_offset`).")] = 0,
     threshold: Annotated[float | None, Form(ge=-1.0, le=1.0)] = None,
     formats: Annotated[str | None, Form(description="Comma-separated, e.g. JPG,HEIC")] = None,
     model: Annotated[str | None, Form()] = None,
@@ -71,12 +73,13 @@ async def search_image(
         kwargs["photo_id"] = photo_id
     filters = SearchFilters.of(date_from=date_from, date_to=date_to, cameras=_csv(cameras), places=_csv(places),
                                person_ids=_ids(person_ids), album_ids=_ids(album_ids), formats=_csv(formats))
+    depth = offset + top_k + 1
     if multi_model:
-        result = await run_in_threadpool(engine.search.multi_image, models=_csv(models), top_k=top_k,
+        result = await run_in_threadpool(engine.search.multi_image, models=_csv(models), top_k=depth,
                                          threshold=threshold, filters=filters, k=rrf_k, **kwargs)
     else:
         result = await run_in_threadpool(
-            engine.search.image, model=model or engine.search.serving().name, top_k=top_k, threshold=threshold,
+            engine.search.image, model=model or engine.search.serving().name, top_k=depth, threshold=threshold,
             filters=filters, **kwargs,
         )
-    return SearchResponse.model_validate(result)
+    return SearchResponse.page(result, offset, top_k)

@@ -3,12 +3,13 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, computed_field
 
-from dashboard.api.schemas.common import JobOut, Out, renamed
+from dashboard.api.schemas.common import JobOut, Out, Page, Timestamp, example, renamed
 
 
 class ModelRequest(BaseModel):
+    model_config = example({"model": "ViT-B/32"})
     model: str = Field(min_length=1, max_length=100, description='Registry name, e.g. "SigLIP".')
 
 
@@ -69,12 +70,16 @@ class FailedFileOut(Out):
     reason: str | None = Field(validation_alias=renamed("reason", "fail_reason"))
 
 
-class FailedFilesOut(BaseModel):
-    total: int
-    files: list[FailedFileOut]
+class FailedFilesOut(Page[FailedFileOut]):
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def files(self) -> list[FailedFileOut]:
+        """The original API's name for `items`."""
+        return self.items
 
 
 class ResetFailedRequest(BaseModel):
+    model_config = example({}, {"image_ids": [31, 32]})
     image_ids: list[int] | None = Field(None, max_length=100_000, description="None resets every failed file.")
 
 
@@ -83,6 +88,7 @@ class ResetFailedResponse(BaseModel):
 
 
 class IndexAllRequest(BaseModel):
+    model_config = example({}, {"models": ["ViT-B/32"], "stages": ["phash"]})
     models: list[str] | None = Field(None, max_length=10, description="Image-text models; default CLIP_MODEL.")
     all_models: bool = Field(False, description="Every available image-text model.")
     stages: list[str] | None = Field(None, max_length=10, description='Later stages, default all: ["faces", "phash"].')
@@ -95,7 +101,7 @@ class IndexAllResponse(BaseModel):
 
 class CommandRunOut(Out):
     argv: list[str]
-    started_at: float
+    started_at: Timestamp
     returncode: int | None
     error: str | None
 
@@ -109,6 +115,7 @@ class ShutdownFlagOut(Out):
 
 
 class ShutdownFlagRequest(BaseModel):
+    model_config = example({"enabled": True})
     enabled: bool
 
 
@@ -127,6 +134,7 @@ class CacheStatsOut(BaseModel):
 
 
 class CacheWarmRequest(BaseModel):
+    model_config = example({"kinds": ["thumb", "full"]})
     kinds: list[Literal["thumb", "full"]] = Field(default_factory=lambda: ["thumb"], min_length=1, max_length=2)
 
 

@@ -6,17 +6,19 @@ from typing import Any
 
 from pydantic import BaseModel, Field, computed_field
 
-from dashboard.api.schemas.common import Out, photo_url, renamed
+from dashboard.api.schemas.common import Out, example, photo_url, renamed
 from dashboard.api.schemas.search import MetadataFilters, SearchResponse
 
 
 class AssistantRequest(BaseModel):
+    model_config = example({"query": "Саша в Камбодже прошлым летом"})
     query: str = Field(min_length=1, max_length=1000, description='e.g. "Саша в Камбодже прошлым летом".')
     today: date | None = Field(None, description="Resolve relative dates against this day (default: today).")
     use_gemini: bool = Field(True, description="Ask Gemini when a key is set; false = the offline parser.")
 
 
 class SearchAssistantRequest(AssistantRequest, MetadataFilters):
+    model_config = example({"query": "Таня в горах", "top_k": 20})
     top_k: int = Field(20, ge=1, le=500)
     threshold: float | None = Field(None, ge=-1.0, le=1.0)
     multi_model: bool = Field(True, description="Fuse every indexed model (RRF); false = one model.")

@@ -1,9 +1,26 @@
 """What every resource's models share: the `Out` base and background jobs."""
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime, timezone
+from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import AliasChoices, AliasPath, BaseModel, ConfigDict, computed_field, field_validator
+from pydantic import (AliasChoices, AliasPath, BaseModel, BeforeValidator, ConfigDict, Field, computed_field,
+                      field_validator)
+
+T = TypeVar("T")
+
+
+def _from_epoch(value: Any) -> Any:
+    return datetime.fromtimestamp(value, tz=timezone.utc) if isinstance(value, (int, float)) else value
+
+
+Timestamp = Annotated[datetime, BeforeValidator(_from_epoch)]
+"""A moment as ISO 8601 with its time zone (UTC, "…Z"); the engine's epoch seconds are converted."""
+
+
+def example(*examples: dict[str, Any]) -> ConfigDict:
+    """A model's config with the examples /docs shows for it."""
+    return ConfigDict(json_schema_extra={"examples": list(examples)})
 
 
 class Out(BaseModel):
@@ -38,7 +55,20 @@ class PhotoLinks(Out):
         return photo_url(self.id, "full")
 
 
+class Page(BaseModel, Generic[T]):
+    """The one list envelope: a page of `items` out of `total`, from `offset`, at most `limit`."""
+
+    items: list[T]
+    total: int = Field(description="How many there are in all (every page).")
+    limit: int = Field(description="The most items one page holds (the request's `limit`).")
+    offset: int = Field(description="How many were skipped before this page.")
+
+
 class JobOut(Out):
+    model_config = example({
+        "id": 3, "kind": "index:SigLIP", "state": "running", "stage": "embedding", "done": 1200, "total": 5000,
+        "failed": 2, "rate": 14.2, "eta_seconds": 267.6, "current": "2023/06/IMG_0042.HEIC", "error": None,
+        "result": None, "started_at": "2026-12-01T16:20:05.412Z", "finished_at": None, "progress": 0.24})
     id: int
     kind: str
     state: str
@@ -51,8 +81,8 @@ class JobOut(Out):
     current: str | None
     error: str | None
     result: dict[str, Any] | None
-    started_at: float | None
-    finished_at: float | None
+    started_at: Timestamp | None = Field(examples=["2026-12-01T16:20:05.412Z"])
+    finished_at: Timestamp | None = Field(examples=["2026-12-01T16:21:47.003Z"])
 
     @field_validator("rate")
     @classmethod
@@ -63,6 +93,10 @@ class JobOut(Out):
     @property
     def progress(self) -> float:
         return (self.done / self.total) if self.total else (1.0 if self.state == "done" else 0.0)
+
+
+class JobListOut(Page[JobOut]):
+    pass
 
 
 class ReindexStatus(BaseModel):

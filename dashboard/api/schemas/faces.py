@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator, model_validator
+from pydantic import BaseModel, Field, computed_field, field_validator, model_validator
 
-from dashboard.api.schemas.common import Out, PhotoLinks, photo_url, renamed
+from dashboard.api.schemas.common import Out, Page, PhotoLinks, example, photo_url, renamed
 
 
 class FaceOut(Out):
@@ -49,11 +49,13 @@ class PhotoFacesOut(BaseModel):
 
 
 class PhotoFacesReindexRequest(BaseModel):
+    model_config = example({"det_threshold": 0.3, "hd": True})
     det_threshold: float | None = Field(None, gt=0.0, lt=1.0, description="This photo's detection threshold; default FACE_DET_THRESHOLD.")
     hd: bool = Field(False, description="Detector input FACE_DET_SIZE_HD (1280) instead of FACE_DET_SIZE (640), for small faces.")
 
 
 class AssignRequest(BaseModel):
+    model_config = example({"person_id": 3}, {"name": "Таня", "description": "Моя сестра"})
     person_id: int | None = Field(None, description="An existing person; or give `name` to create one.")
     name: str | None = Field(None, min_length=1, max_length=200, description="Name of a new person for this face.")
     description: str | None = Field(None, max_length=2000)
@@ -108,6 +110,7 @@ class FaceSearchOut(Out):
 
 
 class PersonClipRequest(BaseModel):
+    model_config = example({"person_id": 1, "query": "в горах", "top_k": 20})
     query: str = Field(min_length=1, max_length=1000, description='e.g. "in the mountains"')
     person_id: int | None = Field(None, description="One person; or `person_ids` for photos with all of them.")
     person_ids: list[int] | None = None
@@ -120,12 +123,14 @@ ALIASES_DOC = 'Other names the person is found by: diminutives, full names, othe
 
 
 class PersonCreate(BaseModel):
+    model_config = example({"name": "Таня", "description": "Моя сестра", "aliases": ["Танечка", "Tanya"]})
     name: str = Field(min_length=1, max_length=200)
     description: str | None = Field(None, max_length=2000)
     aliases: list[str] | None = Field(None, max_length=20, description=ALIASES_DOC)
 
 
 class PersonUpdate(BaseModel):
+    model_config = example({"name": "Татьяна", "aliases": ["Таня"]})
     name: str | None = Field(None, min_length=1, max_length=200)
     description: str | None = Field(None, max_length=2000, description="null clears it; leave out to keep it.")
     aliases: list[str] | None = Field(None, max_length=20, description=ALIASES_DOC + " A list replaces them; [] clears.")
@@ -154,11 +159,8 @@ class PersonDetailOut(PersonOut):
     faces: list[FaceOut] = Field(description="The best-scored faces (at most `faces_limit`).")
 
 
-class PersonListOut(BaseModel):
-    total: int
-    limit: int
-    offset: int
-    items: list[PersonOut]
+class PersonListOut(Page[PersonOut]):
+    pass
 
 
 class PersonPhotoOut(PhotoLinks):
@@ -170,15 +172,12 @@ class PersonPhotoOut(PhotoLinks):
     face_ids: list[int]
 
 
-class PersonPhotosOut(BaseModel):
+class PersonPhotosOut(Page[PersonPhotoOut]):
     person_ids: list[int]
-    total: int
-    limit: int
-    offset: int
-    items: list[PersonPhotoOut]
 
 
 class AutoAssignRequest(BaseModel):
+    model_config = example({"threshold": 0.5, "dry_run": True})
     threshold: float | None = Field(None, ge=-1.0, le=1.0, description="Cosine similarity; default FACE_ASSIGN_THRESHOLD.")
     dry_run: bool = Field(True, description="Only report what would be assigned.")
 
@@ -217,12 +216,18 @@ class SuggestionOut(Out):
     sample_faces: list[FaceOut]
 
 
+class SuggestionListOut(Page[SuggestionOut]):
+    pass
+
+
 class SuggestionUpdateRequest(BaseModel):
+    model_config = example({"min_similarity": 0.45, "min_faces": 3})
     min_similarity: float | None = Field(None, gt=0.0, lt=1.0)
     min_faces: int | None = Field(None, ge=2)
 
 
 class SuggestionNameRequest(BaseModel):
+    model_config = example({"name": "Борис"}, {"person_id": 3})
     name: str | None = Field(None, min_length=1, max_length=200, description="A new person; or `person_id`.")
     person_id: int | None = None
 
@@ -235,12 +240,13 @@ class SuggestionReportOut(Out):
 
 
 class FaceByIdRequest(BaseModel):
-    model_config = ConfigDict(json_schema_extra={"examples": [{"top_k": 20, "threshold": 0.4}]})
+    model_config = example({"top_k": 20, "threshold": 0.4})
     top_k: int = Field(20, ge=1, le=500)
     threshold: float | None = Field(None, ge=-1.0, le=1.0, description="Minimum cosine similarity.")
 
 
 class FaceReindexRequest(BaseModel):
+    model_config = example({"skip_indexed": True, "batch_size": 8})
     skip_indexed: bool = Field(True, description="Only photos not yet searched for faces; false re-detects all.")
     batch_size: int | None = Field(None, ge=1, le=512, description="Photos per model batch; default FACE_BATCH_SIZE.")
     suggest: bool = Field(True, description="Group unassigned faces into suggested people afterwards.")

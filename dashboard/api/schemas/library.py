@@ -2,15 +2,16 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field, computed_field, model_validator
 
-from dashboard.api.schemas.common import Out, PhotoLinks, photo_url
+from dashboard.api.schemas.common import Out, Page, PhotoLinks, example, photo_url
 
 
 # --- trash
 class DeleteRequest(BaseModel):
+    model_config = example({"image_ids": [12, 13], "reason": "blurred"}, {"paths": ["2023/06/IMG_0042.HEIC"]})
     image_ids: list[int] = Field(default_factory=list, max_length=10_000, description="Photo ids to move to the trash.")
     paths: list[str] = Field(default_factory=list, max_length=10_000, description="Or library-relative paths of indexed photos.")
     reason: str | None = Field(None, max_length=500)
@@ -34,12 +35,12 @@ class DeleteResponse(BaseModel):
     trash_dir: str
 
 
-class TrashListOut(BaseModel):
-    total: int
-    items: list[TrashedOut]
+class TrashListOut(Page[TrashedOut]):
+    pass
 
 
 class RestoreRequest(BaseModel):
+    model_config = example({"trash_ids": [5]})
     trash_ids: list[int] = Field(min_length=1, max_length=10_000)
 
 
@@ -48,6 +49,7 @@ class RestoreResponse(Out):
 
 
 class PurgeRequest(BaseModel):
+    model_config = example({"trash_ids": [5, 6]}, {"all": True})
     trash_ids: list[int] | None = Field(None, max_length=10_000, description="The items to delete for good.")
     all: bool = Field(False, description="With trash_ids null: empty the whole trash (never by default).")
 
@@ -58,6 +60,7 @@ class PurgeResponse(BaseModel):
 
 # --- rotation
 class RotateRequest(BaseModel):
+    model_config = example({"degrees": 90}, {"degrees": 0, "relative": False})
     degrees: int = Field(90, ge=-270, le=270, multiple_of=90, description="Clockwise; -90 turns left.")
     relative: bool = Field(True, description="Add to the current angle (default) or set it (false).")
 
@@ -68,6 +71,7 @@ class RotateResponse(PhotoLinks):
 
 # --- duplicates
 class DuplicatesRequest(BaseModel):
+    model_config = example({"method": "all"}, {"method": "clip", "threshold": 0.97, "limit": 50})
     method: Literal["all", "phash", "clip"] = Field(
         "all", description="all: the pictures (pHash over 8 orientations, pixels, crops) plus the image embeddings "
         "where indexed; phash: the pictures only; clip: image-embedding similarity only.")
@@ -80,6 +84,7 @@ class DuplicatesRequest(BaseModel):
 
 
 class DeleteDuplicatesRequest(DuplicatesRequest):
+    model_config = example({}, {"method": "phash", "dry_run": True})
     dry_run: bool = Field(True, description="Only report what would be moved to the trash.")
 
 
@@ -145,25 +150,40 @@ class DeleteDuplicatesResponse(DuplicatesResponse):
     dry_run: bool
     deleted: int
     trashed: list[TrashedOut]
+    note: str | None = Field(None, description="With dry_run: what to send to act.")
+
+    @classmethod
+    def of(cls, report: Any, trash: Any, *, dry_run: bool, limit: int) -> "DeleteDuplicatesResponse":
+        """From `engine.library.delete_duplicates`: its report and trash report (None on a dry run)."""
+        trashed = trash.trashed if trash else []
+        found = DuplicatesResponse.model_validate(report)
+        note = (f"Nothing was moved: send dry_run false to move the {found.total_extras} copies not kept to the trash."
+                if dry_run and found.total_extras else None)
+        return cls(**{**dict(found), "groups": found.groups[:limit]}, dry_run=dry_run, deleted=len(trashed),
+                   trashed=trashed, note=note)
 
 
 class KeeperRequest(BaseModel):
+    model_config = example({"photo_id": 12, "group": [12, 13, 40]})
     photo_id: int = Field(description="The copy to keep.")
     group: list[int] = Field(min_length=2, max_length=10_000, description="The ids of the group's photos.")
 
 
 class KeeperClearRequest(BaseModel):
+    model_config = example({"group": [12, 13, 40]})
     group: list[int] = Field(min_length=1, max_length=10_000, description="The ids of the group's photos.")
 
 
 # --- albums
 class AlbumCreate(BaseModel):
+    model_config = example({"name": "Лето 2023", "description": "Сочи", "photo_ids": [12, 13]})
     name: str = Field(min_length=1, max_length=200)
     description: str | None = Field(None, max_length=5000)
     photo_ids: list[int] = Field(default_factory=list, max_length=10_000)
 
 
 class AlbumUpdate(BaseModel):
+    model_config = example({"name": "Summer 2023"}, {"cover_photo_id": 13})
     name: str | None = Field(None, min_length=1, max_length=200)
     description: str | None = Field(None, max_length=5000)
     cover_photo_id: int | None = Field(None, description="A photo of the album; see clear_cover.")
@@ -171,6 +191,7 @@ class AlbumUpdate(BaseModel):
 
 
 class AlbumPhotosRequest(BaseModel):
+    model_config = example({"photo_ids": [12, 13]})
     photo_ids: list[int] = Field(min_length=1, max_length=10_000)
 
 
@@ -187,6 +208,10 @@ class AlbumOut(Out):
     @property
     def cover_url(self) -> str | None:
         return None if self.cover_photo_id is None else photo_url(self.cover_photo_id)
+
+
+class AlbumListOut(Page[AlbumOut]):
+    pass
 
 
 class AlbumPhotoOut(PhotoLinks):
@@ -216,12 +241,12 @@ class OfflinePhotoOut(Out):
     offline_since: datetime
 
 
-class OfflineListOut(BaseModel):
-    total: int
-    items: list[OfflinePhotoOut]
+class OfflineListOut(Page[OfflinePhotoOut]):
+    pass
 
 
 class RemoveOfflineRequest(BaseModel):
+    model_config = example({"dry_run": True}, {"ids": [7, 8], "dry_run": False})
     ids: list[int] | None = Field(None, max_length=100_000, description="Offline photos to remove; null = all of them.")
     dry_run: bool = Field(True, description="Only say how many would go (the default).")
 

@@ -1,14 +1,19 @@
 """Search: the metadata filters every search takes, text search requests, hits."""
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime
 from typing import Any
 
 from pydantic import BaseModel, Field, computed_field, field_validator
 
-from dashboard.api.schemas.common import Out, PhotoLinks, renamed
+from dashboard.api.schemas.common import Out, PhotoLinks, example, renamed
 from engine.search.filters import SearchFilters
 from engine.search.service import FUSED
+from engine.search.service_types import SearchResult
+
+MAX_OFFSET = 5000
+"""The deepest page a search goes to (each page ranks `offset + top_k` hits)."""
 
 
 class MetadataFilters(BaseModel):
@@ -27,8 +32,13 @@ class MetadataFilters(BaseModel):
 
 
 class TextSearchRequest(MetadataFilters):
+    model_config = example(
+        {"query": "кошка на диване", "top_k": 10},
+        {"query": "Таня в горах", "top_k": 20, "offset": 20, "date_from": "2023-06-01", "places": ["Sochi"],
+         "multi_model": True})
     query: str = Field(min_length=1, max_length=1000)
-    top_k: int = Field(20, ge=1, le=500)
+    top_k: int = Field(20, ge=1, le=500, description="Hits per page.")
+    offset: int = Field(0, ge=0, le=MAX_OFFSET, description="Hits skipped (paging: the previous answer's `next_offset`).")
     threshold: float | None = Field(None, ge=-1.0, le=1.0, description="Minimum cosine similarity; none by default.")
     formats: list[str] | None = Field(None, description='e.g. ["JPG", "HEIC", "RAW"] or stored names like "nef".')
     model: str | None = Field(None, description="Registry name; default CLIP_MODEL.")
@@ -69,6 +79,12 @@ class DetectedPersonOut(Out):
 
 
 class SearchResponse(Out):
+    model_config = example({
+        "model": "SigLIP", "query": "cat on a sofa", "count": 1, "multi_model": False, "offset": 0, "next_offset": 1,
+        "results": [{"id": 42, "path": "2023/06/IMG_0042.HEIC", "score": 0.312, "format": "heic",
+                     "taken_at": "2023-06-14T18:03:11", "width": 4032, "height": 3024,
+                     "thumbnail_url": "/image/42/thumb", "full_url": "/image/42/full"}],
+        "models": ["SigLIP"], "notes": [], "persons": [], "filters": {}})
     model: str
     query: str | None = None
     results: list[SearchHitOut] = Field(validation_alias=renamed("results", "hits"))
@@ -78,6 +94,17 @@ class SearchResponse(Out):
     notes: list[str] = Field(default_factory=list, description="Fallbacks and decisions, e.g. translation skipped.")
     persons: list[DetectedPersonOut] = Field(default_factory=list, description="Person names found in the query.")
     filters: dict[str, Any] = Field(default_factory=dict, description="The metadata filters applied.")
+    offset: int = Field(0, description="Hits skipped before `results[0]` (its rank is offset + 1).")
+    next_offset: int | None = Field(None, description="The `offset` of the next page; null when there is none.")
+
+    @classmethod
+    def page(cls, result: SearchResult, offset: int, top_k: int) -> "SearchResponse":
+        """Hits `offset + 1 … offset + top_k` of a search ranked `offset + top_k + 1` deep (the extra
+        one says whether a next page exists)."""
+        out = cls.model_validate(replace(result, hits=result.hits[offset:offset + top_k]))
+        out.offset = offset
+        out.next_offset = offset + top_k if len(result.hits) > offset + top_k else None
+        return out
 
     @computed_field  # type: ignore[prop-decorator]
     @property
