@@ -102,7 +102,7 @@ class PhotoApi:
 
     async def _ranked(self, send: Callable[[int, int], Awaitable[dict]], limit: int, offset: int,
                       first_id: int | None) -> Page:
-        """`limit` hits from rank `offset`, asked for with the search endpoints' `offset` query parameter.
+        """`limit` hits from rank `offset`, asked for with the search endpoints' `offset` (body or form field).
         A server from before that parameter ranks from the top again (its first hit is `first_id`, the
         first of page one): then the hits are asked for from the top and the earlier ones dropped."""
         body = await send(offset, limit + 1)
@@ -121,21 +121,20 @@ class PhotoApi:
             payload["translate"] = translate
 
         async def send(skip: int, top_k: int) -> dict:
-            return await self._json("POST", "/search/text", params={"offset": skip} if skip else None,
-                                    json={**payload, "top_k": top_k})
+            return await self._json("POST", "/search/text", json={**payload, "top_k": top_k, "offset": skip})
         return await self._ranked(send, limit, offset, first_id)
 
     async def search_image(self, data: bytes, filename: str, mime: str, limit: int, offset: int = 0,
                            first_id: int | None = None) -> Page:
         async def send(skip: int, top_k: int) -> dict:
-            return await self._json("POST", "/search/image", params={"offset": skip} if skip else None,
-                                    files={"file": (filename, data, mime)}, data={"top_k": str(top_k)})
+            return await self._json("POST", "/search/image", files={"file": (filename, data, mime)},
+                                    data={"top_k": str(top_k), "offset": str(skip)})
         return await self._ranked(send, limit, offset, first_id)
 
     async def similar(self, photo_id: int, limit: int, offset: int = 0, first_id: int | None = None) -> Page:
         async def send(skip: int, top_k: int) -> dict:
-            return await self._json("POST", "/search/image", params={"offset": skip} if skip else None,
-                                    data={"photo_id": str(photo_id), "top_k": str(top_k)})
+            return await self._json("POST", "/search/image",
+                                    data={"photo_id": str(photo_id), "top_k": str(top_k), "offset": str(skip)})
         return await self._ranked(send, limit, offset, first_id)
 
     async def find_person(self, name: str) -> tuple[int, str] | None:

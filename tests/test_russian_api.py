@@ -25,7 +25,7 @@ from tests.fakes.telegram import FakeBotApi
 from tests.fakes.translate import FakeTranslate
 from tests.fixtures import build_exif
 from tests.test_assistant import _assign
-from tests.test_bot import ALLOWED, TOKEN, _captions, _converse
+from tests.test_bot import ALLOWED, TOKEN, _converse, answers, kinds, paths
 from tests.test_faces_api import index as index_faces
 
 
@@ -119,15 +119,14 @@ def test_names_places_and_languages_through_rest_the_assistant_and_the_bot(
     with serve(fake.app) as telegram_url, serve(create_app(engine=face_engine)) as api_url:
         settings = BotSettings(_env_file=None, telegram_bot_token=TOKEN, telegram_base_url=telegram_url,
                                telegram_allowed_users=str(ALLOWED), photoindex_api_url=api_url, bot_top_k=6)
-        asyncio.run(_converse(settings, fake, expected=4))
-    replies = fake.replies(ALLOWED)
-    assert [m for m, _ in replies] == ["sendMediaGroup", "sendMediaGroup", "sendMessage", "sendMediaGroup"], replies
-    to_tanya, to_sasha, nobody, text = (p for _, p in replies)
-    assert _captions(to_tanya)[0].startswith("👤 Таня")
-    assert {c.rsplit("\n", 1)[-1] for c in _captions(to_tanya)} == {"tanya0.png", "tanya1.png"}
-    assert _captions(to_sasha)[0].startswith("👤 Александр") and "Маше" in nobody["text"]
-    first = _captions(text)[0]
-    assert "ℹ️ no person named “Аня” is known" in first and "SigLIP2" in first and "#" in first.split("\n")[1]
+        asyncio.run(_converse(settings, fake, expected=2 + 2 + 1 + 4))
+    grouped = answers(fake.replies(ALLOWED))
+    assert kinds(grouped) == ["sendPhotox2", "sendPhotox2", "sendMessage", "sendPhotox4"], grouped
+    to_tanya, to_sasha, (nobody,), text = grouped
+    assert to_tanya[0][1]["caption"].startswith("👤 Таня") and set(paths(to_tanya)) == {"tanya0.png", "tanya1.png"}
+    assert to_sasha[0][1]["caption"].startswith("👤 Александр") and "Маше" in nobody[1]["text"]
+    first = text[0][1]["caption"]
+    assert "ℹ️ no person named “Аня” is known" in first and "SigLIP2" in first
 
 
 def test_translation_is_on_by_default_with_a_key(engine: PhotoIndex) -> None:
@@ -160,7 +159,8 @@ def test_translation_is_on_by_default_with_a_key(engine: PhotoIndex) -> None:
             settings = BotSettings(_env_file=None, telegram_bot_token=TOKEN, telegram_base_url=telegram_url,
                                    telegram_allowed_users=str(ALLOWED), photoindex_api_url=api_url)
             asyncio.run(_converse(settings, telegram, expected=1))
-        assert len(fake.requests) == 4 and "Cyrillic" not in telegram.replies(ALLOWED)[0][1].get("text", "")
+        first = telegram.replies(ALLOWED)[0][1]
+        assert len(fake.requests) == 4 and "Cyrillic" not in (first.get("text") or first["caption"])
         engine.search.translator.close()
 
 

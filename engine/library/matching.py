@@ -45,8 +45,9 @@ class Thresholds:
     crop_structure: float = 0.70
     """... and the edges there correlate at least this well."""
     crop_min_side: float = 0.75
-    colour: float = 24.0
-    """Mean chroma difference above which a pair is not a copy (a colour edit is not one we look for)."""
+    colour: float = 10.0
+    """Mean chroma difference above which a pair is not a copy, whatever its pHash and grey copies say (a colour
+    edit is not one we look for; the same layout in other colours is another picture). Copies measure ≤ 3.4."""
     detail: float = FLAT_DETAIL
     """Grey-level spread below which a picture is nearly flat: only a near-identical one matches it."""
     flat_difference: float = 4.0
