@@ -98,7 +98,8 @@ class Dashboard(pn.viewable.Viewer):
         self.status = LibraryStatus(engine, self.ctx._)
         _ = self.ctx._
         self.chrome = PageChrome(language=self.ctx.language, labels={
-            "dark": _("Dark mode"), "light": _("Light mode"), "language": _("Interface language")},
+            "dark": _("Dark mode"), "light": _("Light mode"), "language": _("Interface language"),
+            "sidebar": _("Show or hide the filters"), "close": _("Close")},
             calendar=calendar_locale(self.ctx.language, _("Month"), _("Year")))
         self.views = {"Timeline": self.timeline, "Search": self.search, "Assistant": self.assistant,
                       "Persons": self.persons, "Map": self.map, "Duplicates": self.duplicates, "Albums": self.albums,

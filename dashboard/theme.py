@@ -142,12 +142,16 @@ export function render({ model, el }) {
     };
     langs.appendChild(b);
   }
+  el.style.display = 'flex'; el.style.alignItems = 'center';
   el.append(langs, toggle);
   localizeCalendars(model.calendar);
 
   // the phone's drawer: starts closed, has a backdrop, closes on request (after a search)
   const bar = document.getElementById('sidebar');
   const opener = document.getElementById('sidebar-toggle');
+  if (opener && model.labels.sidebar) opener.setAttribute('aria-label', model.labels.sidebar);
+  const modalClose = document.getElementById('pn-closeModal');  // the template's (unused) modal
+  if (modalClose && model.labels.close) modalClose.setAttribute('aria-label', model.labels.close);
   let backdrop = document.getElementById('pi-backdrop');
   if (!backdrop) {  // beside the drawer, so that it stacks between the drawer and the page
     backdrop = document.createElement('div'); backdrop.id = 'pi-backdrop';
@@ -174,7 +178,7 @@ CHROME_CSS = """
                min-width: 40px; min-height: 40px; font-size: 18px; cursor: pointer; margin: 0 6px;}
 .theme-toggle:hover {background: rgba(255,255,255,.12);}
 .lang-switch {display: flex; border: 1px solid rgba(255,255,255,.4); border-radius: 8px; overflow: hidden; margin: 0 2px;}
-.lang-switch button {background: transparent; border: 0; color: rgba(255,255,255,.75); min-width: 38px; min-height: 38px;
+.lang-switch button {background: transparent; border: 0; color: rgba(255,255,255,.75); min-width: 40px; min-height: 40px;
                      font: 600 13px system-ui, sans-serif; cursor: pointer; padding: 0 6px;}
 .lang-switch button.on {background: rgba(255,255,255,.9); color: #1f2d3d;}
 .lang-switch button:not(.on):hover {background: rgba(255,255,255,.12); color: #fff;}
@@ -208,7 +212,8 @@ class PageChrome(JSComponent):
 
     theme = param.String(default="default", doc="The theme this page was drawn in.")
     language = param.String(default="en", doc="The interface language this page was drawn in.")
-    labels = param.Dict(default={"dark": "Dark mode", "light": "Light mode", "language": "Interface language"},
+    labels = param.Dict(default={"dark": "Dark mode", "light": "Light mode", "language": "Interface language",
+                                 "sidebar": "Toggle sidebar", "close": "Close"},
                         doc="The tooltips, in the interface language.")
     calendar = param.Dict(default={}, doc="The date picker's flatpickr locale (see `calendar_locale`); empty: English.")
 

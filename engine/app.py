@@ -252,5 +252,5 @@ class PhotoIndex:
             unsupported = unsupported_rows.count_by_extension(conn)
         return Stats(**asdict(photos), embeddings=embeddings, unsupported_by_type=unsupported,
                      unsupported_count=sum(unsupported.values()), library=str(self.settings.photos_dir),
-                     database="embedded" if self.db.is_embedded else "external",
+                     database=N_("embedded") if self.db.is_embedded else N_("external"),
                      database_problem=self.db.vector_check.message)

@@ -137,7 +137,7 @@ class AdminView(pn.viewable.Viewer):
     cache = param.Dict(default={})
     stats = param.Dict(default={})
     message = param.String(default="")
-    all_models = param.Boolean(default=False, doc="Index-All with every available model.")
+    all_models = param.Boolean(default=False, doc=N_("Index-All with every available model."))
 
     def __init__(self, ctx: Context, **params: Any) -> None:
         super().__init__(**params)
@@ -320,7 +320,8 @@ class AdminView(pn.viewable.Viewer):
             return ""
         faces, _ = s.get("faces", {}), self.ctx._
         disk, mem = self.cache.get("disk", {}), self.cache.get("memory", {})
-        items = [(_("Library"), s.get("library")), (_("Database"), s.get("database")),
+        database = s.get("database")
+        items = [(_("Library"), s.get("library")), (_("Database"), _(database) if isinstance(database, str) else database),
                  (_("Photos"), s.get("total_photos")), (_("With GPS"), s.get("with_gps")),
                  (_("Failed"), s.get("failed_count")), (_("Faces"), faces.get("total_faces", faces.get("error"))),
                  (_("Face model"), faces.get("model")),

@@ -11,6 +11,7 @@ from dashboard.components import PhotoGrid
 from dashboard.icons import icon
 from dashboard.views.common import Context, Tile, error_text, grid_items, grid_labels, literal, markdown_pane
 from engine.errors import PhotoIndexError
+from engine.i18n import N_
 from engine.library.albums import Album
 
 PAGE = 200

@@ -20,7 +20,7 @@ from dashboard.icons import icon
 from dashboard.views.common import Context, Tile, error_text, grid_items, grid_labels, literal, markdown_pane
 from engine.assistant.parser import ParsedQuery
 from engine.errors import PhotoIndexError
-from engine.i18n import Translator, translator
+from engine.i18n import N_, Translator, translator
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +70,7 @@ class AssistantView(pn.viewable.Viewer):
     """The chat as params: `ask()` answers one question and appends it to `turns`."""
 
     question = param.String(default="", doc="What to look for, in plain words.")
-    use_gemini = param.Boolean(default=True, doc="Ask Gemini when GEMINI_API_KEY is set.")
+    use_gemini = param.Boolean(default=True, doc=N_("Ask Gemini when GEMINI_API_KEY is set."))
     turns = param.List(default=[], item_type=ChatTurn)
     thinking = param.Boolean(default=False)
 

@@ -55,9 +55,9 @@ def copy_reason(group: DuplicateGroup, photo_id: int, _: Translator = translator
 
 class DuplicatesView(pn.viewable.Viewer):
     method = param.Selector(default="all", objects=["all", "phash", "clip"],
-                            doc="The pictures and image embeddings, the pictures only, or embeddings only.")
-    max_distance = param.Integer(default=56, bounds=(0, 80), doc="pHash: most differing bits of 256 (calibrated 56).")
-    threshold = param.Number(default=0.95, bounds=(0.5, 1.0), step=0.01, doc="Embedding: least cosine similarity.")
+                            doc=N_("The pictures and image embeddings, the pictures only, or embeddings only."))
+    max_distance = param.Integer(default=56, bounds=(0, 80), doc=N_("pHash: most differing bits of 256 (calibrated 56)."))
+    threshold = param.Number(default=0.95, bounds=(0.5, 1.0), step=0.01, doc=N_("Embedding: least cosine similarity."))
     groups = param.List(default=[], item_type=DuplicateGroup)
     total_groups = param.Integer(default=0)
     keepers = param.Dict(default={}, doc="Group index -> the photo the user chose to keep instead.")
@@ -277,10 +277,13 @@ class DuplicatesView(pn.viewable.Viewer):
 
     def __panel__(self) -> pn.viewable.Viewable:
         _ = self.ctx._
-        method = pn.widgets.RadioButtonGroup.from_param(self.param.method, color="light",
+        method = pn.widgets.RadioButtonGroup.from_param(self.param.method, description=_(self.param.method.doc),
+                                                        color="light",
                                                         options={_(METHOD_TITLES[k]): k for k in METHOD_TITLES})
-        distance = pn.widgets.IntInput.from_param(self.param.max_distance, label=_("max bits"), width=90)
-        threshold = pn.widgets.FloatInput.from_param(self.param.threshold, label=_("min similarity"), width=110)
+        distance = pn.widgets.IntInput.from_param(self.param.max_distance, description=_(self.param.max_distance.doc),
+                                                  label=_("max bits"), width=90)
+        threshold = pn.widgets.FloatInput.from_param(self.param.threshold, description=_(self.param.threshold.doc),
+                                                     label=_("min similarity"), width=110)
         find = pn.widgets.Button(label=_("Find duplicates"), icon=icon("copy"), color="primary")
         find.on_click(lambda e: self.find())
         ask = pn.widgets.Button(label=_("Delete all extras"), icon=icon("trash"), color="danger",

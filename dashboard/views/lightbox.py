@@ -122,7 +122,7 @@ class Lightbox(pn.viewable.Viewer):
     details = param.String(default="", doc="The info panel's HTML.")
     message = param.String(default="")
     det_threshold = param.Number(default=0.5, bounds=(0.05, 0.95), step=0.05)
-    hd = param.Boolean(default=False, doc="Re-detect with the 1280 px detector input.")
+    hd = param.Boolean(default=False, doc=N_("Re-detect with the 1280 px detector input."))
     new_person_name = param.String(default="")
     assign_to = param.String(default="", doc="A person's name, from the autocomplete.")
 

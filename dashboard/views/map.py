@@ -71,7 +71,7 @@ def cluster(points: list[GeoPhoto], cells: int = 40, _: Translator = translator(
 
 class MapView(pn.viewable.Viewer):
     follow_search = param.Boolean(default=True,
-                                  doc="Show the current search results, or the photos passing the filters.")
+                                  doc=N_("Show the current search results, or the photos passing the filters."))
     markers = param.List(default=[])
     message = param.String(default="")
 

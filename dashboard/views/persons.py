@@ -10,6 +10,7 @@ from dashboard.components import PhotoGrid
 from dashboard.icons import icon
 from dashboard.views.common import Context, Tile, error_text, grid_items, grid_labels, literal, markdown_pane
 from engine.errors import PhotoIndexError
+from engine.i18n import N_
 from engine.faces.clustering import Suggestion
 from engine.faces.records import Person
 
@@ -21,7 +22,7 @@ def face_url(face_id: int | None) -> str:
 
 
 class PersonsView(pn.viewable.Viewer):
-    search = param.String(default="", doc="Part of a name.")
+    search = param.String(default="", doc=N_("Part of a name."))
     persons = param.List(default=[], item_type=Person)
     suggestions = param.List(default=[], item_type=Suggestion)
     person_id = param.Integer(default=None, allow_None=True, doc="The person open on the right.")
@@ -29,7 +30,7 @@ class PersonsView(pn.viewable.Viewer):
     photos_total = param.Integer(default=0)
     suggestion_id = param.Integer(default=None, allow_None=True)
     rename_to = param.String(default="")
-    aliases_text = param.String(default="", doc="The person's other names, comma-separated.")
+    aliases_text = param.String(default="", doc=N_("The person's other names, comma-separated."))
     merge_into = param.Integer(default=None, allow_None=True)
     message = param.String(default="")
 
@@ -192,7 +193,8 @@ class PersonsView(pn.viewable.Viewer):
     def __panel__(self) -> pn.viewable.Viewable:
         self.refresh()
         _ = self.ctx._
-        search = pn.widgets.TextInput.from_param(self.param.search, label="", placeholder=_("Find a person…"),
+        search = pn.widgets.TextInput.from_param(self.param.search, description=_(self.param.search.doc),
+                                                 label="", placeholder=_("Find a person…"),
                                                  sizing_mode="stretch_width")
         self.param.watch(lambda e: self.refresh(), "search")
         rename = pn.widgets.TextInput.from_param(self.param.rename_to, label=_("Name"), sizing_mode="stretch_width")
@@ -202,7 +204,8 @@ class PersonsView(pn.viewable.Viewer):
         merge_pick.param.watch(lambda e: setattr(self, "merge_into", e.new), "value")
         merge = pn.widgets.Button(label=_("Merge"), icon=icon("git-merge"), color="light")
         merge.on_click(lambda e: self.merge())
-        aliases = pn.widgets.TextInput.from_param(self.param.aliases_text, label=_("Also called"),
+        aliases = pn.widgets.TextInput.from_param(self.param.aliases_text, description=_(self.param.aliases_text.doc),
+                                                  label=_("Also called"),
                                                   placeholder=_("Саша, Sasha"), sizing_mode="stretch_width")
         save_aliases = pn.widgets.Button(label=_("Save"), icon=icon("check"), color="light")
         save_aliases.on_click(lambda e: self.save_aliases())

@@ -34,12 +34,12 @@ SORT_TITLES = {"relevance": N_("relevance"), "date": N_("date")}
 class SearchView(pn.viewable.Viewer):
     """Every search the dashboard can run, as params; `search()` runs it, `load_more()` pages on."""
 
-    query = param.String(default="", doc="What to look for, in words (Russian or English).")
-    translate = param.Boolean(default=False, doc="Translate the query to English first (on by default with a key).")
-    multi_model = param.Boolean(default=False, doc="Fuse every indexed model's ranking (RRF).")
-    formats = param.ListSelector(default=[], objects=FORMATS, doc="Only these formats; none = all.")
+    query = param.String(default="", doc=N_("What to look for, in words (Russian or English)."))
+    translate = param.Boolean(default=False, doc=N_("Translate the query to English first (on by default with a key)."))
+    multi_model = param.Boolean(default=False, doc=N_("Fuse every indexed model's ranking (RRF)."))
+    formats = param.ListSelector(default=[], objects=FORMATS, doc=N_("Only these formats; none = all."))
     threshold = param.Number(default=0.0, bounds=(0, 50), step=1, doc="Minimum similarity, percent.")
-    top_k = param.Selector(default=20, objects=[10, 20, 50, 100], doc="Results per page.")
+    top_k = param.Selector(default=20, objects=[10, 20, 50, 100], doc=N_("Results per page."))
     person_id = param.Integer(default=None, allow_None=True, doc="Only photos showing this person.")
     date_from = param.Date(default=None, allow_None=True)
     date_to = param.Date(default=None, allow_None=True)
@@ -48,7 +48,7 @@ class SearchView(pn.viewable.Viewer):
     similar_to = param.Integer(default=None, allow_None=True, doc="Find photos like this one.")
 
     sort = param.Selector(default="relevance", objects=["relevance", "date"],
-                          doc="Best match first, or newest first (then no match score is shown).")
+                          doc=N_("Best match first, or newest first (then no match score is shown)."))
 
     results = param.List(default=[], item_type=Tile, doc="In the engine's order (best match first).")
     message = param.String(default="")
@@ -278,7 +278,8 @@ class SearchView(pn.viewable.Viewer):
     def filters(self) -> pn.Column:
         """The filter panel (the template's sidebar: a drawer on a phone)."""
         _ = self.ctx._
-        query = pn.widgets.TextInput.from_param(self.param.query, label=_("Search"),
+        query = pn.widgets.TextInput.from_param(self.param.query, description=_(self.param.query.doc),
+                                                label=_("Search"),
                                                 placeholder=_("sunset over the sea…"), sizing_mode="stretch_width")
         go = pn.widgets.Button(label=_("Search"), color="primary", icon=icon("search"), sizing_mode="stretch_width")
         upload = pn.widgets.FileInput(accept="image/*", sizing_mode="stretch_width", label=_("Search by picture"),
@@ -286,14 +287,17 @@ class SearchView(pn.viewable.Viewer):
         person = pn.widgets.Select(label=_("Person"), options=self.person_options(), value=-1,
                                    sizing_mode="stretch_width")
         self._person_select = person
-        formats = pn.widgets.CheckButtonGroup.from_param(self.param.formats, label=_("Formats"), color="light",
+        formats = pn.widgets.CheckButtonGroup.from_param(self.param.formats, description=_(self.param.formats.doc),
+                                                         label=_("Formats"), color="light",
                                                          variant="outline", sizing_mode="stretch_width")
-        sort = pn.widgets.RadioButtonGroup.from_param(self.param.sort, label=_("Sort results"), color="light",
+        sort = pn.widgets.RadioButtonGroup.from_param(self.param.sort, description=_(self.param.sort.doc),
+                                                      label=_("Sort results"), color="light",
                                                       sizing_mode="stretch_width",
                                                       options={_(SORT_TITLES[k]): k for k in SORT_TITLES})
         threshold = pn.widgets.IntSlider(label=_("Min similarity, %"), start=0, end=50, value=int(self.threshold),
                                          sizing_mode="stretch_width")
-        top_k = pn.widgets.RadioButtonGroup.from_param(self.param.top_k, label=_("Top"), color="light",
+        top_k = pn.widgets.RadioButtonGroup.from_param(self.param.top_k, description=_(self.param.top_k.doc),
+                                                       label=_("Top"), color="light",
                                                        sizing_mode="stretch_width")
         dates = DateRangeInput(label=_("Taken between"), description=_("Type “2023-07-01 to 2023-07-31” and press "
                                "Enter, or pick two days on the calendar"), sizing_mode="stretch_width",

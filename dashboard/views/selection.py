@@ -26,7 +26,7 @@ class Selection(pn.viewable.Viewer):
     selected = param.List(default=[], doc="The ticked ids, in the order they were ticked.")
     confirm_delete = param.Boolean(default=False, doc="The trash question is showing.")
     album_choice = param.Integer(default=None, allow_None=True)
-    new_album = param.String(default="", doc="The name for an album made of the selection.")
+    new_album = param.String(default="", doc=N_("The name for an album made of the selection."))
     message = param.String(default="")
 
     def __init__(self, ctx: Context, grid: PhotoGrid, shown: Callable[[], list[int]],
@@ -188,7 +188,8 @@ class Selection(pn.viewable.Viewer):
         album = pn.widgets.Select(options=self.album_options(), value=-1, width=120, margin=(5, 5))
         album.param.watch(lambda e: setattr(self, "album_choice", None if e.new in (None, -1) else e.new), "value")
         self._album_select = album
-        new_album = pn.widgets.TextInput.from_param(self.param.new_album, label="", placeholder=_("New album name"),
+        new_album = pn.widgets.TextInput.from_param(self.param.new_album, description=_(self.param.new_album.doc),
+                                                    label="", placeholder=_("New album name"),
                                                     width=150, margin=(5, 5))
         actions = [
             how_many,

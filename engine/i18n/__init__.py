@@ -19,7 +19,10 @@ unchanged) that also carries its msgid and params. Where a view shows it, `_(not
     note = N_("searching with {model} until …", model="SigLIP")   # engine: str(note) is the English
     _ = translator("ru"); _(note)                                  # view: the Russian, placeholders filled
 
-A plain string passed to `_` is looked up as its own msgid, so `N_`-marked labels ("scanning") work too.
+A placeholder's value that is itself a `Message` is translated too (`N_("{reason}; …", reason=N_("…"))`),
+and `join(", ", parts)` keeps a list of them translatable; any other value (a name, a path) is shown as
+given. A plain string passed to `_` is looked up as its own msgid (a stage the engine named with `N_`).
+This is the one way engine text reaches an interface in its language; the engine never picks a language.
 
 Catalogues are gettext `.po` files in `engine/i18n/locales/<lang>/LC_MESSAGES/photoindex.po`, read with Babel
 at first use (no compile step, nothing built for one machine). `pybabel extract -F babel.cfg` lists the strings;
@@ -72,8 +75,9 @@ def join(separator: str, parts: "Iterable[str]") -> str:
 def N_(message: str, /, **params: object) -> str:
     """Marks a string for extraction where it is defined; it is translated where it is shown.
 
-    With params, the English sentence as a `Message` that a translator shows in its language."""
-    return Message(message, params) if params else message
+    Returns the English text (params filled) as a `Message`, which a translator shows in its language,
+    also when it is a placeholder's value inside another sentence."""
+    return Message(message, params)
 
 
 def catalog_path(language: str) -> Path:

@@ -20,7 +20,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from engine.i18n import N_, Message, join
+from engine.i18n import N_, join
 from engine.library.matching import PhotoFacts
 import math
 
@@ -116,7 +116,7 @@ def why_kept(keeper: PhotoFacts, other: PhotoFacts, chosen: bool = False) -> str
     if _exif_score(keeper) != _exif_score(other):
         has = [name for name, value in ((N_("capture time"), keeper.taken_at), ("GPS", keeper.latitude),
                                         (N_("camera"), keeper.camera)) if value is not None]
-        return N_("richer EXIF ({what})", what=join(", ", [Message(h, {}) for h in has]))
+        return N_("richer EXIF ({what})", what=join(", ", has))
     if _format_rank(keeper.format) != _format_rank(other.format):
         return N_("original format ({format} over {other})", format=_label(keeper.format), other=_label(other.format))
     if _copy_like(keeper) != _copy_like(other):

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from engine.i18n import N_, Message, join
+from engine.i18n import N_, join
 from engine.library.signatures import FLAT_DETAIL, HASH_BITS, TRANSFORMS, Signature, all_hashes, hash_bits, turn_thumb
 
 INVERSE_TRANSFORM = (0, 1, 6, 3, 4, 5, 2, 7)
@@ -352,7 +352,7 @@ def describe(ev: Evidence, fa: PhotoFacts, fb: PhotoFacts) -> str:
         return N_("identical file")
     parts: list[str] = []
     if ev.transform:
-        parts.append(Message(TRANSFORMS[ev.transform], {}))
+        parts.append(TRANSFORMS[ev.transform])
     if ev.crop_size:
         width, height = round(ev.crop_size[0] * 100), round(ev.crop_size[1] * 100)
     if ev.cropped == "b" and ev.crop_size:
