@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from engine.i18n import N_, join
-from engine.library.signatures import FLAT_DETAIL, HASH_BITS, TRANSFORMS, Signature, all_hashes, hash_bits, turn_thumb
+from engine.library.signatures import FLAT_DETAIL, HASH_BITS, TRANSFORMS, Signature, turn_thumb
 
 INVERSE_TRANSFORM = (0, 1, 6, 3, 4, 5, 2, 7)
 """The transform undoing each of `TRANSFORMS` (90° one way is 270° the other; mirrors undo themselves)."""
@@ -228,6 +228,11 @@ class CropFit:
     """The window's sides as fractions of the big picture's."""
 
 
+COARSE_HOPELESS = 0.55
+"""A coarse window fitting worse than this is not refined: a pixel more or less moves a true crop's correlation
+by a few hundredths, far from the loosest crop limit (`STORE.crop_supported`, 0.70)."""
+
+
 def _crop_search(big: np.ndarray, small: np.ndarray, big_aspect: float | None, small_aspect: float | None,
                  min_side: float) -> CropFit | None:
     """The window of `big` that `small` (whole, resized) fits best; its shape follows from the
@@ -257,7 +262,10 @@ def _crop_search(big: np.ndarray, small: np.ndarray, big_aspect: float | None, s
         fit(w, round(w * ratio))
     if not tried:
         return None
-    for (w0, _), _ in sorted(tried.items(), key=lambda kv: -kv[1][0])[:2]:  # fine: around the best two
+    best_two = sorted(tried.items(), key=lambda kv: -kv[1][0])[:2]
+    for (w0, _), (score, _, _) in best_two:  # fine: around the best two, unless no width came near
+        if score < COARSE_HOPELESS:
+            continue
         for w in (w0 - 1, w0, w0 + 1):
             for h in (round(w * ratio) - 1, round(w * ratio), round(w * ratio) + 1):
                 fit(w, h)
@@ -269,7 +277,7 @@ def _crop_search(big: np.ndarray, small: np.ndarray, big_aspect: float | None, s
 def compare(a: Signature, b: Signature, fa: PhotoFacts, fb: PhotoFacts, *, embedding: float | None = None,
             search_crop: bool | None = None, thresholds: Thresholds = STORE) -> Evidence:
     """Measure the pair. The crop search runs when asked, or (None) when the pHash alone would not match it."""
-    distances = (all_hashes(a.coefficients) != hash_bits(b.coefficients)).sum(axis=1)
+    distances = (a.hashes != b.hashes[0]).sum(axis=1)
     transform = int(np.argmin(distances))
     bits = int(distances[transform])
     turned = turn_thumb(a.thumb, transform)

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass
+from functools import cached_property
+
 import numpy as np
 from PIL import Image
 
@@ -54,6 +56,11 @@ class Signature:
     @property
     def detail(self) -> float:
         return float(self.thumb.std())
+
+    @cached_property
+    def hashes(self) -> np.ndarray:
+        """(8, 256) bool: `all_hashes`, kept with the signature (a photo is measured against each of its candidates)."""
+        return all_hashes(self.coefficients)
 
     @property
     def phash(self) -> str:
