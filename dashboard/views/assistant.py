@@ -20,6 +20,7 @@ from dashboard.icons import icon
 from dashboard.views.common import Context, Tile, error_text, grid_items, grid_labels, literal, markdown_pane
 from engine.assistant.parser import ParsedQuery
 from engine.errors import PhotoIndexError
+from engine.geo.names import city_name, country_name, resolve
 from engine.i18n import N_, Translator, translator
 
 log = logging.getLogger(__name__)
@@ -47,7 +48,8 @@ def describe_parsed(parsed: ParsedQuery, _: Translator = translator("en")) -> st
     if parsed.persons:
         bits.append(_("person {names}", names=", ".join(f"**{literal(p.name)}**" for p in parsed.persons)))
     if parsed.places:
-        bits.append(_("place {names}", names=", ".join(f"**{literal(p)}**" for p in parsed.places)))
+        names = ", ".join(f"**{literal(place_name(p, _.language))}**" for p in parsed.places)
+        bits.append(_("place {names}", names=names))
     if parsed.date_from or parsed.date_to:
         start = parsed.date_from.isoformat() if parsed.date_from else "…"
         end = parsed.date_to.isoformat() if parsed.date_to else "…"
@@ -64,6 +66,13 @@ def describe_parsed(parsed: ParsedQuery, _: Translator = translator("en")) -> st
     if parsed.source == "gemini":
         return _("Understood by Gemini: {what}", what=understood)
     return _("Understood by the offline parser: {what}", what=understood)
+
+
+def place_name(name: str, language: str) -> str:
+    """A place the request named (the stored English name), in the interface language."""
+    codes = resolve(name).country_codes
+    country = country_name(next(iter(codes)), language) if len(codes) == 1 else None  # type: ignore[arg-type]
+    return country or city_name(name, language) or name  # type: ignore[arg-type]
 
 
 class AssistantView(pn.viewable.Viewer):

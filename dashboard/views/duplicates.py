@@ -214,6 +214,7 @@ class DuplicatesView(pn.viewable.Viewer):
     # --- widgets ---------------------------------------------------------------------------------------
     def _photo_card(self, index: int, p: DuplicatePhoto, keep: DuplicatePhoto, ids: list[int]) -> pn.viewable.Viewable:
         is_keep, _ = p.id == keep.id, self.ctx._
+        badge = "<span>" + html.escape(_("Keep")) + "</span>" if is_keep else ""
         path = PurePosixPath(p.path)
         taken = (day_text(p.taken_at, "d MMM y", _.language) + p.taken_at.strftime(", %H:%M") if p.taken_at
                  else _("no date"))
@@ -227,7 +228,7 @@ class DuplicatesView(pn.viewable.Viewer):
         picture = html_pane(
             f'<div class="pic{" keep" if is_keep else ""}"><img loading="lazy" src="{self.ctx.thumb_url(p.id)}" '
             f'alt="{html.escape(path.name)}" title="{html.escape(p.path)}">'
-            f'{"<span>" + html.escape(_("Keep")) + "</span>" if is_keep else ""}</div><div class="name">{html.escape(path.name)}</div>'
+            f'{badge}</div><div class="name">{html.escape(path.name)}</div>'
             f'<div class="facts">{facts}</div>', stylesheets=[CARD_CSS], margin=0, sizing_mode="stretch_width")
         view = pn.widgets.Button(label=_("View"), icon=icon("photo"), color="light", margin=(2, 2))
         view.on_click(lambda e: self.opener(ids, ids.index(p.id)) if self.opener else None)

@@ -51,7 +51,8 @@ def proper_names(live: Live) -> tuple[set[str], list[str]]:
     words = set(PROPER)
     s = live.engine.settings
     phrases = [s.map_tiles_attribution, "2023-07-01 to 2023-07-31", str(s.photos_dir), str(s.data_dir),
-               "NVML Shared Library Not Found"]  # the NVIDIA library's own error, quoted in the GPU card
+               "NVML Shared Library Not Found",  # the NVIDIA library's own error, quoted in the GPU card
+               "«red»"]  # the user's own query, quoted back
     for m in live.engine.models.status():
         words.update(re.findall(r"[A-Za-z]+", m.name))
     words.update(re.findall(r"[A-Za-z]+", str(live.engine.faces.stats().model)))  # the face model pack's name
@@ -59,7 +60,8 @@ def proper_names(live: Live) -> tuple[set[str], list[str]]:
     for p in people:
         words.update(re.findall(r"[A-Za-z]+", p.name))
     with live.engine.db.connection() as conn:
-        rows = conn.execute("SELECT path, camera, lens FROM photos").fetchall()
+        rows = [tuple(r.values()) if isinstance(r, dict) else tuple(r)
+                for r in conn.execute("SELECT path, camera, lens FROM photos").fetchall()]
     for path, camera, lens in rows:
         words.update(w for part in PurePosixPath(path).parts for w in re.findall(r"[A-Za-z]+", part))
         phrases += [v for v in (camera, lens) if v]
@@ -73,6 +75,7 @@ def english_words(page, live: Live) -> list[str]:
         for phrase in phrases:
             piece = piece.replace(phrase, " ")
         piece = re.sub(r"\S+\.(?:jpe?g|png|heic|webp|svg)\b", " ", piece, flags=re.I)  # file names
+        piece = re.sub(r"photoindex [a-z -]+", " ", piece)  # commands to type (photoindex models download …)
         piece = re.sub(r"\b[A-Z0-9]*[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*\b(?:=\S*)?", " ", piece)  # CLIP_MODEL=…, acronyms
         for word in re.findall(r"[A-Za-z][A-Za-z'’-]*[A-Za-z]", piece):
             if word not in allowed and word.split("-")[0] not in allowed:
