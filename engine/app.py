@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.config import Settings, get_settings
-from engine.errors import PhotoIndexError
+from engine.errors import Invalid, PhotoIndexError
 from engine.db import embeddings as embedding_rows
 from engine.db import photos as photo_rows
 from engine.db import revision as revision_rows
@@ -23,10 +23,11 @@ from engine.library.paths import FileMissing, resolve_inside
 from engine.library.service import Library
 from engine.media.pictures import PictureDecoder
 from engine.media.thumbcache import LayeredThumbnailCache
+from engine.media.thumbnails import ThumbKind
 from engine.models.errors import ModelNotAvailable
 from engine.models.manager import ModelManager
-from engine.models.registry import get_spec
-from engine.search.service import SearchService
+from engine.models.registry import configure as configure_models, get_spec
+from engine.search.service import PhotoNotFound, SearchService
 from engine.runtime.cluster import ClusterHandle
 from engine.runtime.progress import Progress, ProgressCallback
 from engine.runtime.runner import DaskExecutor, StageRunner
@@ -69,6 +70,15 @@ class Health:
     search_note: str | None = None
 
 
+@dataclass(frozen=True)
+class EmbeddingSample:
+    """Some of the library's image vectors of one model (an embedding map, a notebook)."""
+    model: str
+    total: int
+    """Photos with a vector of `model`; `vectors` holds at most the asked number of them."""
+    vectors: list[embedding_rows.StoredVector]
+
+
 class PhotoIndex:
     def __init__(self, settings: Settings, db: Database, cluster: ClusterHandle | None = None,
                  runner: StageRunner | None = None) -> None:
@@ -76,7 +86,7 @@ class PhotoIndex:
         `runner` runs the stages elsewhere than on the cluster (`InlineExecutor`: in this process)."""
         self.settings = settings
         self.db = db
-        self.models = ModelManager(settings)
+        self.models = ModelManager(settings, configure_models(settings))
         self._owns_cluster = cluster is None
         self.cluster = cluster or ClusterHandle(settings)
         self.runner = runner or StageRunner(DaskExecutor(self.cluster.client), settings)
@@ -91,7 +101,8 @@ class PhotoIndex:
                                                 memory_bytes=settings.thumb_memory_cache_mb << 20,
                                                 library_root=settings.photos_dir)
         self.jobs = JobRunner()
-        self.library = Library(db, settings, self.runner, self.thumbnails)
+        self.library = Library(db, settings, self.runner, self.thumbnails,
+                               serving_model=self.search.compared_model)
         self.faces = Faces(db, settings, self.runner, self.search)
         self.queue = IndexQueue(self.jobs, self.start_index_job, {
             "faces": lambda: self.faces.start_index_job(self.jobs),
@@ -202,6 +213,28 @@ class PhotoIndex:
         if not source.is_file():
             raise FileMissing(f"the file of photo {photo.id} is gone from the library")
         return source
+
+    def photos_at(self, paths: list[str]) -> list[photo_rows.Photo]:
+        """The indexed photos at these library-relative paths, in id order (paths not indexed are left out)."""
+        with self.db.connection() as conn:
+            return photo_rows.find(conn, (), paths)
+
+    def thumbnail(self, photo_id: int, kind: ThumbKind = "thumb") -> bytes:
+        """The photo's JPEG rendition (the 400 px thumb or the full view), rendered once and cached."""
+        photo = self.photo(photo_id)
+        if photo is None:
+            raise PhotoNotFound(f"no photo with id {photo_id}")
+        return self.thumbnails.get_bytes(photo.id, self.file_of(photo), photo.format, kind, photo.rotation,
+                                         photo.version)
+
+    def embedding_sample(self, model: str | None = None, limit: int = 2000, seed: int = 0) -> EmbeddingSample:
+        """At most `limit` photos' image vectors of `model` (the serving model by default), the same
+        photos for the same `seed`; bounded whatever the library's size."""
+        if limit < 1:
+            raise Invalid("the sample needs a limit of at least one photo")
+        name = get_spec(model).name if model else self.search.serving().name
+        with self.db.connection() as conn:
+            return EmbeddingSample(name, embedding_rows.count(conn, name), embedding_rows.sample(conn, name, limit, seed))
 
     def failed_files(self, limit: int = 100, offset: int = 0) -> list[photo_rows.Photo]:
         """Files indexing could not read, with `fail_reason`, oldest first."""

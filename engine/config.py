@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -31,6 +31,11 @@ class Settings(BaseSettings):
     thumb_cache_dir: Path | None = None
     models_dir: Path | None = Field(None, description="Folder holding model folders; default DATA_DIR/models.")
     model_paths: dict[str, Path] = Field(default_factory=dict, description='Per-model folders, e.g. {"SigLIP": "/m/siglip"}.')
+    models_file: Path | None = Field(None, description="Image-text model entries added to the built-in ones "
+                                     "([[models]] tables, docs/models.md); default DATA_DIR/models.toml, read when it exists.")
+    model_registry: Annotated[str | list[Any] | dict[str, Any] | None, NoDecode] = Field(
+        None, description='More model entries as JSON, e.g. [{"name": "SigLIP2-B", "hf_id": "google/siglip2-base-patch16-256", '
+                          '"loader": "siglip", "dim": 768, "multilingual": true}]; they win over MODELS_FILE\'s.')
 
     clip_model: str = Field(DEFAULT_MODEL, description="The image-text model new photos are indexed with and "
                             "search uses once the library is indexed with it.")
@@ -118,6 +123,10 @@ class Settings(BaseSettings):
     @property
     def resolved_models_dir(self) -> Path:
         return self.models_dir or self.data_dir / "models"
+
+    @property
+    def resolved_models_file(self) -> Path:
+        return self.models_file or self.data_dir / "models.toml"
 
     @property
     def resolved_trash_dir(self) -> Path:

@@ -14,6 +14,7 @@ from dashboard.views.admin import AdminView
 from dashboard.views.common import Context
 from engine.app import PhotoIndex
 from engine.db.database import open_database
+from engine.library.duplicates import NoEmbeddings
 from engine.runtime.cluster import ClusterHandle
 from tests.synthetic_models import build_random_model
 from engine.search.serving import choose_serving
@@ -72,3 +73,16 @@ def test_serving_choice() -> None:
     assert (behind.name, behind.indexed, behind.configured_indexed) == ("ViT-B/32", 5, 4)  # SigLIP: no weights
     assert choose_serving("SigLIP2", {"SigLIP2": 0, "SigLIP": 9}, weights).name == "SigLIP2"  # nothing else can
     assert choose_serving("SigLIP2", {"SigLIP2": 0, "SigLIP": 0}, weights).note is None
+
+
+def test_duplicates_by_embedding_compare_the_vectors_that_exist(upgraded: PhotoIndex) -> None:
+    """CLIP_MODEL=SigLIP2 has no vectors yet: duplicates by embedding use the model serving search,
+    not SigLIP2's empty table (which answered "index them first" to a fully indexed library)."""
+    for method in ("clip", "all"):
+        report = upgraded.library.duplicates(method, threshold=0.99)
+        assert report.model == TEST_MODEL
+        assert not any("image-text signal is not used" in note for note in report.notes), report.notes
+    with pytest.raises(NoEmbeddings, match="no photo has SigLIP2 image vectors"):  # a named model is used as is
+        upgraded.library.duplicates("clip", model="SigLIP2")
+    upgraded.index()
+    assert upgraded.library.duplicates("clip", threshold=0.99).model == "SigLIP2"

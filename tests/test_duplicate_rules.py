@@ -116,6 +116,21 @@ def test_capture_times_and_flat_pictures() -> None:
     assert not decide(measure(grey, dark)).match
 
 
+@pytest.mark.parametrize(("first", "second"), [((30, 110, 200), (20, 160, 160)), ((130, 50, 170), (40, 200, 90)),
+                                               ((30, 110, 200), (130, 50, 170))])
+def test_the_same_layout_in_other_colours_is_not_a_copy(first: tuple[int, int, int], second: tuple[int, int, int]) -> None:
+    def picture(colour: tuple[int, int, int]) -> Image.Image:
+        image = Image.new("RGB", (640, 480), colour)
+        image.paste((220, 30, 30), (40, 40, 200, 160))
+        return image
+
+    a, b = picture(first), picture(second)
+    ev = measure(a, b)
+    assert ev.colour > DEFAULT.colour
+    assert not decide(ev, DEFAULT).match and not decide(ev, STORE).match
+    assert decide(measure(a, jpeg(a, 60)), DEFAULT).match, "its own re-encoded copy still matches"
+
+
 def test_thresholds_a_caller_may_narrow_or_widen() -> None:
     narrow = DEFAULT.with_hash_limit(0)
     assert narrow.hash_bits == 0 and narrow.hash_bits_with_pixels == 0

@@ -430,3 +430,41 @@ def test_trash_and_restore_keep_faces_persons_and_vectors(face_engine: PhotoInde
         assert photo_rows.count_pending(conn, ["ViT-B/32"]) == 0  # nothing to index again
     hit = face_engine.search.image(model="ViT-B/32", image_bytes=(library / "t.png").read_bytes(), top_k=1).hits[0]
     assert hit.id == pid
+
+
+def test_trash_and_restore_keep_face_rejections(face_engine: PhotoIndex, library: Path) -> None:
+    """A face taken away from a person ("not this person") stays taken away after a trip through
+    the trash; the mark of a person deleted meanwhile goes with that person."""
+    save_faces(library / "r.png", [("anna", 160, 160)])
+    save_faces(library / "s.png", [("anna", 320, 240)])
+    face_engine.index()
+    index_faces(face_engine)
+    pid = photo_id(face_engine, "r.png")
+    (face,) = face_engine.faces.of_photo(pid)
+    (same,) = face_engine.faces.of_photo(photo_id(face_engine, "s.png"))
+    persons = face_engine.faces.persons
+    anna = persons.assign(same.id, new_name="Anna").person_id
+    bob, carl = persons.create("Bob").id, persons.create("Carl").id
+    for person in (anna, bob, carl):  # each takes the face, then loses it: three rejections
+        persons.assign(face.id, person)
+    persons.unassign(face.id)
+
+    def rejected() -> set[int]:
+        with face_engine.db.connection() as conn:
+            return {r["person_id"] for r in conn.execute(
+                "SELECT person_id FROM face_rejections WHERE face_id = %s", (face.id,))}
+
+    assert rejected() == {anna, bob, carl}
+    assert persons.auto_assign(anna, 0.9).candidates == []  # the same face as Anna's, but rejected
+    report = face_engine.library.trash.move_to_trash(ids=[pid])
+    assert rejected() == set()
+    persons.delete(carl)
+    face_engine.library.trash.restore([t.trash_id for t in report.trashed])
+
+    assert rejected() == {anna, bob}
+    (back,) = face_engine.faces.of_photo(pid)
+    assert back.id == face.id and back.person_name is None
+    assert persons.auto_assign(anna, 0.9).candidates == []  # still not proposed to Anna again
+    with face_engine.db.connection() as conn:
+        conn.execute("DELETE FROM face_rejections WHERE face_id = %s", (face.id,))
+    assert [c.face_id for c in persons.auto_assign(anna, 0.9).candidates] == [face.id]  # it would be, unmarked

@@ -36,7 +36,7 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_the_wheel_holds_the_schema_and_assets(wheel: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
     migrations = sorted((REPO / "engine" / "db" / "sql" / "migrations").glob("*.sql"))
-    assert "engine/db/sql/init_db.sql" in names
+    assert "engine/db/sql/init_db.sql" in names and "engine/models/builtin_models.toml" in names
     assert {f"engine/db/sql/migrations/{m.name}" for m in migrations} <= names
     assert any(n.startswith("engine/sample/") and n.endswith(".jpg") for n in names)
     assert any(n.startswith("dashboard/static/icons/") for n in names)

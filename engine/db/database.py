@@ -13,9 +13,11 @@ from psycopg_pool import ConnectionPool
 
 from engine.config import Settings
 from engine.db.embedded import EmbeddedServer, start_embedded_server, stop_embedded_server
+from engine.db import embeddings as embedding_rows
 from engine.db.migrations import apply_migrations, update_vector_extension
 from engine.db.selfcheck import DatabaseUnusable, VectorCheck, check_vector_operations
 from engine.errors import Invalid, Unavailable
+from engine.models.registry import configure as configure_models
 
 log = logging.getLogger(__name__)
 
@@ -122,6 +124,7 @@ def open_database(settings: Settings, *, max_size: int = 10) -> Database:
     """Connect (starting the embedded server if needed), check pgvector works on this machine and
     bring the schema up to date. A server that cannot run pgvector still opens: the failure is in
     `vector_check` (for /health and Admin) and `require_vectors()` raises it where vectors are needed."""
+    models = configure_models(settings)  # a bad model entry is told before the server starts
     embedded = None
     try:
         if settings.database_url:
@@ -136,6 +139,8 @@ def open_database(settings: Settings, *, max_size: int = 10) -> Database:
             with psycopg.connect(url) as conn:
                 applied = apply_migrations(conn)
                 update_vector_extension(conn)
+                if created := embedding_rows.ensure_tables(conn, models):
+                    log.info("created vector tables %s", created)
         except psycopg.Error:
             if check.ok:
                 raise

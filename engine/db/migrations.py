@@ -16,7 +16,7 @@ import psycopg
 log = logging.getLogger(__name__)
 
 SQL_DIR = Path(__file__).resolve().parent / "sql"
-_LOCK_KEY = 0x70686F746F  # "photo"
+LOCK_KEY = 0x70686F746F  # "photo"
 _NAME = re.compile(r"^(\d{3,})_([\w-]+)\.sql$")
 
 
@@ -43,7 +43,7 @@ def available_migrations(sql_dir: Path = SQL_DIR) -> list[Migration]:
 def apply_migrations(conn: psycopg.Connection, sql_dir: Path = SQL_DIR) -> list[int]:
     """Apply every pending migration; return the versions applied now."""
     applied_now: list[int] = []
-    conn.execute("SELECT pg_advisory_lock(%s)", (_LOCK_KEY,))
+    conn.execute("SELECT pg_advisory_lock(%s)", (LOCK_KEY,))
     try:
         conn.execute(
             "CREATE TABLE IF NOT EXISTS schema_migrations ("
@@ -63,7 +63,7 @@ def apply_migrations(conn: psycopg.Connection, sql_dir: Path = SQL_DIR) -> list[
                 )
             applied_now.append(migration.version)
     finally:
-        conn.execute("SELECT pg_advisory_unlock(%s)", (_LOCK_KEY,))
+        conn.execute("SELECT pg_advisory_unlock(%s)", (LOCK_KEY,))
         conn.commit()
     return applied_now
 

@@ -88,13 +88,8 @@ def file_states(conn: psycopg.Connection) -> dict[str, FileState]:
     return {r["path"]: FileState(r["id"], r["size"], r["mtime"], r["content_hash"], r["offline"]) for r in rows}
 
 
-def insert_new(conn: psycopg.Connection, files: Sequence[tuple[str, int, float, str]]) -> None:
-    with conn.cursor() as cur:
-        cur.executemany(
-            "INSERT INTO photos (path, size, mtime, format) VALUES (%s, %s, %s, %s)"
-            " ON CONFLICT (path) DO NOTHING",
-            files,
-        )
+def is_empty(conn: psycopg.Connection) -> bool:
+    return conn.execute("SELECT NOT EXISTS (SELECT 1 FROM photos) AS empty").fetchone()["empty"]
 
 
 def touch(conn: psycopg.Connection, changes: Sequence[tuple[int, float]]) -> None:

@@ -1,7 +1,8 @@
 """SQL for the `trash` table (migration 003): a trashed photo's rows kept for a restore.
 
-`take` moves a photo's row, its faces (with person links), its image-text vectors and its album
-links into one trash row and deletes the photo; `put_back` re-inserts them with the same ids.
+`take` moves a photo's row, its faces (with person links and the persons each face was taken
+away from, `face_rejections`), its image-text vectors and its album links into one trash row and
+deletes the photo; `put_back` re-inserts them with the same ids.
 The columns carried are listed here, explicitly: a migration that adds a column to `photos` or
 `faces` decides here whether a restore brings it back (tests/test_store.py fails until it
 does). A trash row made before a column existed restores it to the column's default.
@@ -31,6 +32,9 @@ FACE_COLUMNS = (
 )
 _LINKS = {"person_id": "pe.id", "cluster_id": "c.id"}
 """Face links to rows deleted while the photo was in the trash become NULL on restore."""
+_REJECTIONS = ("(SELECT coalesce(jsonb_agg(jsonb_build_object('person_id', r.person_id, 'created_at', r.created_at)"
+               " ORDER BY r.person_id), '[]'::jsonb) FROM face_rejections r WHERE r.face_id = f.id)")
+"""A face's "not this person" marks, kept in its trash JSON under `rejections`."""
 
 
 def _json_of(alias: str, columns: Sequence[str]) -> str:
@@ -62,8 +66,8 @@ def take(conn: psycopg.Connection, photo_id: int, trash_path: str, reason: str |
         return None
     data = photo["j"]
     faces = conn.execute(
-        f"SELECT coalesce(jsonb_agg({_json_of('f', FACE_COLUMNS)} ORDER BY f.id), '[]'::jsonb) AS j FROM faces f"
-        " WHERE photo_id = %s", (photo_id,)).fetchone()["j"]
+        f"SELECT coalesce(jsonb_agg({_json_of('f', FACE_COLUMNS)} || jsonb_build_object('rejections', {_REJECTIONS})"
+        " ORDER BY f.id), '[]'::jsonb) AS j FROM faces f WHERE photo_id = %s", (photo_id,)).fetchone()["j"]
     row = conn.execute(
         "INSERT INTO trash (photo_id, original_path, trash_path, size, content_hash, photo, album_ids,"
         " faces, embeddings, reason) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING *",
@@ -88,6 +92,12 @@ def put_back(conn: psycopg.Connection, item: TrashRow) -> None:
             " LEFT JOIN persons pe ON pe.id = r.person_id LEFT JOIN face_clusters c ON c.id = r.cluster_id",
             (Jsonb(item.faces),),
         )
+        conn.execute(  # marks for persons deleted meanwhile are gone with them; older trash rows have none
+            "INSERT INTO face_rejections (face_id, person_id, created_at)"
+            " SELECT (f ->> 'id')::bigint, (r ->> 'person_id')::bigint, (r ->> 'created_at')::timestamptz"
+            " FROM jsonb_array_elements(%s::jsonb) f, jsonb_array_elements(coalesce(f -> 'rejections', '[]')) r"
+            " WHERE EXISTS (SELECT 1 FROM persons pe WHERE pe.id = (r ->> 'person_id')::bigint)"
+            " ON CONFLICT DO NOTHING", (Jsonb(item.faces),))
     embeddings.restore(conn, item.photo_id, item.embeddings or {})
     album_rows.put_back(conn, item.photo_id, item.album_ids or [])
     delete(conn, item.id)

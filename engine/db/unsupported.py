@@ -17,22 +17,30 @@ class UnsupportedFile:
     reason: str
 
 
-def replace(conn: psycopg.Connection, files: Sequence[UnsupportedFile], keep_under: Sequence[str] = ()) -> None:
-    """Make the table hold `files`; rows under `keep_under` (folders the scan could not read) stay."""
-    with conn.cursor() as cur:
-        cur.execute("CREATE TEMP TABLE seen_unsupported (path TEXT PRIMARY KEY) ON COMMIT DROP")
-        with cur.copy("COPY seen_unsupported (path) FROM STDIN") as copy:
-            for f in files:
-                copy.write_row((f.path,))
-        cur.execute(
-            "DELETE FROM unsupported_files u WHERE NOT EXISTS (SELECT 1 FROM seen_unsupported s WHERE s.path = u.path)"
-            " AND NOT (u.path LIKE ANY(%s))", ([folder.rstrip("/") + "/%" for folder in keep_under if folder],))
-        cur.executemany(
-            "INSERT INTO unsupported_files (path, size, mtime, extension, reason) VALUES (%s, %s, %s, %s, %s)"
-            " ON CONFLICT (path) DO UPDATE SET size = EXCLUDED.size, mtime = EXCLUDED.mtime,"
-            " extension = EXCLUDED.extension, reason = EXCLUDED.reason, seen_at = now()",
-            [(f.path, f.size, f.mtime, f.extension, f.reason) for f in files])
-        cur.execute("DROP TABLE seen_unsupported")
+def stage(conn: psycopg.Connection) -> None:
+    """`scan_unsupported`: the unsupported files a scan finds, added batch by batch (dropped at commit)."""
+    conn.execute("CREATE TEMP TABLE scan_unsupported (path TEXT PRIMARY KEY, size BIGINT NOT NULL,"
+                 " mtime DOUBLE PRECISION NOT NULL, extension TEXT NOT NULL, reason TEXT NOT NULL) ON COMMIT DROP")
+
+
+def add_staged(conn: psycopg.Connection, files: Sequence[UnsupportedFile]) -> None:
+    with conn.cursor() as cur, cur.copy("COPY scan_unsupported (path, size, mtime, extension, reason) FROM STDIN") as copy:
+        for f in files:
+            copy.write_row((f.path, f.size, f.mtime, f.extension, f.reason))
+
+
+def replace_with_staged(conn: psycopg.Connection, keep_under: Sequence[str] = ()) -> int:
+    """Make the table hold the staged files; rows under `keep_under` (folders the scan could not
+    read) stay. How many files are staged."""
+    conn.execute(
+        "DELETE FROM unsupported_files u WHERE NOT EXISTS (SELECT 1 FROM scan_unsupported s WHERE s.path = u.path)"
+        " AND NOT EXISTS (SELECT 1 FROM unnest(%s::text[]) d WHERE d = '' OR starts_with(u.path, d || '/'))",
+        (list(keep_under),))
+    return conn.execute(
+        "INSERT INTO unsupported_files (path, size, mtime, extension, reason)"
+        " SELECT path, size, mtime, extension, reason FROM scan_unsupported"
+        " ON CONFLICT (path) DO UPDATE SET size = EXCLUDED.size, mtime = EXCLUDED.mtime,"
+        " extension = EXCLUDED.extension, reason = EXCLUDED.reason, seen_at = now()").rowcount
 
 
 def listed(conn: psycopg.Connection, limit: int = 100, offset: int = 0) -> list[UnsupportedFile]:

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from engine.config import Settings
+from engine.db import photos as photo_rows
 from engine.db.database import Database
 from engine.errors import Unavailable
 from engine.indexing.scan import ScanReport, scan as scan_configured
@@ -50,12 +51,18 @@ class Indexer:
     ) -> IndexReport:
         started = time.time()
         (progress or ignore)(Progress(stage="scanning"))
-        scan_report = scan_configured(self.db, self.settings) if scan else None
         refs, geometries = self._model_refs(model_names)
         s = self.settings
         stage = ImageTextStage(self.db, s.photos_dir.resolve(), refs, geometries, max_pixels=s.max_image_pixels,
                                decode_batch_size=s.decode_batch_size, model_batch_size=s.clip_batch_size)
-        run = self.runner.run(stage, progress=progress, cancel=cancel)
+        startup = self.runner.start(stage) if scan and self._work_expected(stage) else None
+        try:
+            scan_report = scan_configured(self.db, self.settings) if scan else None
+        except BaseException:
+            if startup is not None:
+                startup.close()
+            raise
+        run = self.runner.run(stage, progress=progress, cancel=cancel, startup=startup)
         return IndexReport(
             models=tuple(r.name for r in refs),
             scan=scan_report,
@@ -64,6 +71,15 @@ class Indexer:
             seconds=time.time() - started,
             cancelled=run.cancelled,
         )
+
+    def _work_expected(self, stage: ImageTextStage) -> bool:
+        """Whether the run will surely have photos to index (some are pending already, or the index
+        is empty: a first run), so its start-up (the cluster, the model load) can overlap the scan.
+        A re-scan of an indexed library does not pay for a start-up it may not need."""
+        if stage.count():
+            return True
+        with self.db.connection() as conn:
+            return photo_rows.is_empty(conn)
 
     def _model_refs(self, names: Sequence[str]) -> tuple[list[ModelRef], list[Preprocessor]]:
         refs: list[ModelRef] = []
@@ -78,6 +94,6 @@ class Indexer:
                 )
             prep = model.preprocessor
             geometries[prep.key()] = prep
-            refs.append(ModelRef(spec.name, str(model.model_dir), self.settings.clip_device, prep.key(),
+            refs.append(ModelRef(spec, str(model.model_dir), self.settings.clip_device, prep.key(),
                                  self.settings.clip_runtime))
         return refs, list(geometries.values())

@@ -8,15 +8,20 @@ from __future__ import annotations
 
 import logging
 import os
-from datetime import datetime, timedelta, timezone
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from itertools import islice
+from pathlib import Path
+from typing import TypeVar
+
+import psycopg
 
 from engine.config import Settings
 from engine.db.database import Database
 from engine.db import offline as offline_rows
 from engine.db import photos as photo_rows
+from engine.db import scan as scan_rows
 from engine.db import unsupported as unsupported_rows
 from engine.db.unsupported import UnsupportedFile
 from engine.errors import Unavailable
@@ -39,6 +44,11 @@ class TooManyOffline(LibraryUnavailable):
 OFFLINE_STOP_MIN_PHOTOS = 10
 """A scan stops on OFFLINE_MAX_SHARE only when more photos than this would go offline (small libraries)."""
 
+SCAN_BATCH = 5000
+"""Files the scan holds at once: the walk goes to the database, and is read back, this many at a time."""
+
+T = TypeVar("T")
+
 
 @dataclass(frozen=True)
 class LibraryFile:
@@ -47,14 +57,6 @@ class LibraryFile:
     size: int
     mtime: float
     format: str
-
-
-@dataclass
-class LibraryWalk:
-    files: list[LibraryFile] = field(default_factory=list)
-    unreadable_dirs: list[str] = field(default_factory=list)
-    unsupported: list[UnsupportedFile] = field(default_factory=list)
-    """Pictures and videos the index does not take (listed with the reason, never skipped silently)."""
 
 
 @dataclass(frozen=True)
@@ -75,21 +77,20 @@ class ScanReport:
     unsupported: int = 0
 
 
-def walk_library(root: Path) -> LibraryWalk:
-    """Every supported file under `root`; symlinks are not followed, hidden folders skipped."""
-    walk = LibraryWalk()
-    for entry in _iter_files(root, root, walk):
-        walk.files.append(entry)
-    return walk
+def iter_library(root: Path, unreadable_dirs: list[str]) -> Iterator[LibraryFile | UnsupportedFile]:
+    """Every supported file under `root`, and every picture or video the index does not take, one
+    at a time in path order; symlinks are not followed, hidden folders skipped. Folders that cannot
+    be read are appended to `unreadable_dirs` ("" for the root)."""
+    yield from _iter_files(root, root, unreadable_dirs)
 
 
-def _iter_files(root: Path, folder: Path, walk: LibraryWalk) -> Iterator[LibraryFile]:
+def _iter_files(root: Path, folder: Path, unreadable_dirs: list[str]) -> Iterator[LibraryFile | UnsupportedFile]:
     try:
         entries = list(os.scandir(folder))
     except OSError as exc:
         rel = folder.relative_to(root).as_posix()
         log.warning("cannot read folder %s: %s", folder, exc)
-        walk.unreadable_dirs.append("" if rel == "." else rel)
+        unreadable_dirs.append("" if rel == "." else rel)
         return
     for entry in sorted(entries, key=lambda e: e.name):
         if entry.name.startswith("."):
@@ -99,7 +100,7 @@ def _iter_files(root: Path, folder: Path, walk: LibraryWalk) -> Iterator[Library
                 continue
             if entry.is_dir():
                 if entry.name not in _SKIPPED_DIRS:
-                    yield from _iter_files(root, Path(entry.path), walk)
+                    yield from _iter_files(root, Path(entry.path), unreadable_dirs)
                 continue
             fmt = format_of(entry.name)
             reason = None if fmt else unsupported_reason(entry.name)
@@ -111,8 +112,7 @@ def _iter_files(root: Path, folder: Path, walk: LibraryWalk) -> Iterator[Library
             continue
         rel = Path(entry.path).relative_to(root).as_posix()
         if fmt is None:
-            walk.unsupported.append(UnsupportedFile(rel, stat.st_size, stat.st_mtime,
-                                                    Path(entry.name).suffix.lower().lstrip("."), reason))
+            yield UnsupportedFile(rel, stat.st_size, stat.st_mtime, Path(entry.name).suffix.lower().lstrip("."), reason)
             continue
         yield LibraryFile(rel, stat.st_size, stat.st_mtime, fmt)
 
@@ -126,8 +126,8 @@ def check_library_root(root: Path) -> None:
         raise LibraryUnavailable(f"PHOTOS_DIR {root} cannot be read; the scan stopped and nothing was marked offline.")
 
 
-def scan_library(db: Database, root: Path, *, offline_max_share: float = 0.25, offline_grace_days: float = 0
-                 ) -> ScanReport:
+def scan_library(db: Database, root: Path, *, offline_max_share: float = 0.25, offline_grace_days: float = 0,
+                 batch_size: int = SCAN_BATCH) -> ScanReport:
     """Bring the photos table in line with the files under `root`.
 
     A photo whose file is gone is marked offline, never deleted. When its file returns at the same
@@ -136,72 +136,54 @@ def scan_library(db: Database, root: Path, *, offline_max_share: float = 0.25, o
     more than `offline_max_share` of the library offline at once (and more than
     OFFLINE_STOP_MIN_PHOTOS photos) stops before changing anything. Photos offline for longer than
     `offline_grace_days` (when above 0) are removed from the index.
+
+    Memory does not grow with the library: the walk goes to the database `batch_size` files at a
+    time and is compared with the index there (`engine.db.scan`), all in one transaction, so a scan
+    that stops or is killed changes nothing and the next one starts over.
     """
     root = root.resolve()
     check_library_root(root)
-    walk = walk_library(root)
+    unreadable_dirs: list[str] = []
     with db.connection() as conn:
-        known = photo_rows.file_states(conn)
-    if not walk.files and any(not s.offline for s in known.values()):
-        raise LibraryUnavailable(
-            f"PHOTOS_DIR {root} holds no photos but the index has {len(known)}; "
-            "the scan stopped and nothing was marked offline (is the disk mounted?)."
-        )
-
-    new: list[LibraryFile] = []
-    touched: list[tuple[int, float]] = []
-    replaced: list[tuple[int, LibraryFile, str | None]] = []
-    returned: list[int] = []
-    seen: set[str] = set()
-    for f in walk.files:
-        seen.add(f.path)
-        state = known.get(f.path)
-        if state is None:
-            new.append(f)
-            continue
-        if state.offline:
-            returned.append(state.id)
-        if state.size != f.size or state.mtime != f.mtime:
-            new_hash = _hash_or_none(root, f.path) if state.content_hash else None
-            if new_hash is not None and new_hash == state.content_hash:
-                touched.append((state.id, f.mtime))
-            else:
-                replaced.append((state.id, f, new_hash))
-
-    missing = {path: state for path, state in known.items()
-               if path not in seen and not _under_any(path, walk.unreadable_dirs)}
-    moved = _match_moved(root, new, missing)
-    new = [f for f in new if f.path not in {m[1] for m in moved}]
-    moved_ids = {m[0] for m in moved}
-    going = [s.id for s in missing.values() if not s.offline and s.id not in moved_ids]
-    online = sum(not s.offline for s in known.values())
-    if len(going) > max(OFFLINE_STOP_MIN_PHOTOS, offline_max_share * online):
-        raise TooManyOffline(
-            f"{len(going)} of the {online} photos in the index are gone from PHOTOS_DIR {root} (more than "
-            f"OFFLINE_MAX_SHARE={offline_max_share:g} of them); the scan stopped and changed nothing. Is a disk "
-            "unmounted? If the files are really gone, run the scan again with a higher OFFLINE_MAX_SHARE "
-            "(e.g. OFFLINE_MAX_SHARE=1 photoindex index): they are then marked offline, not deleted.")
-    with db.connection() as conn:
-        photo_rows.insert_new(conn, [(f.path, f.size, f.mtime, f.format) for f in new])
-        photo_rows.touch(conn, touched)
-        photo_rows.reset_changed(conn, [(pid, f.size, f.mtime, f.format, h) for pid, f, h in replaced])
-        offline_rows.bring_back(conn, returned)
-        offline_rows.move(conn, moved)
-        offline_rows.mark(conn, going)
+        online = scan_rows.online_count(conn)
+        scan_rows.stage(conn)
+        unsupported_rows.stage(conn)
+        for batch in _batches(iter_library(root, unreadable_dirs), batch_size):
+            scan_rows.add_files(conn, [(f.path, f.size, f.mtime, f.format) for f in batch if isinstance(f, LibraryFile)])
+            unsupported_rows.add_staged(conn, [f for f in batch if isinstance(f, UnsupportedFile)])
+        files = scan_rows.finish_staging(conn)
+        if not files and online:
+            raise LibraryUnavailable(
+                f"PHOTOS_DIR {root} holds no photos but the index has {online}; "
+                "the scan stopped and nothing was marked offline (is the disk mounted?)."
+            )
+        changed = _update_changed(conn, root, batch_size)
+        returned = scan_rows.bring_back(conn)
+        scan_rows.stage_missing(conn, unreadable_dirs)
+        moved = _take_over_moved(conn, root, batch_size)
+        going = scan_rows.going_count(conn)
+        if going > max(OFFLINE_STOP_MIN_PHOTOS, offline_max_share * online):
+            raise TooManyOffline(
+                f"{going} of the {online} photos in the index are gone from PHOTOS_DIR {root} (more than "
+                f"OFFLINE_MAX_SHARE={offline_max_share:g} of them); the scan stopped and changed nothing. Is a disk "
+                "unmounted? If the files are really gone, run the scan again with a higher OFFLINE_MAX_SHARE "
+                "(e.g. OFFLINE_MAX_SHARE=1 photoindex index): they are then marked offline, not deleted.")
+        scan_rows.mark_offline(conn)
+        new = scan_rows.insert_new(conn)
         expired = datetime.now(timezone.utc) - timedelta(days=offline_grace_days)
         removed = offline_rows.remove(conn, offline_before=expired) if offline_grace_days > 0 else []
-        unsupported_rows.replace(conn, walk.unsupported, keep_under=walk.unreadable_dirs)
+        unsupported = unsupported_rows.replace_with_staged(conn, keep_under=unreadable_dirs)
     return ScanReport(
-        files=len(walk.files),
-        new=len(new),
-        changed=len(replaced),
-        unchanged=len(walk.files) - len(new) - len(replaced) - len(moved),
-        offline=len(going),
-        returned=len(returned),
-        moved=len(moved),
+        files=files,
+        new=new,
+        changed=changed,
+        unchanged=files - new - changed - moved,
+        offline=going,
+        returned=returned,
+        moved=moved,
         removed=len(removed),
-        unreadable_dirs=tuple(walk.unreadable_dirs),
-        unsupported=len(walk.unsupported),
+        unreadable_dirs=tuple(unreadable_dirs),
+        unsupported=unsupported,
     )
 
 
@@ -211,27 +193,51 @@ def scan(db: Database, settings: Settings) -> ScanReport:
                         offline_grace_days=settings.offline_grace_days)
 
 
-def _match_moved(root: Path, new: list[LibraryFile], missing: dict[str, photo_rows.FileState]
-                 ) -> list[tuple[int, str, float, str]]:
-    """(photo id, new path, mtime, format) for new files holding the bytes of a missing photo.
+def _update_changed(conn: psycopg.Connection, root: Path, batch_size: int) -> int:
+    """Files whose size or mtime changed: the same bytes (hash) only touch the row, new bytes reset
+    what was learned from the old ones. How many changed."""
+    changed, after = 0, 0
+    while page := scan_rows.changed_page(conn, after, batch_size):
+        touched: list[tuple[int, float]] = []
+        replaced: list[tuple[int, int, float, str, str | None]] = []
+        for c in page:
+            new_hash = _hash_or_none(root, c.file.path) if c.content_hash else None
+            if new_hash is not None and new_hash == c.content_hash:
+                touched.append((c.photo_id, c.file.mtime))
+            else:
+                replaced.append((c.photo_id, c.file.size, c.file.mtime, c.file.format, new_hash))
+        photo_rows.touch(conn, touched)
+        photo_rows.reset_changed(conn, replaced)
+        changed += len(replaced)
+        after = page[-1].file.seq
+    return changed
+
+
+def _take_over_moved(conn: psycopg.Connection, root: Path, batch_size: int) -> int:
+    """New files holding the bytes of a missing photo take over its row (its path changes); how many.
 
     Only new files of the size of a missing photo are hashed; equal copies pair up in path order.
     """
-    by_size: dict[int, list[tuple[str, photo_rows.FileState]]] = {}
-    for path, state in sorted(missing.items()):
-        if state.content_hash:
-            by_size.setdefault(state.size, []).append((path, state))
-    moved = []
-    for f in new:
-        candidates = by_size.get(f.size)
-        if not candidates:
-            continue
-        digest = _hash_or_none(root, f.path)
-        match = next((c for c in candidates if c[1].content_hash == digest), None)
-        if match is not None:
-            candidates.remove(match)
-            moved.append((match[1].id, f.path, f.mtime, f.format))
+    moved, after = 0, 0
+    while page := scan_rows.move_candidates_page(conn, after, batch_size):
+        digests = {f.path: _hash_or_none(root, f.path) for f in page}
+        candidates = scan_rows.missing_with(conn, sorted({(f.size, d) for f in page if (d := digests[f.path])}))
+        moves: list[tuple[int, str, float, str]] = []
+        for f in page:
+            match = next((m for m in candidates if m.size == f.size and m.content_hash == digests[f.path]), None)
+            if match is not None:
+                candidates.remove(match)
+                moves.append((match.id, f.path, f.mtime, f.format))
+        offline_rows.move(conn, moves)
+        scan_rows.forget_missing(conn, [m[0] for m in moves])
+        moved += len(moves)
+        after = page[-1].seq
     return moved
+
+
+def _batches(items: Iterator[T], size: int) -> Iterator[list[T]]:
+    while batch := list(islice(items, size)):
+        yield batch
 
 
 def _hash_or_none(root: Path, path: str) -> str | None:
@@ -239,8 +245,3 @@ def _hash_or_none(root: Path, path: str) -> str | None:
         return file_hash(root / path, root=root)
     except OSError:
         return None
-
-
-def _under_any(path: str, folders: list[str]) -> bool:
-    parents = {p.as_posix() for p in PurePosixPath(path).parents}
-    return any(folder in parents or folder == "" for folder in folders)

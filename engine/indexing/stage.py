@@ -20,7 +20,8 @@ from engine.db.database import Database
 from engine.db.photos import PendingPhoto
 from engine.media.preprocess import Preprocessor
 from engine.models import cache as model_cache
-from engine.models.registry import get_spec
+from engine.models.image_text import ImageTextModel
+from engine.models.registry import ModelSpec
 from engine.runtime.photos import DecodedPhoto, decode_photo, store_decoded
 from engine.runtime.stage import Stage, paged
 
@@ -30,15 +31,20 @@ METADATA_MIN_SIDE = 256
 
 @dataclass(frozen=True)
 class ModelRef:
-    """Enough to find (or load once) a model inside a worker process."""
+    """Enough to find (or load once) a model inside a worker process, whose registry may not
+    hold an entry added by configuration: the entry travels along."""
 
-    name: str
+    spec: ModelSpec
     model_dir: str
     device: str
     geometry: str
     """`Preprocessor.key()` of the decoded array this model consumes."""
     runtime: str = "auto"
     """CLIP_RUNTIME: torch, or an ONNX Runtime variant on the CPU."""
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
 
 
 def decode_batch(photos: list[PendingPhoto], root: Path, geometries: list[Preprocessor],
@@ -63,11 +69,21 @@ def embed_batch(decoded_batches: list[list[DecodedPhoto]], models: list[ModelRef
         if not good:
             break
         batch = np.stack([d.arrays[ref.geometry] for d in good])
-        model = model_cache.image_text(get_spec(ref.name), Path(ref.model_dir), ref.device, ref.runtime).load()
-        embeddings = model.encode_images(batch)
+        embeddings = _model(ref).load().encode_images(batch)
         for d, vec in zip(good, embeddings):
             vectors[d.photo_id][ref.name] = vec
     return [replace(d, arrays={}, vectors=vectors.get(d.photo_id, {})) for d in decoded]
+
+
+def load_models(models: list[ModelRef]) -> None:
+    """Runs on the model worker at the start of a run, while the decode workers decode the first
+    photos: every model loaded and its image encoder made ready, so the first batch does not wait."""
+    for ref in models:
+        _model(ref).warm(images=True, texts=False)
+
+
+def _model(ref: ModelRef) -> ImageTextModel:
+    return model_cache.image_text(ref.spec, Path(ref.model_dir), ref.device, ref.runtime)
 
 
 class ImageTextStage(Stage[PendingPhoto, DecodedPhoto]):
@@ -79,6 +95,7 @@ class ImageTextStage(Stage[PendingPhoto, DecodedPhoto]):
         self.models = [r.name for r in refs]
         self.decode = partial(decode_batch, root=root, geometries=geometries, max_pixels=max_pixels)
         self.model = partial(embed_batch, models=refs) if refs else None
+        self.warm = partial(load_models, refs) if refs else None
         self.decode_batch = decode_batch_size
         self.model_batch = model_batch_size
 

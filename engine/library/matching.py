@@ -340,13 +340,13 @@ def decide(ev: Evidence, t: Thresholds = DEFAULT, *, use_embedding: bool = True)
                         [Signal(N_("detail"), N_("nearly flat picture"), "", f"grey spread < {t.detail}", flat),
                          Signal(N_("difference"), round(ev.difference, 1), N_("mean grey difference, levels of 255"),
                                 f"≤ {t.flat_difference}", ev.difference <= t.flat_difference), *signals])
+    if ev.colour > t.colour:  # the same layout in other colours: the pHash and grey copies cannot tell
+        return Decision(False, None, signals)
     if ev.exif == "different":
         ok = ev.hash_bits <= min(t.different_shot_hash_bits, t.hash_bits)
         return Decision(ok, "phash" if ok else None, signals)
     if ev.hash_bits <= t.hash_bits:
         return Decision(True, "phash", signals)
-    if ev.colour > t.colour:
-        return Decision(False, None, signals)
     if pixels_ok:
         return Decision(True, "phash+pixels", signals)
     if crop_ok:

@@ -5,6 +5,7 @@ Plain data in, plain data out; the REST layer, the CLI and notebooks call these 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from engine.config import Settings
@@ -34,9 +35,14 @@ WARM_JOB = "cache-warm"
 
 
 class Library:
-    def __init__(self, db: Database, settings: Settings, runner: StageRunner, thumbnails: LayeredThumbnailCache) -> None:
+    def __init__(self, db: Database, settings: Settings, runner: StageRunner, thumbnails: LayeredThumbnailCache,
+                 serving_model: Callable[[], str] | None = None) -> None:
+        """`serving_model` names the model whose vectors duplicates by embedding compare
+        (`SearchService.compared_model`: the one serving search, not CLIP_MODEL while the library
+        is not indexed with it)."""
         self.db = db
         self.settings = settings
+        self.serving_model = serving_model or (lambda: settings.clip_model)
         self.runner = runner
         self.thumbnails = thumbnails
         self.trash = Trash(db, settings.photos_dir, settings.resolved_trash_dir, on_removed=thumbnails.invalidate)
@@ -78,7 +84,7 @@ class Library:
             self.compare_duplicates()
         with self.db.connection() as conn:
             return find_duplicates(conn, method, max_distance=max_distance, threshold=threshold,
-                                   model=model or self.settings.clip_model, neighbours=neighbours,
+                                   model=model or self.serving_model(), neighbours=neighbours,
                                    review_size=self.settings.duplicate_review_size, limit=limit)
 
     def compare_duplicates(self, *, progress: ProgressCallback | None = None, cancel: threading.Event | None = None) -> CompareReport:

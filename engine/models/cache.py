@@ -40,7 +40,7 @@ def image_text(spec: ModelSpec, model_dir: Path, device: str, runtime: str = "au
     this process may use (a local Dask cluster sets OMP/MKL_NUM_THREADS=1; a model worker is
     given its share)."""
     threads = int(os.environ.get(MODEL_THREADS_ENV, 0)) or len(os.sched_getaffinity(0))
-    return get(("image-text", spec.name, str(model_dir), device, runtime),
+    return get(("image-text", spec, str(model_dir), device, runtime),
                lambda: ImageTextModel(spec, Path(model_dir), device=device, num_threads=threads, runtime=runtime))
 
 

@@ -95,6 +95,9 @@ COMPLETE_MARKER = ".photoindex-download-complete"
 
 def download_image_text(spec: ModelSpec, settings: Settings, progress: ProgressCallback | None = None) -> Path:
     target = settings.resolved_models_dir / spec.folder_name
+    if not spec.hf_id:
+        raise Invalid(f"Model {spec.name!r} names a folder ({spec.path}), not a Hugging Face id, so there is "
+                      "nothing to download; put the model's files there, or give its entry an `hf_id`.")
     if (target / COMPLETE_MARKER).is_file() and is_model_dir(target):
         return target
     manual = (f"download it on a machine that is online with `hf download {spec.hf_id} --local-dir "

@@ -27,12 +27,13 @@ class ModelNotAvailable(Unavailable):
         self.looked_at = [str(p) for p in looked_at]
         self.suggested_dir = str(suggested_dir)
         example = json.dumps({name: "/path/to/folder"}, ensure_ascii=False)
+        fetch = (N_("run `photoindex models download {name}` (into {folder}), or ", name=name, folder=self.suggested_dir)
+                 if hf_id else N_("copy the model's folder there, or "))
         super().__init__(N_(
             "Image-text model {quoted} ({hf_id}) is not available: none of {looked_at} holds config.json with "
-            "weights (*.safetensors or pytorch_model.bin); run `photoindex models download {name}` (into {folder}), "
-            "or set MODEL_PATHS='{example}' or MODELS_DIR to a folder that holds it.",
-            quoted=repr(name), hf_id=hf_id, looked_at=", ".join(self.looked_at), name=name, folder=self.suggested_dir,
-            example=example))
+            "weights (*.safetensors or pytorch_model.bin); {fetch}set MODEL_PATHS='{example}' or MODELS_DIR to a "
+            "folder that holds it.", quoted=repr(name), hf_id=hf_id or N_("a folder"), looked_at=", ".join(self.looked_at),
+            fetch=fetch, example=example))
 
 
 class FaceModelNotAvailable(Unavailable):

@@ -149,7 +149,7 @@ class ImageTextModel(Model[_Runtime]):
         path = self.model_dir / "preprocessor_config.json"
         if path.is_file():
             return Preprocessor.from_config(json.loads(path.read_text(encoding="utf-8")))
-        image_size = self.config.get("vision_config", {}).get("image_size")
+        image_size = self.config.get("vision_config", {}).get("image_size") or self.spec.image_size
         if self.spec.family == "siglip":
             size = int(image_size or 384)
             return Preprocessor(size, size, mean=_SIGLIP_MEAN_STD, std=_SIGLIP_MEAN_STD)
@@ -324,9 +324,10 @@ class ImageTextModel(Model[_Runtime]):
             return self._normalised(model.get_image_features(pixel_values=pixels))
 
     def encode_text(self, texts: Sequence[str]) -> np.ndarray:
-        """Texts -> L2-normalised float32 (N, dim)."""
+        """Queries -> L2-normalised float32 (N, dim), each put in the entry's `query_template` first."""
         if len(texts) == 0:
             return np.zeros((0, self.embedding_dim), np.float32)
+        texts = [self.spec.query(t) for t in texts]
         towers = self.runtime.towers
         if towers is not None:
             return _unit_rows(towers.text_features(texts))

@@ -32,15 +32,16 @@ def hf_cache_dir() -> Path:
 
 
 def _configured_path(spec: ModelSpec, settings: Settings) -> Path | None:
+    """MODEL_PATHS[name or alias], else the entry's own `path`."""
     if spec.name in settings.model_paths:
         return Path(settings.model_paths[spec.name]).expanduser()
     for key, path in settings.model_paths.items():
         try:
-            if get_spec(key) == spec:
+            if get_spec(key).name == spec.name:
                 return Path(path).expanduser()
         except UnknownModel:
             continue
-    return None
+    return Path(spec.path) if spec.path else None
 
 
 def _hf_cache_snapshots(spec: ModelSpec, cache: Path) -> list[Path]:
@@ -48,6 +49,8 @@ def _hf_cache_snapshots(spec: ModelSpec, cache: Path) -> list[Path]:
     from huggingface_hub import try_to_load_from_cache
 
     found: list[Path] = []
+    if not spec.hf_id:
+        return found
     cached = try_to_load_from_cache(spec.hf_id, "config.json", cache_dir=cache)
     if isinstance(cached, str):
         found.append(Path(cached).parent)
@@ -78,5 +81,6 @@ def resolve_model_dir(spec: ModelSpec, settings: Settings) -> Path:
     for path in _hf_cache_snapshots(spec, cache):
         if is_model_dir(path):
             return path
-    looked_at.append(cache / f"models--{spec.folder_name}")
+    if spec.hf_id:
+        looked_at.append(cache / f"models--{spec.folder_name}")
     raise ModelNotAvailable(spec.name, spec.hf_id, looked_at, settings.resolved_models_dir / spec.folder_name)

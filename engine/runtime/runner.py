@@ -64,6 +64,45 @@ class RunReport:
     cancelled: bool = False
 
 
+class Startup:
+    """A run's start-up, begun in the background: the cluster started and the stage's `warm` task
+    submitted to the model worker, so that both overlap with what the caller does meanwhile (the
+    library scan) and the model loads while the first photos decode."""
+
+    def __init__(self, executor: Executor, stage: Stage) -> None:
+        self.executor = executor
+        self.stage = stage
+        self.warm: Task | None = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._start, name=f"photoindex-{stage.name}-startup", daemon=True)
+        self._thread.start()
+
+    def _start(self) -> None:
+        try:
+            self.executor.window()  # starts the cluster
+            if self.stage.warm is not None and self.stage.model is not None:
+                self.warm = self.executor.submit(_call, self.stage.warm, MODEL)
+        except Exception as exc:  # the run reports it (a cluster that cannot start)
+            self._error = exc
+
+    def wait(self) -> None:
+        """Until the cluster is up and the warm task submitted; raises what stopped them. A warm
+        task that fails is not raised here: the model step fails the same way and the run says so."""
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+
+    def close(self) -> None:
+        self._thread.join()
+        if self.warm is not None:
+            self.warm.release()
+            self.warm = None
+
+
+def _call(fn: Callable[[], Any]) -> Any:
+    return fn()
+
+
 @dataclass
 class _InFlight:
     items: list[Any]
@@ -81,20 +120,32 @@ class StageRunner:
         """DECODE_TIMEOUT_S: how long a decode may make no progress before it is stopped."""
         return self.settings.decode_timeout_s
 
+    def start(self, stage: Stage) -> Startup:
+        """Begin `stage`'s start-up now, in the background; pass it to `run`."""
+        return Startup(self.executor, stage)
+
     def run(self, stage: Stage, *, progress: ProgressCallback | None = None,
-            cancel: threading.Event | None = None) -> RunReport:
-        """Run `stage` over everything it has pending; `progress` hears of every written batch."""
+            cancel: threading.Event | None = None, startup: Startup | None = None) -> RunReport:
+        """Run `stage` over everything it has pending; `progress` hears of every written batch.
+        Without a `startup` begun earlier, it begins when there is something to do."""
         started = time.time()
         notify = progress or ignore
         state = Progress(stage=stage.name, total=stage.count())
         notify(state)
         if state.total:
-            for done in self._stream(stage, cancel):
-                stage.write(done)
-                state.done += len(done)
-                state.failed += sum(not result.ok for _, result in done)
-                state.current = stage.label(done[-1][0]) if done else state.current
-                notify(state)
+            startup = startup or self.start(stage)
+            startup.wait()
+        try:
+            if state.total:
+                for done in self._stream(stage, cancel):
+                    stage.write(done)
+                    state.done += len(done)
+                    state.failed += sum(not result.ok for _, result in done)
+                    state.current = stage.label(done[-1][0]) if done else state.current
+                    notify(state)
+        finally:
+            if startup is not None:
+                startup.close()
         cancelled = cancel is not None and cancel.is_set()
         state.stage = "cancelled" if cancelled else "done"
         notify(state)

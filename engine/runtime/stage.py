@@ -5,8 +5,8 @@ pending query -> decode on CPU workers -> optional model step on the model worke
 A stage says which items are left (`count`, `pending`), how one batch of them is decoded
 (`decode`, run on a CPU worker: resources `CPU`) and, optionally, how several decoded batches go
 through a model as one batch (`model`, run on the model worker: resources `MODEL`, where the
-model is loaded once per process), then how finished results are stored (`write`, one
-transaction, in the process that runs the stage). `engine.runtime.runner.StageRunner` runs it,
+model is loaded once per process, by `warm` as the run starts), then how finished results are
+stored (`write`, one transaction, in the process that runs the stage). `engine.runtime.runner.StageRunner` runs it,
 on the Dask cluster or in-process, with a bounded window in flight and crash isolation.
 
 `decode` and `model` travel to worker processes: make them module-level functions or
@@ -40,6 +40,8 @@ class Stage(ABC, Generic[Item, R]):
     """The word progress shows while the stage runs ("indexing", "faces", "phash", "warming")."""
     decode: Callable[[list[Item]], list[R]]
     model: Callable[[list[list[R]]], list[R]] | None = None
+    warm: Callable[[], Any] | None = None
+    """Loads what `model` needs, on the model worker, as the run starts (while the first items decode)."""
     decode_batch: int = 8
     """Items per decode task."""
     model_batch: int = 32

@@ -8,7 +8,7 @@ metadata filters (B3), one model or all of them.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -79,11 +79,20 @@ class SearchService:
         cached = self._serving
         if cached is not None and time.monotonic() - cached[0] < SERVING_REFRESH_S:
             return cached[1]
-        with self.db.connection() as conn:
-            counts = embedding_rows.counts(conn, self.models.models)
-        chosen = choose_serving(get_spec(self.default_model, self.models.models).name, counts, self._has_weights)
+        chosen = self._choose_serving(self._has_weights)
         self._serving = (time.monotonic(), chosen)
         return chosen
+
+    def compared_model(self) -> str:
+        """The model whose stored vectors compare photos with one another (duplicates by embedding):
+        chosen as `serving` is, CLIP_MODEL once the library is indexed with it, except that
+        comparing stored vectors needs no weights."""
+        return self._choose_serving(lambda _name: True).name
+
+    def _choose_serving(self, has_weights: Callable[[str], bool]) -> ServingModel:
+        with self.db.connection() as conn:
+            counts = embedding_rows.counts(conn, self.models.models)
+        return choose_serving(get_spec(self.default_model, self.models.models).name, counts, has_weights)
 
     def forget_serving(self) -> None:
         """Choose the serving model afresh on the next search (after an indexing run)."""

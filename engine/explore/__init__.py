@@ -1,0 +1,1 @@
+"""Looking at a library from a notebook: an embedding map, search quality on labelled queries, previews."""
