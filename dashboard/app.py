@@ -15,11 +15,12 @@ from typing import Any
 import panel as pn
 import param
 
-from dashboard.theme import FAVICON, VIEWPORT, PageChrome, PhotoDesign, page_css, theme_from
+from dashboard.language import request_language
+from dashboard.theme import FAVICON, VIEWPORT, PageChrome, PhotoDesign, calendar_locale, page_css, theme_from
 from dashboard.views.admin import AdminView
 from dashboard.views.albums import AlbumsView
 from dashboard.views.assistant import AssistantView
-from dashboard.views.common import USER_ERRORS, Context, count, literal, markdown_pane
+from dashboard.views.common import USER_ERRORS, Context, error_text, literal, markdown_pane
 from dashboard.views.duplicates import DuplicatesView
 from dashboard.views.lightbox import Lightbox
 from dashboard.views.map import MapView
@@ -28,8 +29,14 @@ from dashboard.views.search import SearchView
 from dashboard.views.timeline import TimelineView
 from dashboard.views.trash import TrashView
 from engine.app import PhotoIndex
+from engine.i18n import N_, Language, Translator, translator
 
 TABS = ["Timeline", "Search", "Assistant", "Persons", "Map", "Duplicates", "Albums", "Trash", "Admin"]
+TAB_TITLES = {"Timeline": N_("Timeline"), "Search": N_("Search"), "Assistant": N_("Assistant"), "Persons": N_("Persons"),
+              "Map": N_("Map"), "Duplicates": N_("Duplicates"), "Albums": N_("Albums"), "Trash": N_("Trash"),
+              "Admin": N_("Admin")}
+"""The tabs' names on screen (`TABS` are their keys in the code, in English whatever the language)."""
+TITLE = N_("Photo search")
 LIVE = ("Timeline", "Persons", "Map", "Albums", "Trash", "Admin")
 """Views that show the library as it is now, refreshed when it changes (the others show the
 answer to a question the user asked: a search, a chat, a duplicate scan)."""
@@ -37,12 +44,14 @@ REFRESH_EVERY_S = 2.0
 """At most this often while the library keeps changing (an indexing run writes every second)."""
 
 
-def status_markdown(engine: PhotoIndex) -> str:
+def status_markdown(engine: PhotoIndex, _: Translator = translator("en")) -> str:
     stats = engine.stats()
     indexed = ", ".join(f"{name}: {n}" for name, n in stats.embeddings.items() if n)
-    search = f"search index — {indexed}" if indexed else "search index — none yet (metadata only)"
-    return (f"**{count(stats.total_photos, 'photo')}** · {stats.with_gps} with GPS · "
-            f"{stats.failed_count} unreadable · {search} · [REST API](/docs)")
+    search = (_("search index — {models}", models=indexed) if indexed
+              else _("search index — none yet (metadata only)"))
+    bits = [_.ngettext("{n} photo", "{n} photos", stats.total_photos), _("{n} with GPS", n=stats.with_gps),
+            _("{n} unreadable", n=stats.failed_count), search, _("REST API")]
+    return "**{}** · {} · {} · {} · [{}](/docs)".format(*bits)
 
 
 class LibraryStatus(pn.viewable.Viewer):
@@ -50,16 +59,17 @@ class LibraryStatus(pn.viewable.Viewer):
 
     text = param.String(default="")
 
-    def __init__(self, engine: PhotoIndex, **params: Any) -> None:
+    def __init__(self, engine: PhotoIndex, _: Translator = translator("en"), **params: Any) -> None:
         super().__init__(**params)
         self.engine = engine
+        self._ = _
         self.refresh()
 
     def refresh(self) -> None:
         try:
-            self.text = status_markdown(self.engine)
+            self.text = status_markdown(self.engine, self._)
         except USER_ERRORS as exc:  # a database outage: said here, the page stays up
-            self.text = f"⚠ {literal(exc)}"
+            self.text = f"⚠ {error_text(exc, self._)}"
 
     def __panel__(self) -> pn.viewable.Viewable:
         return markdown_pane(self.param.text, styles={"font-size": "12px"}, css_classes=["library-status"])
@@ -71,10 +81,10 @@ class Dashboard(pn.viewable.Viewer):
     tab = param.Selector(default="Timeline", objects=TABS)
     revision = param.Integer(default=-1, doc="The library revision the page last showed.")
 
-    def __init__(self, engine: PhotoIndex, **params: Any) -> None:
+    def __init__(self, engine: PhotoIndex, language: Language = "en", **params: Any) -> None:
         super().__init__(**params)
         self.engine = engine
-        self.ctx = Context(engine)
+        self.ctx = Context(engine, language)
         self.lightbox = Lightbox(self.ctx)
         self.search = SearchView(self.ctx)
         self.timeline = TimelineView(self.ctx, filters=self.search.sidebar_filters)
@@ -85,8 +95,12 @@ class Dashboard(pn.viewable.Viewer):
         self.albums = AlbumsView(self.ctx)
         self.trash = TrashView(self.ctx)
         self.admin = AdminView(self.ctx)
-        self.status = LibraryStatus(engine)
-        self.chrome = PageChrome()
+        self.status = LibraryStatus(engine, self.ctx._)
+        _ = self.ctx._
+        self.chrome = PageChrome(language=self.ctx.language, labels={
+            "dark": _("Dark mode"), "light": _("Light mode"), "language": _("Interface language"),
+            "sidebar": _("Show or hide the filters"), "close": _("Close")},
+            calendar=calendar_locale(self.ctx.language, _("Month"), _("Year")))
         self.views = {"Timeline": self.timeline, "Search": self.search, "Assistant": self.assistant,
                       "Persons": self.persons, "Map": self.map, "Duplicates": self.duplicates, "Albums": self.albums,
                       "Trash": self.trash, "Admin": self.admin}
@@ -195,7 +209,8 @@ class Dashboard(pn.viewable.Viewer):
                 view.refresh()
 
     def __panel__(self) -> pn.viewable.Viewable:
-        tabs = pn.Tabs(*self.views.items(), dynamic=True, sizing_mode="stretch_width",
+        _ = self.ctx._
+        tabs = pn.Tabs(*((_(TAB_TITLES[key]), view) for key, view in self.views.items()), dynamic=True, sizing_mode="stretch_width",
                        stylesheets=[TABS_CSS, SHRINK_CSS], css_classes=["main-tabs"])
         tabs.active = TABS.index(self.tab)
         tabs.param.watch(lambda e: self.show_tab(TABS[e.new]) if TABS[e.new] != self.tab else None, "active")
@@ -213,15 +228,17 @@ TABS_CSS = """
 
 
 def create_dashboard(engine: PhotoIndex) -> pn.template.BaseTemplate:
-    dash = Dashboard(engine)
+    dash = Dashboard(engine, language=request_language(engine.settings.interface_language))
+    _ = dash.ctx._
     theme = theme_from(pn.state.cookies if pn.state.curdoc is not None else {})
     dash.chrome.theme = theme
     main: list[Any] = [dash]
     if not engine.db.vector_check.ok:
-        main.insert(0, markdown_pane(literal(engine.db.vector_check.message or ""), alert_type="danger",
+        problem = engine.db.vector_check.message
+        main.insert(0, markdown_pane(literal(_(problem) if problem else ""), alert_type="danger",
                                      sizing_mode="stretch_width"))
     template = pn.template.BootstrapTemplate(
-        title="Photo search", sidebar=[dash.search.filters(), dash.status], main=main, header=[dash.chrome],
+        title=_(TITLE), sidebar=[dash.search.filters(), dash.status], main=main, header=[dash.chrome],
         sidebar_width=300, header_background="#1f2d3d", raw_css=[page_css(theme)], theme=theme, design=PhotoDesign,
         favicon=FAVICON, meta_viewport=VIEWPORT,
     )

@@ -91,7 +91,7 @@ export function render({ model, el }) {
     cell.appendChild(img);
     if (model.variant === 'photo') {
       const tick = document.createElement('span'); tick.className = 'tick'; tick.textContent = '✓';
-      tick.title = 'Select';
+      tick.title = model.labels.select || 'Select';
       tick.addEventListener('click', (e) => {
         if (model.select_mode) return;
         e.stopPropagation(); anchor = item.id; model.send_msg({type: 'select', ids: [item.id]});
@@ -379,6 +379,7 @@ class PhotoGrid(JSComponent):
     grouped = param.Boolean(default=False, doc="Headings from the items' `month` and `day`.")
     keyboard = param.Boolean(default=False, doc="Answer the keyboard while visible (one grid per view).")
     report_view = param.Boolean(default=False, doc="Send 'viewing' messages while scrolled.")
+    labels = param.Dict(default={}, doc="Words the browser shows, in the interface language: select (the tick's tooltip).")
 
     _esm = GRID_ESM
     _stylesheets = [GRID_CSS]
@@ -440,7 +441,7 @@ SCRUBBER_CSS = """
 SCRUBBER_ESM = """
 export function render({ model, el }) {
   const bar = document.createElement('div'); bar.className = 'bar';
-  bar.setAttribute('role', 'navigation'); bar.setAttribute('aria-label', 'Jump to a month');
+  bar.setAttribute('role', 'navigation'); bar.setAttribute('aria-label', model.labels.jump || 'Jump to a month');
   const tip = document.createElement('div'); tip.className = 'tip';
   const now = document.createElement('div'); now.className = 'now';
   el.appendChild(bar);
@@ -509,6 +510,7 @@ class Scrubber(JSComponent):
 
     months = param.List(default=[])
     current = param.String(default="")
+    labels = param.Dict(default={}, doc="In the interface language: jump (the bar's accessible name).")
 
     _esm = SCRUBBER_ESM
     _stylesheets = [SCRUBBER_CSS]
@@ -550,10 +552,10 @@ STAGE_ESM = """
 export function render({ model, el }) {
   const stage = document.createElement('div'); stage.className = 'stage';
   const frame = document.createElement('div'); frame.className = 'frame';
-  const img = document.createElement('img'); img.alt = 'photo';
-  const spinner = document.createElement('div'); spinner.className = 'spinner'; spinner.textContent = 'Loading…';
-  const prev = document.createElement('button'); prev.className = 'nav prev'; prev.textContent = '‹'; prev.title = 'Previous (←)';
-  const next = document.createElement('button'); next.className = 'nav next'; next.textContent = '›'; next.title = 'Next (→)';
+  const img = document.createElement('img'); img.alt = model.labels.photo || 'photo';
+  const spinner = document.createElement('div'); spinner.className = 'spinner'; spinner.textContent = model.labels.loading || 'Loading…';
+  const prev = document.createElement('button'); prev.className = 'nav prev'; prev.textContent = '‹'; prev.title = model.labels.previous || 'Previous (←)';
+  const next = document.createElement('button'); next.className = 'nav next'; next.textContent = '›'; next.title = model.labels.next || 'Next (→)';
   prev.onclick = () => model.send_msg({key: 'ArrowLeft'});
   next.onclick = () => model.send_msg({key: 'ArrowRight'});
   frame.appendChild(img);
@@ -625,6 +627,7 @@ class PhotoStage(JSComponent):
     active = param.Boolean(default=False, doc="Listen to the keyboard (the lightbox is open).")
     has_prev = param.Boolean(default=False)
     has_next = param.Boolean(default=False)
+    labels = param.Dict(default={}, doc="In the interface language: photo, loading, previous, next.")
 
     _esm = STAGE_ESM
     _stylesheets = [STAGE_CSS]

@@ -5,7 +5,8 @@ the favicon and the colours every view's CSS takes from variables.
 The theme is chosen on the server (Panel styles each component for it), from a cookie: the
 user's own choice (`photoindex_theme`), else what the browser reported its system to prefer
 (`photoindex_theme_auto`). `PageChrome` sets the second on the first visit, or when the system
-setting changes, and reloads once; its toggle sets the first.
+setting changes, and reloads once; its toggle sets the first. Beside it, the RU/EN switch of the
+interface language (see `dashboard.language`), and the page's `<html lang>` follows that language.
 """
 from __future__ import annotations
 
@@ -78,6 +79,31 @@ function setCookie(name, value) {
   document.cookie = name + '=' + value + '; path=/; max-age=31536000; samesite=strict';
 }
 const phone = () => window.innerWidth <= 700;
+const LANG = 'photoindex_lang';
+
+// flatpickr (the date range's calendar) speaks English unless given a locale; its calendars are
+// built when the sidebar renders, inside shadow roots: look for them for a while after the load
+function localizeCalendars(locale) {
+  if (!locale || !locale.months) return;
+  const apply = (fp) => {
+    fp._piLocalized = true;
+    fp.set('locale', locale);
+    fp.redraw();
+    const cal = fp.calendarContainer;
+    cal.querySelectorAll('.flatpickr-monthDropdown-month').forEach(o => {
+      o.textContent = locale.months.longhand[Number(o.value)] || o.textContent; });
+    cal.querySelectorAll('.flatpickr-monthDropdown-months').forEach(e => e.setAttribute('aria-label', locale.monthAriaLabel));
+    cal.querySelectorAll('.cur-year').forEach(e => e.setAttribute('aria-label', locale.yearAriaLabel));
+  };
+  const sweep = () => {
+    const walk = r => r.querySelectorAll('*').forEach(e => {
+      if (e.shadowRoot) walk(e.shadowRoot);
+      if (e._flatpickr && !e._flatpickr._piLocalized) apply(e._flatpickr); });
+    walk(document);
+  };
+  let tries = 0;
+  const timer = setInterval(() => { sweep(); if (++tries >= 30) clearInterval(timer); }, 500);
+}
 
 export function render({ model, el }) {
   // dark or light: the user's choice, else the system's; the server drew the page for model.theme
@@ -94,14 +120,38 @@ export function render({ model, el }) {
   toggle.className = 'theme-toggle';
   toggle.type = 'button';
   toggle.textContent = model.theme === 'dark' ? '☀' : '☾';
-  toggle.title = model.theme === 'dark' ? 'Light mode' : 'Dark mode';
+  toggle.title = model.theme === 'dark' ? model.labels.light : model.labels.dark;
   toggle.setAttribute('aria-label', toggle.title);
   toggle.onclick = () => { setCookie(CHOICE, model.theme === 'dark' ? 'default' : 'dark'); location.reload(); };
-  el.appendChild(toggle);
+
+  // the interface language: the page is drawn in model.language; the switch keeps the choice in a
+  // cookie and in the address (?lang=), then reloads
+  document.documentElement.lang = model.language;
+  const langs = document.createElement('div');
+  langs.className = 'lang-switch'; langs.setAttribute('role', 'group'); langs.title = model.labels.language;
+  langs.setAttribute('aria-label', model.labels.language);
+  for (const code of ['ru', 'en']) {
+    const b = document.createElement('button');
+    b.type = 'button'; b.textContent = code.toUpperCase(); b.lang = code; b.dataset.lang = code;
+    b.setAttribute('aria-pressed', String(code === model.language));
+    if (code === model.language) b.className = 'on';
+    b.onclick = () => {
+      if (code === model.language) return;
+      setCookie(LANG, code);
+      const url = new URL(location.href); url.searchParams.set('lang', code); location.href = url.toString();
+    };
+    langs.appendChild(b);
+  }
+  el.style.display = 'flex'; el.style.alignItems = 'center';
+  el.append(langs, toggle);
+  localizeCalendars(model.calendar);
 
   // the phone's drawer: starts closed, has a backdrop, closes on request (after a search)
   const bar = document.getElementById('sidebar');
   const opener = document.getElementById('sidebar-toggle');
+  if (opener && model.labels.sidebar) opener.setAttribute('aria-label', model.labels.sidebar);
+  const modalClose = document.getElementById('pn-closeModal');  // the template's (unused) modal
+  if (modalClose && model.labels.close) modalClose.setAttribute('aria-label', model.labels.close);
   let backdrop = document.getElementById('pi-backdrop');
   if (!backdrop) {  // beside the drawer, so that it stacks between the drawer and the page
     backdrop = document.createElement('div'); backdrop.id = 'pi-backdrop';
@@ -127,13 +177,45 @@ CHROME_CSS = """
 .theme-toggle {background: transparent; border: 1px solid rgba(255,255,255,.4); color: #fff; border-radius: 8px;
                min-width: 40px; min-height: 40px; font-size: 18px; cursor: pointer; margin: 0 6px;}
 .theme-toggle:hover {background: rgba(255,255,255,.12);}
+.lang-switch {display: flex; border: 1px solid rgba(255,255,255,.4); border-radius: 8px; overflow: hidden; margin: 0 2px;}
+.lang-switch button {background: transparent; border: 0; color: rgba(255,255,255,.75); min-width: 40px; min-height: 40px;
+                     font: 600 13px system-ui, sans-serif; cursor: pointer; padding: 0 6px;}
+.lang-switch button.on {background: rgba(255,255,255,.9); color: #1f2d3d;}
+.lang-switch button:not(.on):hover {background: rgba(255,255,255,.12); color: #fff;}
 """
 
 
+def calendar_locale(language: str, month_label: str, year_label: str) -> dict[str, Any]:
+    """A flatpickr locale from CLDR (Babel): names of days and months, Monday first; {} for English."""
+    if language == "en":
+        return {}
+    from babel.dates import get_day_names, get_month_names
+
+    def days(width: str) -> list[str]:
+        names = get_day_names(width, context="stand-alone", locale=language)
+        return [names[i].capitalize() for i in (6, 0, 1, 2, 3, 4, 5)]  # flatpickr counts from Sunday
+
+    def months(width: str) -> list[str]:
+        names = get_month_names(width, context="stand-alone", locale=language)
+        return [names[i].capitalize() for i in range(1, 13)]
+
+    return {"weekdays": {"shorthand": days("short"), "longhand": days("wide")},
+            "months": {"shorthand": months("abbreviated"), "longhand": months("wide")},
+            "firstDayOfWeek": 1, "rangeSeparator": " to ", "monthAriaLabel": month_label,
+            "yearAriaLabel": year_label, "time_24hr": True}
+    # rangeSeparator stays " to ": it is how the picker reports a range to the server (`DateRangeInput`)
+
+
 class PageChrome(JSComponent):
-    """In the header: the dark-mode toggle; around the page: the theme follow-up and the phone drawer."""
+    """In the header: the language switch and the dark-mode toggle; around the page: the theme
+    follow-up, `<html lang>` and the phone drawer."""
 
     theme = param.String(default="default", doc="The theme this page was drawn in.")
+    language = param.String(default="en", doc="The interface language this page was drawn in.")
+    labels = param.Dict(default={"dark": "Dark mode", "light": "Light mode", "language": "Interface language",
+                                 "sidebar": "Toggle sidebar", "close": "Close"},
+                        doc="The tooltips, in the interface language.")
+    calendar = param.Dict(default={}, doc="The date picker's flatpickr locale (see `calendar_locale`); empty: English.")
 
     _esm = CHROME_ESM
     _stylesheets = [CHROME_CSS]

@@ -15,6 +15,7 @@ from engine.db import revision as revision_rows
 from engine.db import unsupported as unsupported_rows
 from engine.db.database import Database, open_database
 from engine.faces.service import Faces
+from engine.i18n import N_
 from engine.indexing.pipeline import Indexer, IndexReport
 from engine.jobs.queue import IndexQueue
 from engine.jobs.runner import JobRunner, JobStatus
@@ -170,7 +171,7 @@ class PhotoIndex:
 
         def run(progress: ProgressCallback, _cancel: threading.Event) -> dict[str, Any]:
             def on_progress(p: DownloadProgress) -> None:
-                progress(Progress(stage=f"downloading {p.current or p.name}", done=p.done, total=p.total))
+                progress(Progress(stage=N_("downloading {what}", what=p.current or p.name), done=p.done, total=p.total))
 
             folder = download(name, self.settings, progress=on_progress)
             if image_text is not None and image_text == get_spec(self.settings.clip_model).name:
@@ -284,5 +285,5 @@ class PhotoIndex:
             unsupported = unsupported_rows.count_by_extension(conn)
         return Stats(**asdict(photos), embeddings=embeddings, unsupported_by_type=unsupported,
                      unsupported_count=sum(unsupported.values()), library=str(self.settings.photos_dir),
-                     database="embedded" if self.db.is_embedded else "external",
+                     database=N_("embedded") if self.db.is_embedded else N_("external"),
                      database_problem=self.db.vector_check.message)

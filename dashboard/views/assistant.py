@@ -17,13 +17,17 @@ import param
 
 from dashboard.components import PhotoGrid
 from dashboard.icons import icon
-from dashboard.views.common import Context, Tile, count, error_text, grid_items, literal, markdown_pane
+from dashboard.views.common import Context, Tile, error_text, grid_items, grid_labels, literal, markdown_pane
 from engine.assistant.parser import ParsedQuery
 from engine.errors import PhotoIndexError
+from engine.geo.names import city_name, country_name, resolve
+from engine.i18n import N_, Translator, translator
 
 log = logging.getLogger(__name__)
 
-EXAMPLES = ("sunset on the beach", "photos from last summer", "кот на диване зимой")
+EXAMPLES = {"en": ("sunset on the beach", "photos from last summer", "кот на диване зимой"),
+            "ru": ("закат на пляже", "фото прошлым летом", "кот на диване зимой")}
+"""Requests to try, per interface language (Russian is understood whatever the interface speaks)."""
 
 
 @dataclass(frozen=True)
@@ -38,34 +42,44 @@ class ChatTurn:
     error: str | None = None
 
 
-def describe_parsed(parsed: ParsedQuery) -> str:
+def describe_parsed(parsed: ParsedQuery, _: Translator = translator("en")) -> str:
     """What the assistant took from a request, as one line of Markdown."""
     bits = []
     if parsed.persons:
-        bits.append("person " + ", ".join(f"**{literal(p.name)}**" for p in parsed.persons))
+        bits.append(_("person {names}", names=", ".join(f"**{literal(p.name)}**" for p in parsed.persons)))
     if parsed.places:
-        bits.append("place " + ", ".join(f"**{literal(p)}**" for p in parsed.places))
+        names = ", ".join(f"**{literal(place_name(p, _.language))}**" for p in parsed.places)
+        bits.append(_("place {names}", names=names))
     if parsed.date_from or parsed.date_to:
         start = parsed.date_from.isoformat() if parsed.date_from else "…"
         end = parsed.date_to.isoformat() if parsed.date_to else "…"
-        bits.append(f"taken **{start} – {end}**")
+        bits.append(_("taken **{start} – {end}**", start=start, end=end))
     if parsed.albums:
-        bits.append("album " + ", ".join(f"**{literal(a.name)}**" for a in parsed.albums))
+        bits.append(_("album {names}", names=", ".join(f"**{literal(a.name)}**" for a in parsed.albums)))
     if parsed.formats:
-        bits.append("format " + ", ".join(literal(f) for f in parsed.formats))
+        bits.append(_("format {names}", names=", ".join(literal(f) for f in parsed.formats)))
     if parsed.cameras:
-        bits.append("camera " + ", ".join(literal(c) for c in parsed.cameras))
+        bits.append(_("camera {names}", names=", ".join(literal(c) for c in parsed.cameras)))
     if parsed.query:
-        bits.append(f"looking for “**{literal(parsed.query)}**”")
-    who = "Gemini" if parsed.source == "gemini" else "the offline parser"
-    return f"Understood by {who}: " + (" · ".join(bits) or "nothing to filter by")
+        bits.append(_("looking for “**{query}**”", query=literal(parsed.query)))
+    understood = " · ".join(bits) or _("nothing to filter by")
+    if parsed.source == "gemini":
+        return _("Understood by Gemini: {what}", what=understood)
+    return _("Understood by the offline parser: {what}", what=understood)
+
+
+def place_name(name: str, language: str) -> str:
+    """A place the request named (the stored English name), in the interface language."""
+    codes = resolve(name).country_codes
+    country = country_name(next(iter(codes)), language) if len(codes) == 1 else None  # type: ignore[arg-type]
+    return country or city_name(name, language) or name  # type: ignore[arg-type]
 
 
 class AssistantView(pn.viewable.Viewer):
     """The chat as params: `ask()` answers one question and appends it to `turns`."""
 
     question = param.String(default="", doc="What to look for, in plain words.")
-    use_gemini = param.Boolean(default=True, doc="Ask Gemini when GEMINI_API_KEY is set.")
+    use_gemini = param.Boolean(default=True, doc=N_("Ask Gemini when GEMINI_API_KEY is set."))
     turns = param.List(default=[], item_type=ChatTurn)
     thinking = param.Boolean(default=False)
 
@@ -82,11 +96,11 @@ class AssistantView(pn.viewable.Viewer):
 
     @property
     def gemini_status(self) -> str:
-        assistant = self.engine.assistant
+        assistant, _ = self.engine.assistant, self.ctx._
         if assistant.gemini_enabled:
-            return (f"Gemini ({self.engine.settings.gemini_model}) understands the requests;"
-                    " the offline parser steps in if it fails.")
-        return "The offline parser understands the requests (set GEMINI_API_KEY to ask Gemini)."
+            return _("Gemini ({model}) understands the requests; the offline parser steps in if it fails.",
+                     model=self.engine.settings.gemini_model)
+        return _("The offline parser understands the requests (set GEMINI_API_KEY to ask Gemini).")
 
     def _options(self) -> dict[str, Any]:
         top_k = getattr(self.search, "top_k", 20)
@@ -95,23 +109,25 @@ class AssistantView(pn.viewable.Viewer):
 
     def answer(self, text: str) -> ChatTurn:
         """The assistant's answer to `text` (never raises: a failure is part of the answer)."""
+        _ = self.ctx._
         try:
             gemini = self.use_gemini and self.engine.assistant.gemini_enabled  # the status line already says why not
             result = self.engine.assistant.run(text, today=self.today, use_gemini=gemini, **self._options())
         except Exception as exc:  # the chat answers whatever fails; an unexpected failure is logged
             if not isinstance(exc, PhotoIndexError):
                 log.exception("the assistant failed on %r", text)
-            return ChatTurn(question=text, error=error_text(exc))
+            return ChatTurn(question=text, error=error_text(exc, _))
         found = result.result
         tiles = tuple(Tile.of(h) for h in found.hits)
         if found.model == "filters":
-            how = "newest first"
+            how = _("newest first")
         elif found.model == "rrf":
-            how = "ranked by " + " + ".join(found.models) + (" (RRF)" if len(found.models) > 1 else "")
+            how = _("ranked by {models}", models=" + ".join(found.models) + (" (RRF)" if len(found.models) > 1 else ""))
         else:
-            how = f"ranked by {found.model}"
-        return ChatTurn(question=text, understood=describe_parsed(result.parsed),
-                        summary=f"{count(len(tiles), 'photo')} · {how}", notes=tuple(found.notes), tiles=tiles)
+            how = _("ranked by {models}", models=found.model)
+        summary = _.ngettext("{n} photo", "{n} photos", len(tiles)) + f" · {how}"
+        return ChatTurn(question=text, understood=describe_parsed(result.parsed, _), summary=summary,
+                        notes=tuple(_(n) for n in found.notes), tiles=tiles)
 
     def ask(self, text: str | None = None) -> ChatTurn | None:
         text = (text if text is not None else self.question).strip()
@@ -134,7 +150,7 @@ class AssistantView(pn.viewable.Viewer):
         self.turns = [*self.turns, turn]
 
     def open_in_search(self, turn: ChatTurn) -> None:
-        self.ctx.emit("show-results", (f"for “{turn.question}” (assistant)", list(turn.tiles)))
+        self.ctx.emit("show-results", (self.ctx._("for “{query}” (assistant)", query=turn.question), list(turn.tiles)))
 
     def clear(self) -> None:
         self.turns = []
@@ -151,10 +167,10 @@ class AssistantView(pn.viewable.Viewer):
             reply = [markdown_pane(f"{turn.understood}\n\n**{turn.summary}**{notes}", sizing_mode="stretch_width",
                                       css_classes=["understood"])]
             if turn.tiles:
-                grid = PhotoGrid(items=grid_items(self.ctx, turn.tiles), cell_size=110)
+                grid = PhotoGrid(items=grid_items(self.ctx, turn.tiles), cell_size=110, labels=grid_labels(self.ctx._))
                 ids = [t.id for t in turn.tiles]
                 grid.on_open(lambda pid: self.opener(ids, ids.index(pid)) if self.opener and pid in ids else None)
-                to_search = pn.widgets.Button(label="Open in Search", icon=icon("arrow-right"), color="light")
+                to_search = pn.widgets.Button(label=self.ctx._("Open in Search"), icon=icon("arrow-right"), color="light")
                 to_search.on_click(lambda e: self.open_in_search(turn))
                 reply += [grid, to_search]
         answer = pn.Column(*reply, sizing_mode="stretch_width", css_classes=["answer"], stylesheets=[ANSWER_CSS])
@@ -181,22 +197,23 @@ class AssistantView(pn.viewable.Viewer):
             else:
                 self.ask(text)
 
-        box = pn.widgets.TextInput(placeholder="e.g. “Anna at the sea last summer” or “закат в Париже”",
+        _ = self.ctx._
+        box = pn.widgets.TextInput(placeholder=_("e.g. “Anna at the sea last summer” or “закат в Париже”"),
                                    sizing_mode="stretch_width", css_classes=["ask"])
         box.param.watch(lambda e: run(e.new) if e.new.strip() else None, "value")
         self.param.watch(lambda e: box.param.update(value="") if e.new else None, "thinking")
-        send = pn.widgets.Button(label="Ask", icon=icon("send"), color="primary", width=90)
+        send = pn.widgets.Button(label=_("Ask"), icon=icon("send"), color="primary", width=90)
         send.on_click(lambda e: run(box.value_input or box.value))
-        clear = pn.widgets.Button(label="Clear the chat", icon=icon("x"), color="light", margin=(4, 3))
+        clear = pn.widgets.Button(label=_("Clear the chat"), icon=icon("x"), color="light", margin=(4, 3))
         clear.on_click(lambda e: self.clear())
-        examples = pn.Row(markdown_pane("Try:", margin=(8, 4, 0, 10)), styles={"flex-wrap": "wrap"})
-        for text in EXAMPLES:
+        examples = pn.Row(markdown_pane(_("Try:"), margin=(8, 4, 0, 10)), styles={"flex-wrap": "wrap"})
+        for text in EXAMPLES.get(self.ctx.language, EXAMPLES["en"]):
             chip = pn.widgets.Button(label=text, color="light", variant="outline", margin=(4, 3))
             chip.on_click(lambda e, t=text: run(t))
             examples.append(chip)
-        gemini = pn.widgets.Checkbox.from_param(self.param.use_gemini, label="Ask Gemini",
+        gemini = pn.widgets.Checkbox.from_param(self.param.use_gemini, label=_("Ask Gemini"),
                                                 visible=self.engine.assistant.gemini_enabled)
-        thinking = markdown_pane("*Thinking…*", visible=self.param.thinking, margin=(0, 10))
+        thinking = markdown_pane("*{}*".format(_("Thinking…")), visible=self.param.thinking, margin=(0, 10))
         status = markdown_pane(self.gemini_status, styles={"color": "#6c757d", "font-size": "12px"}, margin=(0, 10))
         examples.append(clear)
         return pn.Column(status, self.feed, thinking, pn.Row(box, send, sizing_mode="stretch_width"),

@@ -9,12 +9,14 @@ from datetime import date, datetime
 from typing import Any
 
 import nh3
+from babel.dates import format_date
 import panel as pn
 
 from engine.app import PhotoIndex
 from engine.db import photos as photo_rows
 from engine.errors import PhotoIndexError
 from engine.geo.names import Language
+from engine.i18n import Translator, translator
 from engine.geo.tiles import tiles_unavailable
 
 USER_ERRORS: tuple[type[Exception], ...] = (PhotoIndexError, LookupError, ValueError, PermissionError, RuntimeError,
@@ -48,10 +50,12 @@ class Context:
     """Per browser session: the engine, and a version per photo changed here (rotation), so the
     browser fetches its new thumbnail instead of the cached one."""
 
-    def __init__(self, engine: PhotoIndex) -> None:
+    def __init__(self, engine: PhotoIndex, language: Language = "en") -> None:
         self.engine = engine
-        self.language: Language = "en"
-        """The interface language: place names are shown in it (`engine.geo.names`)."""
+        self.language: Language = language
+        """The interface language: every string, and place names (`engine.geo.names`), are shown in it."""
+        self._: Translator = translator(language)
+        """This session's translator: `ctx._("Search")`, `ctx._.ngettext(...)`, `ctx._(engine_note)`."""
         self.versions: dict[int, int] = {}
         self._listeners: list[Callable[[str, Any], None]] = []
 
@@ -133,6 +137,17 @@ def count(n: int, noun: str) -> str:
     return f"{n} {noun[:-1]}ies" if noun.endswith("y") and noun[-2:-1] not in "aeiou" else f"{n} {noun}s"
 
 
+def day_text(when: date | datetime, pattern: str, language: str = "en") -> str:
+    """A date in the interface language, with a CLDR pattern ("LLLL y" is "July 2023" / "Июль 2023")."""
+    text = format_date(when, pattern, locale=language)
+    return text[:1].upper() + text[1:]
+
+
+def grid_labels(_: Translator) -> dict[str, str]:
+    """What a `PhotoGrid` says in the browser, in `_`'s language."""
+    return {"select": _("Select")}
+
+
 def human_bytes(n: float | None) -> str:
     if n is None:
         return "—"
@@ -163,7 +178,8 @@ def in_date_range(taken: datetime | None, start: date | None, end: date | None) 
     return (start is None or day >= start) and (end is None or day <= end)
 
 
-def error_text(exc: BaseException) -> str:
-    """An exception as one short line of Markdown-safe text."""
-    text = str(exc) or exc.__class__.__name__
+def error_text(exc: BaseException, _: Translator | None = None) -> str:
+    """An exception as one short line of Markdown-safe text, in `_`'s language when the engine marked its sentence."""
+    sentence = exc.args[0] if len(exc.args) == 1 else None
+    text = (_(sentence) if _ is not None and isinstance(sentence, str) else str(exc)) or exc.__class__.__name__
     return literal(text if len(text) < 400 else text[:400] + "…")

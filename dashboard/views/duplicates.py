@@ -13,13 +13,18 @@ import panel as pn
 import param
 
 from dashboard.icons import icon
-from dashboard.views.common import (USER_ERRORS, Context, Tile, count, error_text, html_pane, human_bytes, literal,
+from dashboard.views.common import (USER_ERRORS, Context, Tile, day_text, error_text, html_pane, human_bytes, literal,
                                     markdown_pane)
 from dashboard.views.undo import UndoTrash
+from engine.i18n import N_, Translator, translator
 from engine.library.duplicates import DuplicateGroup
 from engine.library.matching import PhotoFacts as DuplicatePhoto
 
 PAGE = 20
+METHOD_TITLES = {"all": N_("all"), "phash": N_("phash"), "clip": N_("clip")}
+"""The method buttons' words (the values stay the engine's names)."""
+RULE_WORDS = (N_("identical"), N_("phash+pixels"), N_("crop"), N_("flat"), N_("embedding"))
+"""The engine's names of the rules that matched a group (`DuplicatePair.rule`), shown translated."""
 
 
 def needs_review(group: DuplicateGroup) -> bool:
@@ -28,31 +33,31 @@ def needs_review(group: DuplicateGroup) -> bool:
     return group.needs_review
 
 
-def megapixels(p: DuplicatePhoto) -> str:
-    return f"{p.pixels / 1e6:.1f} MP" if p.pixels else "size unknown"
+def megapixels(p: DuplicatePhoto, _: Translator = translator("en")) -> str:
+    return f"{p.pixels / 1e6:.1f} MP" if p.pixels else _("size unknown")
 
 
-def keep_reason(group: DuplicateGroup, keep: DuplicatePhoto) -> str:
+def keep_reason(group: DuplicateGroup, keep: DuplicatePhoto, _: Translator = translator("en")) -> str:
     """Why this copy is the one kept: the engine's reasons, or the user's choice."""
     if keep.id != group.keep_id:
-        return "your choice"
-    return "; ".join(group.keeper_reasons) or "the best copy"
+        return _("your choice")
+    return "; ".join(_(r) for r in group.keeper_reasons) or _("the best copy")
 
 
-def copy_reason(group: DuplicateGroup, photo_id: int) -> str | None:
+def copy_reason(group: DuplicateGroup, photo_id: int, _: Translator = translator("en")) -> str | None:
     """What a copy is relative to the group's anchor ("rotated 90°, re-saved as PNG") and what matched."""
     pair = next((p for p in group.pairs if p.a == group.anchor_id and p.b == photo_id), None)
     if pair is None:
         return None
-    signals = ", ".join(f"{s.name} {s.value} {s.unit}".strip() for s in pair.signals if s.matched)
-    return f"{pair.transform}" + (f" · {signals}" if signals else "")
+    signals = ", ".join(f"{_(s.name)} {_(str(s.value))} {_(s.unit)}".strip() for s in pair.signals if s.matched)
+    return _(pair.transform) + (f" · {signals}" if signals else "")
 
 
 class DuplicatesView(pn.viewable.Viewer):
     method = param.Selector(default="all", objects=["all", "phash", "clip"],
-                            doc="The pictures and image embeddings, the pictures only, or embeddings only.")
-    max_distance = param.Integer(default=56, bounds=(0, 80), doc="pHash: most differing bits of 256 (calibrated 56).")
-    threshold = param.Number(default=0.95, bounds=(0.5, 1.0), step=0.01, doc="Embedding: least cosine similarity.")
+                            doc=N_("The pictures and image embeddings, the pictures only, or embeddings only."))
+    max_distance = param.Integer(default=56, bounds=(0, 80), doc=N_("pHash: most differing bits of 256 (calibrated 56)."))
+    threshold = param.Number(default=0.95, bounds=(0.5, 1.0), step=0.01, doc=N_("Embedding: least cosine similarity."))
     groups = param.List(default=[], item_type=DuplicateGroup)
     total_groups = param.Integer(default=0)
     keepers = param.Dict(default={}, doc="Group index -> the photo the user chose to keep instead.")
@@ -78,22 +83,24 @@ class DuplicatesView(pn.viewable.Viewer):
         try:
             report = self.engine.library.duplicates(self.method, limit=PAGE, **self._params())
         except USER_ERRORS as exc:
-            self.param.update(groups=[], total_groups=0, keepers={}, message=f"⚠ {error_text(exc)}")
+            self.param.update(groups=[], total_groups=0, keepers={}, message=f"⚠ {error_text(exc, self.ctx._)}")
         else:
             self.param.update(groups=report.groups, total_groups=report.total_groups, keepers={}, confirm_all=False,
                               confirm_group=None)
-            self.message = self._summary(report.total_groups, len(report.groups)) + "".join(f"\n\n{literal(n)}" for n in report.notes)
+            self.message = self._summary(report.total_groups, len(report.groups)) + "".join(
+                f"\n\n{literal(self.ctx._(n))}" for n in report.notes)
         self._render()
 
     def _summary(self, total: int, shown: int) -> str:
+        _ = self.ctx._
         if not total:
-            return "No duplicates found" + (" — has the pHash stage run? (Admin → pHash)"
-                                            if self.method == "phash" else "")
+            return (_("No duplicates found — has the pHash stage run? (Admin → pHash)") if self.method == "phash"
+                    else _("No duplicates found"))
         extras = sum(len(self.others(i)) for i in range(len(self.groups)) if self.deletable(i))
         reviews = sum(needs_review(g) for g in self.groups)
-        text = (f"{count(total, 'group')}" + (f" · {reviews} to review" if reviews else "")
-                + (f" · showing {shown}" if total > shown else ""))
-        return text + f" · {count(extras, 'extra copy')} shown"
+        text = (_.ngettext("{n} group", "{n} groups", total) + (" · " + _("{n} to review", n=reviews) if reviews else "")
+                + (" · " + _("showing {n}", n=shown) if total > shown else ""))
+        return text + " · " + _.ngettext("{n} extra copy shown", "{n} extra copies shown", extras)
 
     def keep(self, index: int) -> DuplicatePhoto:
         group = self.groups[index]
@@ -110,7 +117,8 @@ class DuplicatesView(pn.viewable.Viewer):
     def reason(self, index: int) -> str:
         """Why the group's photos belong together."""
         rules = sorted({p.rule for p in self.groups[index].pairs})
-        return "matched by " + ", ".join(rules) if rules else "matched"
+        _ = self.ctx._
+        return _("matched by {rules}", rules=", ".join(_(r) for r in rules)) if rules else _("matched")
 
     # --- choosing and deleting ------------------------------------------------------------------------
     def choose_keeper(self, index: int, photo_id: int) -> None:
@@ -131,10 +139,10 @@ class DuplicatesView(pn.viewable.Viewer):
     def delete_group(self, index: int) -> int:
         if not self.deletable(index):
             if needs_review(self.groups[index]):
-                self.message = "This group is flagged for review: open the photos and move them by hand"
+                self.message = self.ctx._("This group is flagged for review: open the photos and move them by hand")
             return 0
         ids = [p.id for p in self.others(index)]
-        moved = self._trash(ids, f"Kept {literal(PurePosixPath(self.keep(index).path).name)}")
+        moved = self._trash(ids, self.ctx._("Kept {name}", name=literal(PurePosixPath(self.keep(index).path).name)))
         if moved:
             groups = [g for i, g in enumerate(self.groups) if i != index]
             keepers = {(i if i < index else i - 1): v for i, v in self.keepers.items() if i != index}
@@ -165,20 +173,25 @@ class DuplicatesView(pn.viewable.Viewer):
         try:
             ids, groups, review = self.plan_all()
         except USER_ERRORS as exc:
-            self.message = f"⚠ {error_text(exc)}"
+            self.message = f"⚠ {error_text(exc, self.ctx._)}"
             return
+        _ = self.ctx._
         self._all_plan = ids
-        self._all_text = (f"Move **{count(len(ids), 'extra copy')}** from {count(groups, 'group')} to the trash?"
-                          + (f" {count(review, 'group')} flagged for review stay as they are." if review else "")
-                          + " You can undo this, or restore them from the Trash tab.")
+        self._all_text = (_.ngettext("Move **{n} extra copy** from {groups} to the trash?",
+                                     "Move **{n} extra copies** from {groups} to the trash?", len(ids),
+                                     groups=_.ngettext("{n} group", "{n} groups", groups))
+                          + (" " + _.ngettext("{n} group flagged for review stays as it is.",
+                                              "{n} groups flagged for review stay as they are.", review)
+                             if review else "")
+                          + " " + _("You can undo this, or restore them from the Trash tab."))
         self.param.update(confirm_all=bool(ids), confirm_group=None)
         if not ids:
-            self.message = "Nothing to delete"
+            self.message = _("Nothing to delete")
 
     def delete_all(self) -> int:
         ids, self._all_plan = self._all_plan, []
         self.confirm_all = False
-        moved = self._trash(ids, "Deleted every extra copy")
+        moved = self._trash(ids, self.ctx._("Deleted every extra copy"))
         if moved:
             self.find()
         return moved
@@ -189,33 +202,37 @@ class DuplicatesView(pn.viewable.Viewer):
         try:
             report = self.engine.library.trash.move_to_trash(ids, reason=f"duplicate ({self.method})")
         except USER_ERRORS as exc:
-            self.message = f"⚠ {error_text(exc)}"
+            self.message = f"⚠ {error_text(exc, self.ctx._)}"
             return 0
         moved = len(report.trashed) + len(report.missing_files)
-        self.undo.remember(report.trashed, f"{what}: moved {count(moved, 'extra copy')} to the trash")
+        self.undo.remember(report.trashed, self.ctx._.ngettext("{what}: moved {n} extra copy to the trash",
+                                                               "{what}: moved {n} extra copies to the trash", moved,
+                                                               what=what))
         self.ctx.emit("photos-deleted", ids)
         return moved
 
     # --- widgets ---------------------------------------------------------------------------------------
     def _photo_card(self, index: int, p: DuplicatePhoto, keep: DuplicatePhoto, ids: list[int]) -> pn.viewable.Viewable:
-        is_keep = p.id == keep.id
+        is_keep, _ = p.id == keep.id, self.ctx._
+        badge = "<span>" + html.escape(_("Keep")) + "</span>" if is_keep else ""
         path = PurePosixPath(p.path)
-        taken = p.taken_at.strftime("%-d %b %Y, %H:%M") if p.taken_at else "no date"
-        lines = [f"{p.format.upper()} · {p.width or '?'}×{p.height or '?'} · {megapixels(p)}",
-                 f"{human_bytes(p.size)} · {taken}", f"{path.parent.as_posix() if path.parent.as_posix() != '.' else 'library root'}"]
-        why = copy_reason(self.groups[index], p.id)
+        taken = (day_text(p.taken_at, "d MMM y", _.language) + p.taken_at.strftime(", %H:%M") if p.taken_at
+                 else _("no date"))
+        folder = path.parent.as_posix() if path.parent.as_posix() != "." else _("library root")
+        lines = [f"{p.format.upper()} · {p.width or '?'}×{p.height or '?'} · {megapixels(p, _)}",
+                 f"{human_bytes(p.size)} · {taken}", folder]
+        why = copy_reason(self.groups[index], p.id, _)
         if why:
             lines.append(why)
         facts = "".join(f"<div>{html.escape(line)}</div>" for line in lines)
         picture = html_pane(
             f'<div class="pic{" keep" if is_keep else ""}"><img loading="lazy" src="{self.ctx.thumb_url(p.id)}" '
             f'alt="{html.escape(path.name)}" title="{html.escape(p.path)}">'
-            f'{"<span>Keep</span>" if is_keep else ""}</div><div class="name">{html.escape(path.name)}</div>'
+            f'{badge}</div><div class="name">{html.escape(path.name)}</div>'
             f'<div class="facts">{facts}</div>', stylesheets=[CARD_CSS], margin=0, sizing_mode="stretch_width")
-        view = pn.widgets.Button(label="View", icon=icon("photo"), color="light",
-                                 margin=(2, 2))
+        view = pn.widgets.Button(label=_("View"), icon=icon("photo"), color="light", margin=(2, 2))
         view.on_click(lambda e: self.opener(ids, ids.index(p.id)) if self.opener else None)
-        choose = pn.widgets.Button(label="Kept" if is_keep else "Keep this", icon=icon("check"),
+        choose = pn.widgets.Button(label=_("Kept") if is_keep else _("Keep this"), icon=icon("check"),
                                    color="success" if is_keep else "light", disabled=is_keep, margin=(2, 2))
         choose.on_click(lambda e: self.choose_keeper(index, p.id))
         return pn.Column(picture, pn.Row(choose, view, styles={"flex-wrap": "wrap"}), width=200, margin=(4, 6),
@@ -223,14 +240,17 @@ class DuplicatesView(pn.viewable.Viewer):
 
     def _group(self, index: int) -> pn.viewable.Viewable:
         group, keep, others = self.groups[index], self.keep(index), self.others(index)
-        ids = [p.id for p in group.photos]
+        ids, _ = [p.id for p in group.photos], self.ctx._
         review = needs_review(group)
-        head = (f"**Group {index + 1}** · {count(len(group.photos), 'photo')}, {self.reason(index)} · keep "
-                f"**{literal(PurePosixPath(keep.path).name)}** ({literal(keep_reason(group, keep))})")
+        head = _("**Group {number}** · {photos}, {reason} · keep **{name}** ({why})", number=index + 1,
+                 photos=_.ngettext("{n} photo", "{n} photos", len(group.photos)), reason=self.reason(index),
+                 name=literal(PurePosixPath(keep.path).name), why=literal(keep_reason(group, keep, _)))
         if review:
-            head += f" · ⚑ flagged for review ({literal('; '.join(group.review))}): check them one by one"
-        delete = pn.widgets.Button(label=f"Keep {PurePosixPath(keep.path).name}, move {count(len(others), 'other')} "
-                                         "to the trash",
+            head += " · " + _("⚑ flagged for review ({reasons}): check them one by one",
+                              reasons=literal("; ".join(_(r) for r in group.review)))
+        delete = pn.widgets.Button(label=_.ngettext("Keep {name}, move {n} other to the trash",
+                                                    "Keep {name}, move {n} others to the trash", len(others),
+                                                    name=PurePosixPath(keep.path).name),
                                    icon=icon("trash"), color="danger", variant="outline",
                                    disabled=not self.deletable(index), visible=not review)
         delete.on_click(lambda e: self.ask_delete_group(index))
@@ -240,12 +260,15 @@ class DuplicatesView(pn.viewable.Viewer):
                                    css_classes=["side-by-side"]),
                             delete]
         if self.confirm_group == index:
-            sure = pn.widgets.Button(label=f"Move {count(len(others), 'photo')} to the trash", color="danger")
+            sure = pn.widgets.Button(label=_.ngettext("Move {n} photo to the trash", "Move {n} photos to the trash",
+                                                      len(others)), color="danger")
             sure.on_click(lambda e: self.delete_group(index))
-            cancel = pn.widgets.Button(label="Cancel", color="light")
+            cancel = pn.widgets.Button(label=_("Cancel"), color="light")
             cancel.on_click(lambda e: (setattr(self, "confirm_group", None), self._render()))
-            parts.append(pn.Row(markdown_pane(f"Move **{count(len(others), 'photo')}** to the trash and keep "
-                                                 f"**{literal(PurePosixPath(keep.path).name)}**?", margin=(8, 10)),
+            ask = _.ngettext("Move **{n} photo** to the trash and keep **{name}**?",
+                             "Move **{n} photos** to the trash and keep **{name}**?", len(others),
+                             name=literal(PurePosixPath(keep.path).name))
+            parts.append(pn.Row(markdown_pane(ask, margin=(8, 10)),
                                 sure, cancel, styles={"flex-wrap": "wrap"}, css_classes=["confirm"]))
         return pn.Column(*parts, sizing_mode="stretch_width", css_classes=["dup-group"],
                          styles={"border-bottom": "1px solid var(--pi-rule, #ddd)", "padding-bottom": "8px"})
@@ -254,17 +277,22 @@ class DuplicatesView(pn.viewable.Viewer):
         self._body.objects = [self._group(i) for i in range(len(self.groups))]
 
     def __panel__(self) -> pn.viewable.Viewable:
-        method = pn.widgets.RadioButtonGroup.from_param(self.param.method, color="light")
-        distance = pn.widgets.IntInput.from_param(self.param.max_distance, label="max bits", width=90)
-        threshold = pn.widgets.FloatInput.from_param(self.param.threshold, label="min similarity", width=110)
-        find = pn.widgets.Button(label="Find duplicates", icon=icon("copy"), color="primary")
+        _ = self.ctx._
+        method = pn.widgets.RadioButtonGroup.from_param(self.param.method, description=_(self.param.method.doc),
+                                                        color="light",
+                                                        options={_(METHOD_TITLES[k]): k for k in METHOD_TITLES})
+        distance = pn.widgets.IntInput.from_param(self.param.max_distance, description=_(self.param.max_distance.doc),
+                                                  label=_("max bits"), width=90)
+        threshold = pn.widgets.FloatInput.from_param(self.param.threshold, description=_(self.param.threshold.doc),
+                                                     label=_("min similarity"), width=110)
+        find = pn.widgets.Button(label=_("Find duplicates"), icon=icon("copy"), color="primary")
         find.on_click(lambda e: self.find())
-        ask = pn.widgets.Button(label="Delete all extras", icon=icon("trash"), color="danger",
+        ask = pn.widgets.Button(label=_("Delete all extras"), icon=icon("trash"), color="danger",
                                 disabled=self.param.groups.rx.bool().rx.not_())
         ask.on_click(lambda e: self.ask_delete_all())
-        sure = pn.widgets.Button(label="Move them to the trash", color="danger")
+        sure = pn.widgets.Button(label=_("Move them to the trash"), color="danger")
         sure.on_click(lambda e: self.delete_all())
-        cancel = pn.widgets.Button(label="Cancel", color="light")
+        cancel = pn.widgets.Button(label=_("Cancel"), color="light")
         cancel.on_click(lambda e: setattr(self, "confirm_all", False))
         question = markdown_pane(pn.bind(lambda on: self._all_text if on else "", self.param.confirm_all),
                                     margin=(8, 10))

@@ -11,13 +11,14 @@ import param
 
 from dashboard.components import PhotoStage
 from dashboard.icons import icon
-from dashboard.views.common import Context, Tile, error_text, html_pane, human_bytes, literal, markdown_pane
+from dashboard.views.common import Context, Tile, day_text, error_text, html_pane, human_bytes, literal, markdown_pane
 from engine.db.photos import Photo
 from engine.errors import PhotoIndexError
 from engine.faces.records import Face
 from engine.geo.names import place_label
 from engine.geo.places import Place
 from engine.geo.tiles import spot_tiles
+from engine.i18n import N_, Translator, translator
 
 
 def face_box(face: Face) -> dict[str, Any]:
@@ -59,42 +60,53 @@ def exposure(exif: dict[str, Any]) -> str:
 
 
 MAP_W, MAP_H = 280, 170
+ASSIGNED_BY = (N_("user"), N_("suggestion"), N_("auto"))
+"""Who gave a face its person (`faces.assigned_by`), marked for translation."""
 
 
-def mini_map(photo: Photo, tiles_template: str, unavailable: str, attribution: str) -> str:
+def mini_map(photo: Photo, tiles_template: str, unavailable: str, attribution: str,
+             _: Translator = translator("en")) -> str:
     """A small map of where the photo was taken: tiles around a marker, or a sentence offline."""
     if photo.latitude is None or photo.longitude is None:
         return ""
     where = f"{photo.latitude:.5f}, {photo.longitude:.5f}"
     if unavailable:
-        return f'<div class="nomap">Map tiles are unavailable ({html.escape(unavailable)}) · {where}</div>'
+        no_tiles = _("Map tiles are unavailable ({reason})", reason=html.escape(_(unavailable)))
+        return f'<div class="nomap">{no_tiles} · {where}</div>'
     tiles = "".join(f'<img src="{html.escape(t.url)}" style="left:{t.left}px;top:{t.top}px" alt="">'
                     for t in spot_tiles(tiles_template, photo.latitude, photo.longitude, MAP_W, MAP_H))
     return (f'<div class="minimap" style="width:{MAP_W}px;height:{MAP_H}px">{tiles}<span class="pin"></span></div>'
             f'<div class="credit">{html.escape(attribution)} · {where}</div>')
 
 
-def info_html(photo: Photo, people: list[str], map_html: str) -> str:
+def info_html(photo: Photo, people: list[str], map_html: str, _: Translator = translator("en")) -> str:
     rows: list[tuple[str, str]] = []
     if photo.taken_at:
-        rows.append(("Taken", photo.taken_at.strftime("%A, %-d %B %Y, %H:%M")))
+        rows.append((_("Taken"), day_text(photo.taken_at, "EEEE, d MMMM y", _.language)
+                     + photo.taken_at.strftime(", %H:%M")))
     else:
-        rows.append(("Taken", "no date in the file"))
+        rows.append((_("Taken"), _("no date in the file")))
     if photo.camera:
-        rows.append(("Camera", photo.camera))
+        rows.append((_("Camera"), photo.camera))
     if photo.lens:
-        rows.append(("Lens", photo.lens))
+        rows.append((_("Lens"), photo.lens))
     if shot := exposure(photo.exif_data):
-        rows.append(("Exposure", shot))
+        rows.append((_("Exposure"), shot))
     size = f"{photo.width}×{photo.height} · {(photo.width * photo.height) / 1e6:.1f} MP · " if photo.width and photo.height else ""
-    rows.append(("Size", f"{size}{human_bytes(photo.size)} · {photo.format.upper()}"))
-    rows.append(("File", photo.path))
-    if photo.place:
-        rows.append(("Place", photo.place))
+    rows.append((_("Size"), f"{size}{human_bytes(photo.size)} · {photo.format.upper()}"))
+    rows.append((_("File"), photo.path))
+    if place := photo_place(photo, _.language):
+        rows.append((_("Place"), place))
     if people:
-        rows.append(("People", ", ".join(people)))
+        rows.append((_("People"), ", ".join(people)))
     body = "".join(f"<dt>{html.escape(k)}</dt><dd>{html.escape(v)}</dd>" for k, v in rows)
     return f"<h4>{html.escape(PurePosixPath(photo.path).name)}</h4><dl>{body}</dl>{map_html}"
+
+
+def photo_place(photo: Photo, language: str) -> str | None:
+    """Where the photo was taken, in the interface language (the stored English name when no other is known)."""
+    label = place_label(Place.of(photo), language) if photo.latitude is not None else None
+    return label or photo.place
 
 
 class Lightbox(pn.viewable.Viewer):
@@ -110,7 +122,7 @@ class Lightbox(pn.viewable.Viewer):
     details = param.String(default="", doc="The info panel's HTML.")
     message = param.String(default="")
     det_threshold = param.Number(default=0.5, bounds=(0.05, 0.95), step=0.05)
-    hd = param.Boolean(default=False, doc="Re-detect with the 1280 px detector input.")
+    hd = param.Boolean(default=False, doc=N_("Re-detect with the 1280 px detector input."))
     new_person_name = param.String(default="")
     assign_to = param.String(default="", doc="A person's name, from the autocomplete.")
 
@@ -118,7 +130,9 @@ class Lightbox(pn.viewable.Viewer):
         super().__init__(**params)
         self.ctx = ctx
         self.engine = ctx.engine
-        self.stage = PhotoStage(sizing_mode="stretch_width", css_classes=["photo-stage"])
+        _ = ctx._
+        self.stage = PhotoStage(sizing_mode="stretch_width", css_classes=["photo-stage"], labels={
+            "photo": _("photo"), "loading": _("Loading…"), "previous": _("Previous (←)"), "next": _("Next (→)")})
         self._photo: Photo | None = None
         self.stage.on_key(self.key)
         self.stage.param.watch(lambda e: self.select_face(e.new if e.new >= 0 else None), "active_face")
@@ -163,19 +177,18 @@ class Lightbox(pn.viewable.Viewer):
         pid = self.photo_id
         if pid is None:
             return
-        photo = self.ctx.photo(pid)
+        photo, _ = self.ctx.photo(pid), self.ctx._
         if photo is None:
-            self.message = "This photo is no longer in the library"
+            self.message = _("This photo is no longer in the library")
             return
         self.rotation = photo.rotation
         bits = [f"**{literal(PurePosixPath(photo.path).name)}**"]
         if photo.taken_at:
-            bits.append(photo.taken_at.strftime("%-d %b %Y %H:%M"))
-        label = place_label(Place.of(photo), self.ctx.language) if photo.latitude is not None else None
-        if label or photo.place:
-            bits.append(literal(label or photo.place))
+            bits.append(day_text(photo.taken_at, "d MMM y", _.language) + photo.taken_at.strftime(" %H:%M"))
+        if place := photo_place(photo, _.language):
+            bits.append(literal(place))
         if photo.offline_since is not None:
-            bits.append(f"offline: the file is gone since {photo.offline_since:%Y-%m-%d}")
+            bits.append(_("offline: the file is gone since {day}", day=photo.offline_since.strftime("%Y-%m-%d")))
         self.info = " · ".join(bits) + f" · {self.index + 1}/{len(self.photo_ids)}"
         self.message = ""
         self.active_face_id = None
@@ -189,7 +202,7 @@ class Lightbox(pn.viewable.Viewer):
         try:
             self.faces = self.engine.faces.of_photo(pid) if pid is not None else []
         except PhotoIndexError as exc:
-            self.faces, self.message = [], f"⚠ {error_text(exc)}"
+            self.faces, self.message = [], f"⚠ {error_text(exc, self.ctx._)}"
         self.stage.param.update(faces=[face_box(f) for f in self.faces], show_faces=self.show_faces)
         self._describe()
 
@@ -205,8 +218,8 @@ class Lightbox(pn.viewable.Viewer):
         people = list(dict.fromkeys(f.person_name for f in self.faces if f.person_name))
         settings = self.engine.settings
         where = "" if photo.latitude is None else mini_map(photo, settings.map_tiles_url, self.ctx.tiles_unavailable(),
-                                                           settings.map_tiles_attribution)
-        self.details = info_html(photo, people, where)
+                                                           settings.map_tiles_attribution, self.ctx._)
+        self.details = info_html(photo, people, where, self.ctx._)
 
     # --- rotation ---------------------------------------------------------------------------
     def rotate(self, degrees: int) -> int:
@@ -237,15 +250,17 @@ class Lightbox(pn.viewable.Viewer):
         self.param.update(new_person_name="", assign_to="")
 
     def face_summary(self) -> str:
-        f = self.active_face
+        f, _ = self.active_face, self.ctx._
         if f is None:
             return ""
-        gender = {"M": "male", "F": "female"}.get(f.gender or "", f.gender or "—")
+        gender = {"M": _("male"), "F": _("female")}.get(f.gender or "", f.gender or "—")
         if f.person_name:
-            person = f"**{literal(f.person_name)}**" + (f" ({f.assigned_by})" if f.assigned_by else "")
+            person = f"**{literal(f.person_name)}**" + (f" ({_(f.assigned_by)})" if f.assigned_by else "")
         else:
-            person = "*unassigned*"
-        return f"Age {f.age if f.age is not None else '—'} · {gender} · {person} · detection score {f.det_score:.2f}"
+            person = "*{}*".format(_("unassigned"))
+        score = format(f.det_score, ".2f")
+        return _("Age {age} · {gender} · {person} · detection score {score}", age=f.age if f.age is not None else "—",
+                 gender=gender, person=person, score=score)
 
     def person_names(self) -> dict[str, int]:
         people, _ = self.engine.faces.persons.list(None, 500, 0)
@@ -266,12 +281,12 @@ class Lightbox(pn.viewable.Viewer):
             elif name and name.strip():
                 updated = self.engine.faces.persons.assign(face.id, None, new_name=name.strip())
             else:
-                self.message = "Type a name"
+                self.message = self.ctx._("Type a name")
                 return None
         except PhotoIndexError as exc:
-            self.message = f"⚠ {error_text(exc)}"
+            self.message = f"⚠ {error_text(exc, self.ctx._)}"
             return None
-        self.message = f"This face is now {literal(updated.person_name)}"
+        self.message = self.ctx._("This face is now {name}", name=literal(updated.person_name))
         self._load_faces()
         self.select_face(face.id)
         self.ctx.emit("persons-changed")
@@ -280,7 +295,7 @@ class Lightbox(pn.viewable.Viewer):
     def create_person(self, name: str | None = None) -> Face | None:
         name = (name if name is not None else self.new_person_name).strip()
         if not name:
-            self.message = "Type the new person's name"
+            self.message = self.ctx._("Type the new person's name")
             return None
         face = self.active_face
         if face is None:
@@ -288,9 +303,9 @@ class Lightbox(pn.viewable.Viewer):
         try:
             updated = self.engine.faces.persons.assign(face.id, None, new_name=name)
         except PhotoIndexError as exc:
-            self.message = f"⚠ {error_text(exc)}"
+            self.message = f"⚠ {error_text(exc, self.ctx._)}"
             return None
-        self.message = f"Created {literal(updated.person_name)}"
+        self.message = self.ctx._("Created {name}", name=literal(updated.person_name))
         self._load_faces()
         self.select_face(face.id)
         self.ctx.emit("persons-changed")
@@ -301,7 +316,7 @@ class Lightbox(pn.viewable.Viewer):
         if face is None:
             return
         self.engine.faces.persons.unassign(face.id)
-        self.message = "This face belongs to nobody now"
+        self.message = self.ctx._("This face belongs to nobody now")
         self._load_faces()
         self.select_face(face.id)
         self.ctx.emit("persons-changed")
@@ -313,11 +328,12 @@ class Lightbox(pn.viewable.Viewer):
         try:
             result = self.engine.faces.search.by_face(face.id, top_k=50)
         except PhotoIndexError as exc:
-            self.message = f"⚠ {error_text(exc)}"
+            self.message = f"⚠ {error_text(exc, self.ctx._)}"
             return []
         tiles = [Tile(id=h.face.photo_id, path=h.face.path, score=h.score) for h in result.hits]
         self.close()
-        self.ctx.emit("show-results", (f"with {face.person_name or 'this unnamed face'}", tiles))
+        self.ctx.emit("show-results", (self.ctx._("with {name}", name=face.person_name or self.ctx._("this unnamed face")),
+                                       tiles))
         return tiles
 
     def redetect(self) -> list[Face]:
@@ -327,27 +343,30 @@ class Lightbox(pn.viewable.Viewer):
         try:
             self.engine.faces.reindex_photo(pid, threshold=self.det_threshold, hd=self.hd)
         except PhotoIndexError as exc:
-            self.message = f"⚠ {error_text(exc)}"
+            self.message = f"⚠ {error_text(exc, self.ctx._)}"
             return []
         self.param.update(show_faces=True)
         self._load_faces()
         self.stage.show_faces = True
-        self.message = f"Found {len(self.faces)} faces (threshold {self.det_threshold:.2f}{', HD' if self.hd else ''})"
+        threshold = format(self.det_threshold, ".2f") + (", HD" if self.hd else "")
+        self.message = self.ctx._.ngettext("Found {n} face (threshold {threshold})",
+                                           "Found {n} faces (threshold {threshold})", len(self.faces), threshold=threshold)
         return self.faces
 
     # --- widgets ------------------------------------------------------------------------------
     def _face_panel(self) -> pn.viewable.Viewable:
-        names = pn.widgets.AutocompleteInput(label="Assign to", placeholder="Start typing a name…", min_characters=1,
-                                             search_strategy="includes", case_sensitive=False,
+        _ = self.ctx._
+        names = pn.widgets.AutocompleteInput(label=_("Assign to"), placeholder=_("Start typing a name…"),
+                                             min_characters=1, search_strategy="includes", case_sensitive=False,
                                              sizing_mode="stretch_width", restrict=False)
-        assign = pn.widgets.Button(label="Assign", color="primary", icon=icon("user-check"))
-        new_name = pn.widgets.TextInput.from_param(self.param.new_person_name, label="New person",
-                                                   placeholder="Name", sizing_mode="stretch_width")
-        create = pn.widgets.Button(label="Create person", color="success", icon=icon("user-plus"))
-        unassign = pn.widgets.Button(label="Unassign", icon=icon("user-minus"), color="light")
-        elsewhere = pn.widgets.Button(label="Find this face elsewhere", icon=icon("search"), color="light")
+        assign = pn.widgets.Button(label=_("Assign"), color="primary", icon=icon("user-check"))
+        new_name = pn.widgets.TextInput.from_param(self.param.new_person_name, label=_("New person"),
+                                                   placeholder=_("Name"), sizing_mode="stretch_width")
+        create = pn.widgets.Button(label=_("Create person"), color="success", icon=icon("user-plus"))
+        unassign = pn.widgets.Button(label=_("Unassign"), icon=icon("user-minus"), color="light")
+        elsewhere = pn.widgets.Button(label=_("Find this face elsewhere"), icon=icon("search"), color="light")
 
-        def refresh_names(*_: Any) -> None:
+        def refresh_names(*_args: Any) -> None:
             names.options = list(self.person_names())
 
         self.param.watch(refresh_names, "active_face_id")
@@ -367,25 +386,26 @@ class Lightbox(pn.viewable.Viewer):
             b.on_click(lambda e: action())
             return b
 
-        faces = pn.widgets.Toggle(label="Faces", value=self.show_faces, color="light", width=72, margin=(5, 3))
+        _ = self.ctx._
+        faces = pn.widgets.Toggle(label=_("Faces"), value=self.show_faces, color="light", width=72, margin=(5, 3))
         faces.param.watch(lambda e: self.toggle_faces() if e.new != self.show_faces else None, "value")
         self.param.watch(lambda e: setattr(faces, "value", e.new), "show_faces")
         threshold = pn.widgets.FloatInput.from_param(self.param.det_threshold, label="", width=70, step=0.05,
-                                                     description="Detection threshold", margin=(5, 3))
+                                                     description=_("Detection threshold"), margin=(5, 3))
         hd = pn.widgets.Checkbox.from_param(self.param.hd, label="HD", width=45, margin=(12, 4))
-        redetect = pn.widgets.Button(label="Re-detect", icon=icon("refresh"), color="light", width=110, margin=(5, 3))
+        redetect = pn.widgets.Button(label=_("Re-detect"), icon=icon("refresh"), color="light", width=110, margin=(5, 3))
         redetect.on_click(lambda e: self.redetect())
-        detect = pn.Row(markdown_pane("Threshold", margin=(12, 2, 0, 12)), threshold, hd, redetect,
+        detect = pn.Row(markdown_pane(_("Threshold"), margin=(12, 2, 0, 12)), threshold, hd, redetect,
                         visible=self.param.show_faces, stylesheets=[DETECT_CSS])
-        close = button("✕", "Close (Esc)", self.close, stylesheets=[CLOSE_CSS])
-        info_toggle = pn.widgets.Toggle(label="Info", icon=icon("info-circle"), value=self.show_info, color="light",
+        close = button("✕", _("Close (Esc)"), self.close, stylesheets=[CLOSE_CSS])
+        info_toggle = pn.widgets.Toggle(label=_("Info"), icon=icon("info-circle"), value=self.show_info, color="light",
                                         width=82, margin=(5, 3), css_classes=["info-toggle"])
         info_toggle.param.watch(lambda e: self.toggle_info() if e.new != self.show_info else None, "value")
         self.param.watch(lambda e: setattr(info_toggle, "value", e.new), "show_info")
         toolbar = pn.FlexBox(
-            button("‹", "Previous (←)", self.prev), button("›", "Next (→)", self.next),
-            button("↺", "Rotate left", lambda: self.rotate(-90)),
-            button("↻", "Rotate right", lambda: self.rotate(90)),
+            button("‹", _("Previous (←)"), self.prev), button("›", _("Next (→)"), self.next),
+            button("↺", _("Rotate left"), lambda: self.rotate(-90)),
+            button("↻", _("Rotate right"), lambda: self.rotate(90)),
             faces, info_toggle, detect, close, sizing_mode="stretch_width",
             align_items="center", styles={"background": "#f8f9fa"}, stylesheets=[":host {min-width: 0 !important;}"],
         )

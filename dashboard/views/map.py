@@ -15,8 +15,9 @@ from bokeh.models import ColumnDataSource, HoverTool, TapTool, WMTSTileSource
 from bokeh.plotting import figure
 
 from dashboard.icons import icon
-from dashboard.views.common import Context, count, literal, markdown_pane
+from dashboard.views.common import Context, literal, markdown_pane
 from engine.db.photos import GeoPhoto
+from engine.i18n import N_, Translator, translator
 from engine.search.filters import SearchFilters
 
 EARTH = 6378137.0
@@ -35,17 +36,23 @@ def mercator(lat: float, lon: float) -> tuple[float, float]:
     return EARTH * math.radians(lon), EARTH * math.log(math.tan(math.pi / 4 + math.radians(lat) / 2))
 
 
+TOOL_TITLES = {"PanTool": N_("Pan"), "WheelZoomTool": N_("Wheel zoom"), "ResetTool": N_("Reset"),
+               "TapTool": N_("Open the photos taken here"), "HoverTool": N_("Show the photo under the pointer")}
+"""The map toolbar's tooltips."""
+
 SAME_SPOT_DECIMALS = 3
 """Photos within about 100 m (coordinates rounded to this many decimals) share one marker."""
 
 
-def _marker(points: list[GeoPhoto], members: list[int], xy: list[tuple[float, float]]) -> dict[str, Any]:
+def _marker(points: list[GeoPhoto], members: list[int], xy: list[tuple[float, float]],
+            _: Translator) -> dict[str, Any]:
     return {"x": sum(xy[i][0] for i in members) / len(members), "y": sum(xy[i][1] for i in members) / len(members),
             "ids": [points[i].id for i in members], "count": len(members),
-            "label": f"{len(members)} photos" if len(members) > 1 else points[members[0]].path}
+            "label": _.ngettext("{n} photo", "{n} photos", len(members)) if len(members) > 1
+            else points[members[0]].path}
 
 
-def cluster(points: list[GeoPhoto], cells: int = 40) -> list[dict[str, Any]]:
+def cluster(points: list[GeoPhoto], cells: int = 40, _: Translator = translator("en")) -> list[dict[str, Any]]:
     """One marker per spot (photos taken at the same place open together), or per grid cell when
     there are many markers; each keeps its photos' ids for opening."""
     xy = [mercator(p.latitude, p.longitude) for p in points]
@@ -53,18 +60,18 @@ def cluster(points: list[GeoPhoto], cells: int = 40) -> list[dict[str, Any]]:
     for i, p in enumerate(points):
         spots.setdefault((round(p.latitude, SAME_SPOT_DECIMALS), round(p.longitude, SAME_SPOT_DECIMALS)), []).append(i)
     if len(spots) <= CLUSTER_ABOVE:
-        return [_marker(points, members, xy) for members in spots.values()]
+        return [_marker(points, members, xy, _) for members in spots.values()]
     xs, ys = [x for x, _ in xy], [y for _, y in xy]
     size = max(max(xs) - min(xs), max(ys) - min(ys), 1.0) / cells
     bins: dict[tuple[int, int], list[int]] = {}
     for i, (x, y) in enumerate(xy):
         bins.setdefault((int(x // size), int(y // size)), []).append(i)
-    return [_marker(points, members, xy) for members in bins.values()]
+    return [_marker(points, members, xy, _) for members in bins.values()]
 
 
 class MapView(pn.viewable.Viewer):
     follow_search = param.Boolean(default=True,
-                                  doc="Show the current search results, or the photos passing the filters.")
+                                  doc=N_("Show the current search results, or the photos passing the filters."))
     markers = param.List(default=[])
     message = param.String(default="")
 
@@ -89,7 +96,8 @@ class MapView(pn.viewable.Viewer):
             else:
                 filters = self.search.sidebar_filters()
         points = gps_photos(self.engine, ids, filters=filters)
-        self.markers = cluster(points)
+        _ = self.ctx._
+        self.markers = cluster(points, _=_)
         self.source.data = {
             "x": [m["x"] for m in self.markers], "y": [m["y"] for m in self.markers],
             "size": [10 + 6 * math.log2(m["count"]) for m in self.markers],
@@ -97,11 +105,16 @@ class MapView(pn.viewable.Viewer):
             "thumb": [self.ctx.thumb_url(m["ids"][0]) for m in self.markers],
         }
         if ids is not None:
-            scope = f"of the {len(ids)} search results"
+            message = _.ngettext("{n} photo with GPS of the {total} search results",
+                                 "{n} photos with GPS of the {total} search results", len(points), total=len(ids))
+        elif filters:
+            message = _.ngettext("{n} photo with GPS passing the filters", "{n} photos with GPS passing the filters",
+                                 len(points))
         else:
-            scope = "passing the filters" if filters else "in the library"
-        self.message = f"{count(len(points), 'photo')} with GPS {scope}" + (
-            f", at {count(len(self.markers), 'place')}" if len(self.markers) < len(points) else "")
+            message = _.ngettext("{n} photo with GPS in the library", "{n} photos with GPS in the library", len(points))
+        if len(self.markers) < len(points):
+            message += ", " + _.ngettext("at {n} place", "at {n} places", len(self.markers))
+        self.message = message
         if self._figure is not None and self.markers and fit:
             self._fit()
 
@@ -135,6 +148,9 @@ class MapView(pn.viewable.Viewer):
                       HoverTool(renderers=[renderer], tooltips='<div><img src="@thumb" width="120" '
                                 'style="border-radius:4px"><div>@label</div></div>'))
         fig.toolbar.logo = None
+        for tool in fig.tools:
+            if type(tool).__name__ in TOOL_TITLES:
+                tool.description = self.ctx._(TOOL_TITLES[type(tool).__name__])
         self._figure = fig
         if self.markers:
             self._fit()
@@ -145,13 +161,14 @@ class MapView(pn.viewable.Viewer):
 
     def __panel__(self) -> pn.viewable.Viewable:
         self.refresh()
-        follow = pn.widgets.Checkbox.from_param(self.param.follow_search, label="Follow the search and filters")
+        _ = self.ctx._
+        follow = pn.widgets.Checkbox.from_param(self.param.follow_search, label=_("Follow the search and filters"))
         self.param.watch(lambda e: self.refresh(), "follow_search")
-        reload = pn.widgets.Button(label="Refresh", icon=icon("refresh"), color="light")
+        reload = pn.widgets.Button(label=_("Refresh"), icon=icon("refresh"), color="light")
         reload.on_click(lambda e: self.refresh())
         figure = self.figure()
-        offline = markdown_pane(f"Map tiles are unavailable ({literal(self.tiles_problem)}): the photos are drawn "
-                                "at their positions without a map.", alert_type="secondary",
+        offline = markdown_pane(_("Map tiles are unavailable ({reason}): the photos are drawn at their positions "
+                                  "without a map.", reason=literal(_(self.tiles_problem))), alert_type="secondary",
                                 visible=bool(self.tiles_problem), css_classes=["no-tiles"], margin=(0, 10))
         return pn.Column(pn.Row(follow, reload, markdown_pane(self.param.message, margin=(4, 10)),
                                 styles={"flex-wrap": "wrap"}), offline,

@@ -44,7 +44,7 @@ class ModelCard(pn.viewable.Viewer):
         try:
             self.engine.models.get(name)
         except ModelNotAvailable as exc:
-            self.param.update(model=name, problem=str(exc))
+            self.param.update(model=name, problem=exc.args[0] if exc.args and isinstance(exc.args[0], str) else str(exc))
             return False
         self.param.update(model=name, problem="")
         return True
@@ -54,7 +54,7 @@ class ModelCard(pn.viewable.Viewer):
         try:
             self.job = self.engine.start_model_download_job(self.model)
         except USER_ERRORS as exc:
-            self.problem = f"{self.problem} ⚠ {error_text(exc)}"
+            self.problem = f"{self.ctx._(self.problem)} ⚠ {error_text(exc, self.ctx._)}"
             return None
         return self.job
 
@@ -68,19 +68,23 @@ class ModelCard(pn.viewable.Viewer):
     def _html(self, problem: str, job: JobStatus | None) -> str:
         if not problem:
             return ""
+        _ = self.ctx._
         command = setup_command(problem)
-        parts = [f"<h4>Search by description needs the image-text model {html.escape(self.model)}</h4>",
-                 "<p>The timeline, the map, people, duplicates by hash and albums work without it; "
-                 "searching by words or by a picture starts working once it is there.</p>"]
+        title = _("Search by description needs the image-text model {model}", model=html.escape(self.model))
+        parts = [f"<h4>{title}</h4>",
+                 "<p>" + _("The timeline, the map, people, duplicates by hash and albums work without it; "
+                           "searching by words or by a picture starts working once it is there.") + "</p>"]
         if command:
-            parts.append(f"<p>Run this on the machine that runs Photo search:</p><pre><code>{html.escape(command)}"
-                         "</code></pre>")
-        parts.append(f'<details><summary>Details</summary><p class="why">{html.escape(problem)}</p></details>')
+            run_this = _("Run this on the machine that runs Photo search:")
+            parts.append(f"<p>{run_this}</p><pre><code>{html.escape(command)}</code></pre>")
+        details = _("Details")
+        parts.append(f'<details><summary>{details}</summary><p class="why">{html.escape(_(problem))}</p></details>')
         if job is not None and job.state == "failed":
-            parts.append(f'<p class="failed">The download did not work: {html.escape(job.error or "")}</p>')
+            failed = _("The download did not work: {error}", error=html.escape(_(job.error or "")))
+            parts.append(f'<p class="failed">{failed}</p>')
         elif job is not None:
             pct = 100 * job.done / job.total if job.total else 0
-            state = "downloaded; indexing starts" if job.state == "done" else job.stage or job.state
+            state = _("downloaded; indexing starts") if job.state == "done" else _(job.stage or job.state)
             parts.append(f'<div class="bar"><div class="fill" style="width:{pct:.0f}%"></div>'
                          f"<span>{html.escape(state)} · {pct:.0f}%</span></div>")
         return "".join(parts)
@@ -88,7 +92,7 @@ class ModelCard(pn.viewable.Viewer):
     def __panel__(self) -> pn.viewable.Viewable:
         body = html_pane(pn.bind(self._html, self.param.problem, self.param.job), sizing_mode="stretch_width",
                             stylesheets=[CARD_CSS])
-        download = pn.widgets.Button(label="Download the model now", icon=icon("database"), color="primary",
+        download = pn.widgets.Button(label=self.ctx._("Download the model now"), icon=icon("database"), color="primary",
                                      disabled=pn.bind(lambda job: job is not None and job.active, self.param.job))
         download.on_click(lambda e: self.download())
         return pn.Column(body, download, visible=self.param.problem.rx.bool(), css_classes=["model-card"],

@@ -16,28 +16,30 @@ import param
 
 from dashboard.components import DateRangeInput, PhotoGrid
 from dashboard.icons import icon
-from dashboard.views.common import (USER_ERRORS, Context, Tile, count, error_text, grid_items, in_date_range, literal,
-                                    markdown_pane)
+from dashboard.views.common import (USER_ERRORS, Context, Tile, error_text, grid_items, grid_labels, in_date_range,
+                                    literal, markdown_pane)
 from dashboard.views.model_card import ModelCard
 from dashboard.views.selection import Selection
 from engine.media.formats import expand_format_filter
+from engine.i18n import N_
 from engine.models.errors import ModelNotAvailable
 from engine.search.filters import SearchFilters
 
 log = logging.getLogger(__name__)
 
 FORMATS = ["JPG", "HEIC", "PNG", "RAW"]
+SORT_TITLES = {"relevance": N_("relevance"), "date": N_("date")}
 
 
 class SearchView(pn.viewable.Viewer):
     """Every search the dashboard can run, as params; `search()` runs it, `load_more()` pages on."""
 
-    query = param.String(default="", doc="What to look for, in words (Russian or English).")
-    translate = param.Boolean(default=False, doc="Translate the query to English first (on by default with a key).")
-    multi_model = param.Boolean(default=False, doc="Fuse every indexed model's ranking (RRF).")
-    formats = param.ListSelector(default=[], objects=FORMATS, doc="Only these formats; none = all.")
+    query = param.String(default="", doc=N_("What to look for, in words (Russian or English)."))
+    translate = param.Boolean(default=False, doc=N_("Translate the query to English first (on by default with a key)."))
+    multi_model = param.Boolean(default=False, doc=N_("Fuse every indexed model's ranking (RRF)."))
+    formats = param.ListSelector(default=[], objects=FORMATS, doc=N_("Only these formats; none = all."))
     threshold = param.Number(default=0.0, bounds=(0, 50), step=1, doc="Minimum similarity, percent.")
-    top_k = param.Selector(default=20, objects=[10, 20, 50, 100], doc="Results per page.")
+    top_k = param.Selector(default=20, objects=[10, 20, 50, 100], doc=N_("Results per page."))
     person_id = param.Integer(default=None, allow_None=True, doc="Only photos showing this person.")
     date_from = param.Date(default=None, allow_None=True)
     date_to = param.Date(default=None, allow_None=True)
@@ -46,7 +48,7 @@ class SearchView(pn.viewable.Viewer):
     similar_to = param.Integer(default=None, allow_None=True, doc="Find photos like this one.")
 
     sort = param.Selector(default="relevance", objects=["relevance", "date"],
-                          doc="Best match first, or newest first (then no match score is shown).")
+                          doc=N_("Best match first, or newest first (then no match score is shown)."))
 
     results = param.List(default=[], item_type=Tile, doc="In the engine's order (best match first).")
     message = param.String(default="")
@@ -61,8 +63,9 @@ class SearchView(pn.viewable.Viewer):
             self.translate = self.engine.search.translator.configured
         self._limit = self.top_k
         self._external: str | None = None  # a title when results came from elsewhere (a face search)
-        self.grid = PhotoGrid(keyboard=True,
-                              empty_text="Type what you are looking for and press Enter — or drop a picture.")
+        _ = ctx._
+        self.grid = PhotoGrid(keyboard=True, labels=grid_labels(_),
+                              empty_text=_("Type what you are looking for and press Enter — or drop a picture."))
         self.grid.on_open(self.open)
         self.grid.on_more(self._more_from_browser)
         self.selection = Selection(ctx, self.grid, shown=lambda: [t.id for t in self.results],
@@ -87,7 +90,7 @@ class SearchView(pn.viewable.Viewer):
 
     def _fetch(self, limit: int) -> tuple[list[Tile], int, str]:
         """(tiles, how many the engine returned before the date filter, message)."""
-        mode = self._mode()
+        mode, _ = self._mode(), self.ctx._
         engine, model = self.engine, self.engine.search.serving().name
         threshold = self.threshold / 100 if self.threshold > 0 else None
         formats = list(self.formats) or None
@@ -100,19 +103,20 @@ class SearchView(pn.viewable.Viewer):
             result = engine.search.image(model=model, image_bytes=self.upload, top_k=want, threshold=threshold,
                                          formats=formats)
             tiles = [Tile.of(h) for h in result.hits]
-            what = f"like {literal(self.upload_name or 'the uploaded picture')}"
+            what = _("like {name}", name=literal(self.upload_name or _("the uploaded picture")))
         elif mode == "similar":
             result = engine.search.image(model=model, photo_id=self.similar_to, top_k=want, threshold=threshold,
                                          formats=formats)
-            tiles, what = [Tile.of(h) for h in result.hits], f"similar to {literal(self._photo_name(self.similar_to))}"
+            tiles = [Tile.of(h) for h in result.hits]
+            what = _("similar to {name}", name=literal(self._photo_name(self.similar_to)))
         elif mode == "person+text":
             result = engine.faces.search.person_text([self.person_id], self.query, model=model, top_k=want,
                                                      threshold=threshold)
             tiles = [Tile.of(h) for h in result.hits]
-            what = f"of {literal(self._person_name())} for “{literal(self.query)}”"
+            what = _("of {person} for “{query}”", person=literal(self._person_name()), query=literal(self.query))
         elif mode == "person":
             photos, _total = engine.faces.search.photos_with([self.person_id], limit=want)
-            tiles, what = [Tile.of(p) for p in photos], f"of {literal(self._person_name())}"
+            tiles, what = [Tile.of(p) for p in photos], _("of {person}", person=literal(self._person_name()))
         else:
             result = engine.search.query(
                 self.query, multi_model=self.multi_model, translate=self.translate, top_k=want,
@@ -121,23 +125,25 @@ class SearchView(pn.viewable.Viewer):
             )
             notes.extend(result.notes)
             if self.multi_model and len(result.models) == 1:
-                notes.append(f"multi-model: only {result.models[0]} is indexed, so this is its ranking alone")
-            tiles, what = [Tile.of(h) for h in result.hits], f"for “{literal(self.query)}”"
+                notes.append(N_("multi-model: only {model} is indexed, so this is its ranking alone",
+                                model=result.models[0]))
+            tiles, what = [Tile.of(h) for h in result.hits], _("for “{query}”", query=literal(self.query))
             translated = getattr(result, "translated_query", None)
             if translated and translated != self.query:
-                notes.append(f"translated: “{translated}”")
+                notes.append(N_("translated: “{text}”", text=translated))
         returned = len(tiles)
         if formats and mode in ("person", "person+text"):
             allowed = expand_format_filter(formats)
             tiles = [t for t in tiles if t.format in allowed]
         tiles = [t for t in tiles if in_date_range(t.taken_at, self.date_from, self.date_to)][:limit]
         if mode == "person":
-            model_name = "faces"
+            model_name = _("faces")
         else:
             model_name = getattr(result, "model", model)
-            model_name = "fused (RRF)" if model_name == "rrf" and len(getattr(result, "models", ())) > 1 else (
+            model_name = _("fused (RRF)") if model_name == "rrf" and len(getattr(result, "models", ())) > 1 else (
                 result.models[0] if model_name == "rrf" and result.models else model_name)
-        text = f"{count(len(tiles), 'photo')} {what} · {model_name}" + "".join(f" · {literal(n)}" for n in notes)
+        found = _.ngettext("{n} photo", "{n} photos", len(tiles))
+        text = f"{found} {what} · {model_name}" + "".join(f" · {literal(_(n))}" for n in notes)
         return tiles, returned, text
 
     def sidebar_filters(self) -> SearchFilters | None:
@@ -163,11 +169,11 @@ class SearchView(pn.viewable.Viewer):
             tiles, returned, text = self._fetch(limit)
         except ModelNotAvailable:
             self.model_card.check()
-            return [], False, "Search by description needs the image-text model: see the card above."
+            return [], False, self.ctx._("Search by description needs the image-text model: see the card above.")
         except Exception as exc:  # an unknown person, nothing indexed yet: said on the page, never a crash
             if not isinstance(exc, USER_ERRORS):
                 log.exception("search failed")
-            return [], False, f"⚠ {error_text(exc)}"
+            return [], False, f"⚠ {error_text(exc, self.ctx._)}"
         want = limit * 4 if (self.date_from or self.date_to) else limit
         return tiles, returned >= want and bool(tiles), text
 
@@ -194,7 +200,8 @@ class SearchView(pn.viewable.Viewer):
     def show_external(self, title: str, tiles: list[Tile]) -> None:
         """Results computed elsewhere (e.g. "find this face elsewhere" in the lightbox)."""
         self._external = title
-        self.results, self.has_more, self.message = tiles, False, f"{count(len(tiles), 'photo')} {literal(title)}"
+        found = self.ctx._.ngettext("{n} photo", "{n} photos", len(tiles))
+        self.results, self.has_more, self.message = tiles, False, f"{found} {literal(title)}"
         self._sync_grid()
 
     def clear(self) -> None:
@@ -209,11 +216,11 @@ class SearchView(pn.viewable.Viewer):
         try:
             return self.engine.faces.persons.get(self.person_id).name
         except USER_ERRORS:
-            return "this person"
+            return self.ctx._("this person")
 
     def _photo_name(self, photo_id: int) -> str:
         photo = self.ctx.photo(photo_id)
-        return PurePosixPath(photo.path).name if photo else "a photo that is gone"
+        return PurePosixPath(photo.path).name if photo else self.ctx._("a photo that is gone")
 
     def shown(self) -> list[Tile]:
         """The results in the chosen order; sorted by date they carry no match score."""
@@ -257,40 +264,48 @@ class SearchView(pn.viewable.Viewer):
     # --- widgets ---------------------------------------------------------------------------
     def person_options(self) -> dict[str, int | None]:
         people, _ = self.engine.faces.persons.list(None, 500, 0)
-        return {"Anyone": -1, **{f"{p.name} ({p.photo_count})": p.id for p in people}}
+        return {self.ctx._("Anyone"): -1, **{f"{p.name} ({p.photo_count})": p.id for p in people}}
 
     def multi_label(self) -> str:
         try:
             n = len(self.engine.search.indexed_models())
         except USER_ERRORS:
             n = 0
-        return "Multi-model fusion (RRF)" + (f" · {count(n, 'model')} indexed" if n != 2 else "")
+        _ = self.ctx._
+        return _("Multi-model fusion (RRF)") + (" · " + _.ngettext("{n} model indexed", "{n} models indexed", n)
+                                                if n != 2 else "")
 
     def filters(self) -> pn.Column:
         """The filter panel (the template's sidebar: a drawer on a phone)."""
-        query = pn.widgets.TextInput.from_param(self.param.query, label="Search", placeholder="sunset over the sea…",
-                                                sizing_mode="stretch_width")
-        go = pn.widgets.Button(label="Search", color="primary", icon=icon("search"), sizing_mode="stretch_width")
-        upload = pn.widgets.FileInput(accept="image/*", sizing_mode="stretch_width", label="Search by picture",
+        _ = self.ctx._
+        query = pn.widgets.TextInput.from_param(self.param.query, description=_(self.param.query.doc),
+                                                label=_("Search"),
+                                                placeholder=_("sunset over the sea…"), sizing_mode="stretch_width")
+        go = pn.widgets.Button(label=_("Search"), color="primary", icon=icon("search"), sizing_mode="stretch_width")
+        upload = pn.widgets.FileInput(accept="image/*", sizing_mode="stretch_width", label=_("Search by picture"),
                                       css_classes=["upload"])
-        person = pn.widgets.Select(label="Person", options=self.person_options(), value=-1,
+        person = pn.widgets.Select(label=_("Person"), options=self.person_options(), value=-1,
                                    sizing_mode="stretch_width")
         self._person_select = person
-        formats = pn.widgets.CheckButtonGroup.from_param(self.param.formats, label="Formats", color="light",
+        formats = pn.widgets.CheckButtonGroup.from_param(self.param.formats, description=_(self.param.formats.doc),
+                                                         label=_("Formats"), color="light",
                                                          variant="outline", sizing_mode="stretch_width")
-        sort = pn.widgets.RadioButtonGroup.from_param(self.param.sort, label="Sort results", color="light",
-                                                      sizing_mode="stretch_width")
-        threshold = pn.widgets.IntSlider(label="Min similarity, %", start=0, end=50, value=int(self.threshold),
+        sort = pn.widgets.RadioButtonGroup.from_param(self.param.sort, description=_(self.param.sort.doc),
+                                                      label=_("Sort results"), color="light",
+                                                      sizing_mode="stretch_width",
+                                                      options={_(SORT_TITLES[k]): k for k in SORT_TITLES})
+        threshold = pn.widgets.IntSlider(label=_("Min similarity, %"), start=0, end=50, value=int(self.threshold),
                                          sizing_mode="stretch_width")
-        top_k = pn.widgets.RadioButtonGroup.from_param(self.param.top_k, label="Top", color="light",
+        top_k = pn.widgets.RadioButtonGroup.from_param(self.param.top_k, description=_(self.param.top_k.doc),
+                                                       label=_("Top"), color="light",
                                                        sizing_mode="stretch_width")
-        dates = DateRangeInput(label="Taken between", description="Type “2023-07-01 to 2023-07-31” and press "
-                               "Enter, or pick two days on the calendar", sizing_mode="stretch_width",
+        dates = DateRangeInput(label=_("Taken between"), description=_("Type “2023-07-01 to 2023-07-31” and press "
+                               "Enter, or pick two days on the calendar"), sizing_mode="stretch_width",
                                css_classes=["dates"])
-        translate = pn.widgets.Checkbox.from_param(self.param.translate, label="Translate the query to English")
+        translate = pn.widgets.Checkbox.from_param(self.param.translate, label=_("Translate the query to English"))
         multi = pn.widgets.Checkbox.from_param(self.param.multi_model, label=self.multi_label())
         self._multi_box = multi
-        clear = pn.widgets.Button(label="Clear", icon=icon("x"), color="light", sizing_mode="stretch_width")
+        clear = pn.widgets.Button(label=_("Clear"), icon=icon("x"), color="light", sizing_mode="stretch_width")
 
         def run(*_: Any, user: bool = False) -> None:
             if self._mode() == "none":
@@ -304,7 +319,7 @@ class SearchView(pn.viewable.Viewer):
 
         def on_upload(event: param.parameterized.Event) -> None:
             if event.new:
-                self.param.update(upload=event.new, upload_name=upload.filename or "picture", similar_to=None)
+                self.param.update(upload=event.new, upload_name=upload.filename or _("picture"), similar_to=None)
                 run(user=True)
 
         def on_person(event: param.parameterized.Event) -> None:
@@ -337,9 +352,10 @@ class SearchView(pn.viewable.Viewer):
         for name in ("formats", "top_k", "translate", "multi_model"):
             self.param.watch(lambda e: run(), name)
         heading = {"margin": (6, 10, 0, 10)}
-        return pn.Column(query, go, upload, dates, person, markdown_pane("**Formats**", **heading), formats,
-                         markdown_pane("**Search results**", **heading), sort, threshold,
-                         markdown_pane("**Results per page**", **heading), top_k, translate, multi, clear,
+        formats_title, results_title, per_page = (_("Formats"), _("Search results"), _("Results per page"))
+        return pn.Column(query, go, upload, dates, person, markdown_pane(f"**{formats_title}**", **heading), formats,
+                         markdown_pane(f"**{results_title}**", **heading), sort, threshold,
+                         markdown_pane(f"**{per_page}**", **heading), top_k, translate, multi, clear,
                          sizing_mode="stretch_width", css_classes=["filters"])
 
     def refresh_people(self) -> None:

@@ -15,9 +15,10 @@ import param
 
 from dashboard.components import PhotoGrid
 from dashboard.icons import icon
-from dashboard.views.common import Context, count, error_text, literal, markdown_pane
+from dashboard.views.common import Context, error_text, literal, markdown_pane
 from dashboard.views.undo import UndoTrash
 from engine.errors import PhotoIndexError
+from engine.i18n import N_
 
 
 class Selection(pn.viewable.Viewer):
@@ -25,7 +26,7 @@ class Selection(pn.viewable.Viewer):
     selected = param.List(default=[], doc="The ticked ids, in the order they were ticked.")
     confirm_delete = param.Boolean(default=False, doc="The trash question is showing.")
     album_choice = param.Integer(default=None, allow_None=True)
-    new_album = param.String(default="", doc="The name for an album made of the selection.")
+    new_album = param.String(default="", doc=N_("The name for an album made of the selection."))
     message = param.String(default="")
 
     def __init__(self, ctx: Context, grid: PhotoGrid, shown: Callable[[], list[int]],
@@ -93,32 +94,37 @@ class Selection(pn.viewable.Viewer):
     # --- what the selection can do --------------------------------------------------------------
     def add_to_album(self, album_id: int | None = None) -> int:
         album_id = album_id if album_id is not None else self.album_choice
+        _ = self.ctx._
         if album_id is None or not self.selected:
-            self.message = "Choose an album and some photos first"
+            self.message = _("Choose an album and some photos first")
             return 0
         try:
             added = self.engine.library.albums.add(album_id, self.selected)
             album = self.engine.library.albums.get(album_id)
         except PhotoIndexError as exc:
-            self.message = f"⚠ {error_text(exc)}"
+            self.message = f"⚠ {error_text(exc, _)}"
             return 0
-        self.message = f"Added {count(added, 'photo')} to “{literal(album.name)}” ({album.photo_count} in it now)"
+        self.message = _.ngettext("Added {n} photo to “{album}” ({total} in it now)",
+                                  "Added {n} photos to “{album}” ({total} in it now)", added,
+                                  album=literal(album.name), total=album.photo_count)
         self.ctx.emit("albums-changed")
         return added
 
     def create_album(self, name: str | None = None) -> int | None:
         """A new album holding the selection; its id."""
         name = (name if name is not None else self.new_album).strip()
+        _ = self.ctx._
         if not name or not self.selected:
-            self.message = "Select some photos and type the new album's name"
+            self.message = _("Select some photos and type the new album's name")
             return None
         try:
             album = self.engine.library.albums.create(name, None, list(self.selected))
         except PhotoIndexError as exc:
-            self.message = f"⚠ {error_text(exc)}"
+            self.message = f"⚠ {error_text(exc, _)}"
             return None
-        self.param.update(new_album="", message=f"Created “{literal(album.name)}” with "
-                                                f"{count(album.photo_count, 'photo')}")
+        self.param.update(new_album="", message=_.ngettext("Created “{album}” with {n} photo",
+                                                           "Created “{album}” with {n} photos", album.photo_count,
+                                                           album=literal(album.name)))
         self.ctx.emit("albums-changed")
         return album.id
 
@@ -140,12 +146,13 @@ class Selection(pn.viewable.Viewer):
         if not ids:
             return []
         try:
-            report = self.engine.library.trash.move_to_trash(ids, reason="deleted in the dashboard")
+            report = self.engine.library.trash.move_to_trash(ids, reason=N_("deleted in the dashboard"))
         except PhotoIndexError as exc:
-            self.param.update(message=f"⚠ {error_text(exc)}", confirm_delete=False)
+            self.param.update(message=f"⚠ {error_text(exc, self.ctx._)}", confirm_delete=False)
             return []
         moved = len(report.trashed) + len(report.missing_files)
-        self.undo.remember(report.trashed, f"Moved {count(moved, 'photo')} to the trash")
+        self.undo.remember(report.trashed, self.ctx._.ngettext("Moved {n} photo to the trash",
+                                                               "Moved {n} photos to the trash", moved))
         self.param.update(selected=[], confirm_delete=False, active=False, message="")
         self.ctx.emit("photos-deleted", ids)
         self.sync()
@@ -153,7 +160,7 @@ class Selection(pn.viewable.Viewer):
 
     # --- widgets ---------------------------------------------------------------------------------
     def album_options(self) -> dict[str, int]:
-        return {"Album…": -1, **{a.name: a.id for a in self.engine.library.albums.list(None, 500, 0)}}
+        return {self.ctx._("Album…"): -1, **{a.name: a.id for a in self.engine.library.albums.list(None, 500, 0)}}
 
     def refresh_albums(self) -> None:
         if self._album_select is not None:
@@ -161,14 +168,15 @@ class Selection(pn.viewable.Viewer):
 
     def toggle_button(self) -> pn.widgets.Toggle:
         """The "Select" switch for a view's header."""
-        select = pn.widgets.Toggle(label="Select", icon=icon("checkbox"), value=self.active, width=110,
+        select = pn.widgets.Toggle(label=self.ctx._("Select"), icon=icon("checkbox"), value=self.active, width=110,
                                    color="light")
         select.param.watch(lambda e: self.toggle() if e.new != self.active else None, "value")
         self.param.watch(lambda e: setattr(select, "value", e.new), "active")
         return select
 
     def __panel__(self) -> pn.viewable.Viewable:
-        how_many = markdown_pane(pn.bind(lambda s: f"**{len(s)}** selected", self.param.selected),
+        _ = self.ctx._
+        how_many = markdown_pane(pn.bind(lambda s: _("**{n}** selected", n=len(s)), self.param.selected),
                                     margin=(8, 4), css_classes=["how-many"])
         css = [BAR_CSS]
 
@@ -180,26 +188,29 @@ class Selection(pn.viewable.Viewer):
         album = pn.widgets.Select(options=self.album_options(), value=-1, width=120, margin=(5, 5))
         album.param.watch(lambda e: setattr(self, "album_choice", None if e.new in (None, -1) else e.new), "value")
         self._album_select = album
-        new_album = pn.widgets.TextInput.from_param(self.param.new_album, label="", placeholder="New album name",
+        new_album = pn.widgets.TextInput.from_param(self.param.new_album, description=_(self.param.new_album.doc),
+                                                    label="", placeholder=_("New album name"),
                                                     width=150, margin=(5, 5))
         actions = [
             how_many,
-            button("All", "Select all shown", "checkbox", self.select_all, color="light"),
-            button("None", "Select none", "minus", self.select_none, color="light"),
-            album, button("Add to album", "Add to the chosen album", "folder-plus", self.add_to_album),
-            new_album, button("New album", "Create an album from the selection", "plus", self.create_album),
+            button(_("All"), _("Select all shown"), "checkbox", self.select_all, color="light"),
+            button(_("None"), _("Select none"), "minus", self.select_none, color="light"),
+            album, button(_("Add to album"), _("Add to the chosen album"), "folder-plus", self.add_to_album),
+            new_album, button(_("New album"), _("Create an album from the selection"), "plus", self.create_album),
         ]
         if self.similar is not None:
-            actions.append(button("Find similar", "Find photos like the first selected", "photo-search",
+            actions.append(button(_("Find similar"), _("Find photos like the first selected"), "photo-search",
                                   self.find_similar))
-        actions += [button("Delete", "Move to the trash (Delete)", "trash", self.ask_delete, color="danger"),
-                    button("Done", "Leave selection mode (Esc)", "x", self.leave, color="light")]
-        confirm = pn.widgets.Button(label="Move to trash", color="danger", icon=icon("check"))
+        actions += [button(_("Delete"), _("Move to the trash (Delete)"), "trash", self.ask_delete, color="danger"),
+                    button(_("Done"), _("Leave selection mode (Esc)"), "x", self.leave, color="light")]
+        confirm = pn.widgets.Button(label=_("Move to trash"), color="danger", icon=icon("check"))
         confirm.on_click(lambda e: self.delete())
-        cancel = pn.widgets.Button(label="Cancel", color="light")
+        cancel = pn.widgets.Button(label=_("Cancel"), color="light")
         cancel.on_click(lambda e: setattr(self, "confirm_delete", False))
-        asking = pn.Row(markdown_pane(pn.bind(lambda s: f"Move **{count(len(s), 'photo')}** to the trash? "
-                                                 "You can restore them from the Trash tab.", self.param.selected),
+        asking = pn.Row(markdown_pane(pn.bind(lambda s: _.ngettext(
+                                                 "Move **{n} photo** to the trash? You can restore it from the Trash tab.",
+                                                 "Move **{n} photos** to the trash? You can restore them from the "
+                                                 "Trash tab.", len(s)), self.param.selected),
                                          margin=(8, 10)),
                         confirm, cancel, visible=self.param.confirm_delete, styles={"flex-wrap": "wrap"},
                         css_classes=["confirm"])

@@ -15,9 +15,10 @@ import panel as pn
 import param
 
 from dashboard.components import PhotoGrid, Scrubber
-from dashboard.views.common import USER_ERRORS, Context, count, error_text, markdown_pane
+from dashboard.views.common import USER_ERRORS, Context, day_text, error_text, grid_labels, markdown_pane
 from dashboard.views.model_card import ModelCard
 from dashboard.views.selection import Selection
+from engine.i18n import Translator, translator
 from engine.library.timeline import MonthCount, TimelinePhoto
 from engine.search.filters import SearchFilters
 
@@ -30,15 +31,15 @@ def month_key(day: date) -> str:
     return f"{day.year:04d}-{day.month:02d}"
 
 
-def month_label(day: date) -> str:
-    return day.strftime("%B %Y")
+def month_label(day: date, language: str = "en") -> str:
+    return day_text(day, "LLLL y", language)
 
 
-def day_label(day: date, today: date | None = None) -> str:
+def day_label(day: date, today: date | None = None, _: Translator = translator("en")) -> str:
     today = today or date.today()
     if day == today:
-        return "Today"
-    return day.strftime("%a, %-d %b")  # the month's heading above names the year
+        return _("Today")
+    return day_text(day, "EEE, d MMM", _.language)  # the month's heading above names the year
 
 
 class TimelineView(pn.viewable.Viewer):
@@ -57,12 +58,12 @@ class TimelineView(pn.viewable.Viewer):
         self.engine = ctx.engine
         self.filters = filters
         self.opener: Callable[[list[int], int], None] | None = None
-        self.grid = PhotoGrid(grouped=True, keyboard=True, report_view=True, empty_text="")
+        self.grid = PhotoGrid(grouped=True, keyboard=True, report_view=True, empty_text="", labels=grid_labels(ctx._))
         self.grid.on_open(self.open)
         self.grid.on_more(self.older)
         self.grid.on("newer", self.newer)
         self.grid.on("viewing", self._viewing)
-        self.scrubber = Scrubber()
+        self.scrubber = Scrubber(labels={"jump": ctx._("Jump to a month")})
         self.scrubber.on_jump(self.jump)
         self.selection = Selection(ctx, self.grid, shown=lambda: [p.id for p in self.photos])
         self.model_card = ModelCard(ctx)
@@ -84,7 +85,8 @@ class TimelineView(pn.viewable.Viewer):
             page = self.engine.library.timeline.page(flt, limit=PAGE)
             months = self.engine.library.timeline.months(flt)
         except USER_ERRORS as exc:
-            self.param.update(photos=[], months=[], has_older=False, has_newer=False, message=f"⚠ {error_text(exc)}")
+            self.param.update(photos=[], months=[], has_older=False, has_newer=False,
+                              message=f"⚠ {error_text(exc, self.ctx._)}")
         else:
             self.param.update(photos=page, months=months, has_older=len(page) == PAGE, has_newer=False,
                               message=self._summary(months, flt))
@@ -93,12 +95,13 @@ class TimelineView(pn.viewable.Viewer):
         self._sync()
 
     def _summary(self, months: list[MonthCount], flt: SearchFilters | None) -> str:
-        total = sum(m.count for m in months)
+        total, _ = sum(m.count for m in months), self.ctx._
         if total == 0:
-            return ("No photos match the filters in the sidebar." if flt else
-                    "No photos yet. Photos appear here as soon as the library is scanned (Admin shows the progress).")
-        scope = " matching the filters" if flt else ""
-        return f"{count(total, 'photo')}{scope}"
+            return (_("No photos match the filters in the sidebar.") if flt else
+                    _("No photos yet. Photos appear here as soon as the library is scanned (Admin shows the progress)."))
+        if flt:
+            return _.ngettext("{n} photo matching the filters", "{n} photos matching the filters", total)
+        return _.ngettext("{n} photo", "{n} photos", total)
 
     def older(self) -> None:
         """The next page down (infinite scroll)."""
@@ -120,7 +123,7 @@ class TimelineView(pn.viewable.Viewer):
         try:
             page = self.engine.library.timeline.newer(self.filters(), self.photos[0].cursor, PAGE)
         except USER_ERRORS as exc:
-            self.message = f"⚠ {error_text(exc)}"
+            self.message = f"⚠ {error_text(exc, self.ctx._)}"
             return
         photos = [*page, *self.photos]
         kept = photos[:WINDOW]
@@ -148,7 +151,7 @@ class TimelineView(pn.viewable.Viewer):
         try:
             return self.engine.library.timeline.page(self.filters(), limit=PAGE, **where)
         except USER_ERRORS as exc:
-            self.message = f"⚠ {error_text(exc)}"
+            self.message = f"⚠ {error_text(exc, self.ctx._)}"
             return None
 
     def refresh(self) -> None:
@@ -166,7 +169,7 @@ class TimelineView(pn.viewable.Viewer):
             photos = self.engine.library.timeline.between(flt, newest, self.photos[-1].cursor, WINDOW + PAGE)
             months = self.engine.library.timeline.months(flt)
         except USER_ERRORS as exc:
-            self.message = f"⚠ {error_text(exc)}"
+            self.message = f"⚠ {error_text(exc, self.ctx._)}"
             return
         if not photos:
             self.load()
@@ -184,19 +187,19 @@ class TimelineView(pn.viewable.Viewer):
 
     # --- showing ----------------------------------------------------------------------------------
     def _sync(self) -> None:
-        today = date.today()
+        today, _ = date.today(), self.ctx._
         items, self._month_of = [], {}
         for p in self.photos:
             day = p.at.date()
             key = month_key(day)
             self._month_of[p.id] = key
             items.append({"id": p.id, "src": self.ctx.thumb_url(p.id), "title": p.path,
-                          "month": month_label(day), "day": day_label(day, today)})
+                          "month": month_label(day, _.language), "day": day_label(day, today, _)})
         self.grid.param.update(items=items, has_more=self.has_older, has_newer=self.has_newer,
                                empty_text=self.message if not self.photos else "")
-        self.scrubber.months = [{"key": month_key(m.month), "label": f"{month_label(m.month)} · "
-                                 f"{count(m.count, 'photo')}", "year": m.month.year, "count": m.count}
-                                for m in self.months]
+        self.scrubber.months = [{"key": month_key(m.month), "year": m.month.year, "count": m.count,
+                                 "label": month_label(m.month, _.language) + " · "
+                                 + _.ngettext("{n} photo", "{n} photos", m.count)} for m in self.months]
         if self.photos and not self.month:
             self.month = self._month_of[self.photos[0].id]
         self.scrubber.current = self.month

@@ -15,25 +15,26 @@ import param
 
 from dashboard.components import PhotoGrid
 from dashboard.icons import icon
-from dashboard.views.common import USER_ERRORS, Context, count, error_text, human_bytes, markdown_pane
+from dashboard.views.common import USER_ERRORS, Context, day_text, error_text, grid_labels, human_bytes, markdown_pane
 from dashboard.views.undo import restore
+from engine.i18n import Translator, translator
 from engine.library.trash import TrashedPhoto
 
 PAGE = 500
 
 
-def folder_of(path: str) -> str:
+def folder_of(path: str, _: Translator = translator("en")) -> str:
     parent = PurePosixPath(path).parent.as_posix()
-    return "library root" if parent in ("", ".") else parent
+    return _("library root") if parent in ("", ".") else parent
 
 
-def trashed_day(item: TrashedPhoto, today: date | None = None) -> str:
+def trashed_day(item: TrashedPhoto, today: date | None = None, _: Translator = translator("en")) -> str:
     if item.deleted_at is None:
-        return "Trashed earlier"
+        return _("Trashed earlier")
     day, today = item.deleted_at.date(), today or date.today()
     if day == today:
-        return "Trashed today"
-    return "Trashed " + day.strftime("%-d %B %Y")
+        return _("Trashed today")
+    return _("Trashed {day}", day=day_text(day, "d MMMM y", _.language))
 
 
 class TrashView(pn.viewable.Viewer):
@@ -48,9 +49,9 @@ class TrashView(pn.viewable.Viewer):
         super().__init__(**params)
         self.ctx = ctx
         self.engine = ctx.engine
-        self.grid = PhotoGrid(grouped=True, select_mode=True, keyboard=True, cell_size=150,
-                              empty_text="The trash is empty. Photos deleted anywhere in Photo search wait here "
-                                         "until you restore them or empty the trash.")
+        self.grid = PhotoGrid(grouped=True, select_mode=True, keyboard=True, cell_size=150, labels=grid_labels(ctx._),
+                              empty_text=ctx._("The trash is empty. Photos deleted anywhere in Photo search wait here "
+                                               "until you restore them or empty the trash."))
         self.grid.param.watch(lambda e: setattr(self, "selected", list(e.new)), "selected")
         self.grid.on("select", lambda ids: self.select(ids))
         self.grid.on("escape", self.escape)
@@ -61,25 +62,27 @@ class TrashView(pn.viewable.Viewer):
         try:
             items, total = self.engine.library.trash.list(PAGE, 0)
         except USER_ERRORS as exc:
-            self.message = f"⚠ {error_text(exc)}"
+            self.message = f"⚠ {error_text(exc, self.ctx._)}"
             return
         ids = {t.trash_id for t in items}
         self.param.update(items=items, total=total, selected=[i for i in self.selected if i in ids])
         self._sync()
 
     def _sync(self) -> None:
-        today = date.today()
+        today, _ = date.today(), self.ctx._
         self.grid.param.update(items=[{
-            "id": t.trash_id, "src": f"/ui/trash/{t.trash_id}/thumb", "badge": folder_of(t.original_path),
-            "title": f"{t.original_path} · {trashed_day(t, today).lower()}" + (f" · {t.reason}" if t.reason else ""),
-            "month": trashed_day(t, today)} for t in self.items], selected=list(self.selected))
+            "id": t.trash_id, "src": f"/ui/trash/{t.trash_id}/thumb", "badge": folder_of(t.original_path, _),
+            "title": f"{t.original_path} · {trashed_day(t, today, _).lower()}" + (f" · {_(t.reason)}" if t.reason else ""),
+            "month": trashed_day(t, today, _)} for t in self.items], selected=list(self.selected))
 
     def summary(self) -> str:
+        _ = self.ctx._
         if not self.total:
-            return "Nothing in the trash"
+            return _("Nothing in the trash")
         size = sum(t.size for t in self.items)
-        more = f" (the newest {len(self.items)} shown)" if self.total > len(self.items) else ""
-        return f"**{count(self.total, 'photo')}** in the trash · {human_bytes(size)}{more}"
+        more = " " + _("(the newest {n} shown)", n=len(self.items)) if self.total > len(self.items) else ""
+        return _.ngettext("**{n} photo** in the trash", "**{n} photos** in the trash", self.total) + \
+            f" · {human_bytes(size)}{more}"
 
     # --- choosing ---------------------------------------------------------------------------------
     def select(self, ids: list[int]) -> None:
@@ -101,7 +104,7 @@ class TrashView(pn.viewable.Viewer):
 
     def ask(self, what: str) -> None:
         if what == "purge" and not self.selected:
-            self.message = "Tick the photos to delete for good first"
+            self.message = self.ctx._("Tick the photos to delete for good first")
             return
         self.confirm = what if self.total else None
 
@@ -114,7 +117,7 @@ class TrashView(pn.viewable.Viewer):
         """Put the ticked (or `ids`) back where they were; what could not go back is named."""
         items = self._chosen(ids)
         if not items:
-            self.message = "Tick the photos to restore first"
+            self.message = self.ctx._("Tick the photos to restore first")
             return 0
         report, self.message = restore(self.ctx, items)
         self.refresh()
@@ -124,7 +127,7 @@ class TrashView(pn.viewable.Viewer):
         try:
             everything, _ = self.engine.library.trash.list(max(self.total, 1), 0)
         except USER_ERRORS as exc:
-            self.message = f"⚠ {error_text(exc)}"
+            self.message = f"⚠ {error_text(exc, self.ctx._)}"
             return 0
         report, self.message = restore(self.ctx, everything)
         self.refresh()
@@ -138,9 +141,9 @@ class TrashView(pn.viewable.Viewer):
         try:
             removed = self.engine.library.trash.purge(None if what == "empty" else list(self.selected))
         except USER_ERRORS as exc:
-            self.message = f"⚠ {error_text(exc)}"
+            self.message = f"⚠ {error_text(exc, self.ctx._)}"
             return 0
-        self.message = f"Deleted {count(removed, 'photo')} for good"
+        self.message = self.ctx._.ngettext("Deleted {n} photo for good", "Deleted {n} photos for good", removed)
         self.selected = []
         self.refresh()
         return removed
@@ -148,6 +151,7 @@ class TrashView(pn.viewable.Viewer):
     # --- widgets ----------------------------------------------------------------------------------
     def __panel__(self) -> pn.viewable.Viewable:
         self.refresh()
+        _ = self.ctx._
 
         def button(label: str, name: str, action: Any, **kw: Any) -> pn.widgets.Button:
             b = pn.widgets.Button(label=label, icon=icon(name), margin=(5, 4), **kw)
@@ -156,21 +160,24 @@ class TrashView(pn.viewable.Viewer):
 
         has_items = self.param.total.rx() > 0
         picked = self.param.selected.rx.bool()
-        restore_some = button("Restore selected", "restore", self.restore, color="primary", disabled=picked.rx.not_())
-        restore_all = button("Restore all", "restore", self.restore_all, color="light", disabled=has_items.rx.not_())
-        purge = button("Delete selected for good", "trash", lambda: self.ask("purge"), color="danger",
+        restore_some = button(_("Restore selected"), "restore", self.restore, color="primary",
+                              disabled=picked.rx.not_())
+        restore_all = button(_("Restore all"), "restore", self.restore_all, color="light", disabled=has_items.rx.not_())
+        purge = button(_("Delete selected for good"), "trash", lambda: self.ask("purge"), color="danger",
                        variant="outline", disabled=picked.rx.not_())
-        empty = button("Empty trash", "trash", lambda: self.ask("empty"), color="danger", disabled=has_items.rx.not_())
-        tools = pn.Row(button("All", "checkbox", self.select_all, color="light"),
-                       button("None", "minus", self.select_none, color="light"),
+        empty = button(_("Empty trash"), "trash", lambda: self.ask("empty"), color="danger",
+                       disabled=has_items.rx.not_())
+        tools = pn.Row(button(_("All"), "checkbox", self.select_all, color="light"),
+                       button(_("None"), "minus", self.select_none, color="light"),
                        restore_some, restore_all, purge, empty, styles={"flex-wrap": "wrap"},
                        sizing_mode="stretch_width")
-        sure = button("Delete for good", "check", self.purge, color="danger")
-        cancel = button("Cancel", "x", lambda: setattr(self, "confirm", None), color="light")
+        sure = button(_("Delete for good"), "check", self.purge, color="danger")
+        cancel = button(_("Cancel"), "x", lambda: setattr(self, "confirm", None), color="light")
 
         def question(what: str | None, selected: list[int], total: int) -> str:
             n = total if what == "empty" else len(selected)
-            return f"Delete **{count(n, 'photo')}** for good? This cannot be undone." if what else ""
+            return _.ngettext("Delete **{n} photo** for good? This cannot be undone.",
+                              "Delete **{n} photos** for good? This cannot be undone.", n) if what else ""
 
         asking = pn.Row(markdown_pane(pn.bind(question, self.param.confirm, self.param.selected, self.param.total),
                                          margin=(8, 10)), sure, cancel, visible=self.param.confirm.rx.is_not(None),

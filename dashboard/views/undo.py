@@ -9,19 +9,22 @@ import panel as pn
 import param
 
 from dashboard.icons import icon
-from dashboard.views.common import USER_ERRORS, Context, count, error_text, literal, markdown_pane
+from dashboard.views.common import USER_ERRORS, Context, error_text, literal, markdown_pane
+from engine.i18n import Translator, translator
 from engine.library.trash import RestoreReport, TrashedPhoto
 
 
-def restore_sentence(report: RestoreReport) -> str:
+def restore_sentence(report: RestoreReport, _: Translator = translator("en")) -> str:
     """What a restore did, in one sentence, naming what stayed in the trash and why."""
-    text = f"Restored {count(len(report.restored), 'photo')}"
+    text = _.ngettext("Restored {n} photo", "Restored {n} photos", len(report.restored))
     if report.conflicts:
-        names = ", ".join(literal(item.original_path) for item, _ in report.conflicts[:5])
-        more = f" and {len(report.conflicts) - 5} more" if len(report.conflicts) > 5 else ""
-        reasons = sorted({reason for _, reason in report.conflicts})
-        text += (f"; {count(len(report.conflicts), 'photo')} stayed in the trash ({names}{more}): "
-                 + "; ".join(literal(r) for r in reasons))
+        names = ", ".join(literal(item.original_path) for item, _reason in report.conflicts[:5])
+        if len(report.conflicts) > 5:
+            names = _("{names} and {n} more", names=names, n=len(report.conflicts) - 5)
+        reasons = "; ".join(literal(_(r)) for r in sorted({reason for _item, reason in report.conflicts}))
+        text += "; " + _.ngettext("{n} photo stayed in the trash ({names}): {reasons}",
+                                  "{n} photos stayed in the trash ({names}): {reasons}", len(report.conflicts),
+                                  names=names, reasons=reasons)
     return text
 
 
@@ -30,10 +33,10 @@ def restore(ctx: Context, items: list[TrashedPhoto]) -> tuple[RestoreReport | No
     try:
         report = ctx.engine.library.trash.restore_what_can(items)
     except USER_ERRORS as exc:
-        return None, f"⚠ {error_text(exc)}"
+        return None, f"⚠ {error_text(exc, ctx._)}"
     if report.restored:
         ctx.emit("photos-restored", [t.photo_id for t in report.restored])
-    return report, restore_sentence(report)
+    return report, restore_sentence(report, ctx._)
 
 
 class UndoTrash(pn.viewable.Viewer):
@@ -58,10 +61,11 @@ class UndoTrash(pn.viewable.Viewer):
         return report
 
     def __panel__(self) -> pn.viewable.Viewable:
-        undo = pn.widgets.Button(label="Undo", icon=icon("restore"), color="light", visible=self.param.items.rx.bool(),
+        _ = self.ctx._
+        undo = pn.widgets.Button(label=_("Undo"), icon=icon("restore"), color="light", visible=self.param.items.rx.bool(),
                                  margin=(4, 6))
         undo.on_click(lambda e: self.undo())
-        close = pn.widgets.Button(label="✕", description="Dismiss", color="light", width=44, margin=(4, 6))
+        close = pn.widgets.Button(label="✕", description=_("Dismiss"), color="light", width=44, margin=(4, 6))
         close.on_click(lambda e: self.dismiss())
         return pn.Row(markdown_pane(self.param.text, margin=(8, 10)), undo, close,
                       visible=self.param.text.rx.bool(), css_classes=["snackbar"], stylesheets=[SNACKBAR_CSS])

@@ -8,6 +8,8 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from engine.i18n import N_
+
 
 def _text(value: Any) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
@@ -17,11 +19,11 @@ def gpu_stats() -> dict[str, Any]:
     try:
         import pynvml
     except ImportError:
-        return {"available": False, "reason": "no GPU support installed (pip install nvidia-ml-py)", "devices": []}
+        return {"available": False, "reason": N_("no GPU support installed (pip install nvidia-ml-py)"), "devices": []}
     try:
         pynvml.nvmlInit()
     except Exception as exc:  # NVMLError_LibraryNotFound, DriverNotLoaded, ...
-        return {"available": False, "reason": f"no NVIDIA GPU or driver found ({_text(exc)}); running on CPU",
+        return {"available": False, "reason": N_("no NVIDIA GPU or driver found ({error}); running on CPU", error=_text(exc)),
                 "devices": []}
     try:
         devices = []
@@ -56,7 +58,7 @@ def gpu_stats() -> dict[str, Any]:
             except Exception:
                 pass
             devices.append(device)
-        return {"available": bool(devices), "reason": None if devices else "NVML reports no GPU", "devices": devices,
+        return {"available": bool(devices), "reason": None if devices else N_("NVML reports no GPU"), "devices": devices,
                 "driver_version": _text(pynvml.nvmlSystemGetDriverVersion())}
     finally:
         try:

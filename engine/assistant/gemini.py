@@ -11,6 +11,7 @@ from datetime import date
 from typing import Any
 
 from engine.assistant.parser import Named, ParsedQuery, Vocabulary, parse as offline_parse
+from engine.i18n import N_
 from engine.search.names import unknown_person_note
 from engine.errors import Unavailable
 
@@ -121,14 +122,14 @@ def _to_parsed(text: str, data: dict, vocab: Vocabulary, today: date) -> ParsedQ
         if name.lower() in albums_by:
             albums.append(albums_by[name.lower()])
         else:
-            notes.append(f"unknown album {name!r} ignored")
+            notes.append(N_("unknown album {name} ignored", name=repr(name)))
     known_places = {n.lower(): n for n in vocab.place_names()}
     places = []
     for name in _names(data.get("places")):
         if name.lower() in known_places:
             places.append(known_places[name.lower()])
         else:
-            notes.append(f"no photos are geotagged in {name!r}; place ignored")
+            notes.append(N_("no photos are geotagged in {name}; place ignored", name=repr(name)))
     return ParsedQuery(
         text=text, query=str(data.get("query") or "").strip(), persons=tuple(persons), albums=tuple(albums),
         places=tuple(places), date_from=_date(data.get("date_from")), date_to=_date(data.get("date_to")),

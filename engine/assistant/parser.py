@@ -15,6 +15,7 @@ from typing import Any
 from engine.assistant.dates import find_dates
 from engine.geo import names as place_names
 from engine.geo.places import Place
+from engine.i18n import N_
 from engine.search import names as nm
 from engine.search.filters import SearchFilters
 
@@ -160,7 +161,7 @@ def parse(text: str, vocab: Vocabulary, today: date | None = None) -> ParsedQuer
     rest = nm.remove_spans(text, taken)
     query = _tidy(nm.strip_connectors(rest))
     if dates:
-        notes.append("dates: " + "; ".join(d.phrase for d in dates))
+        notes.append(N_("dates: {phrases}", phrases="; ".join(d.phrase for d in dates)))
     return ParsedQuery(
         text=text, query=query, persons=tuple(dict.fromkeys(m.item for m in persons)),
         albums=tuple(dict.fromkeys(m.item for m in albums)), places=tuple(dict.fromkeys(m.item for m in places)),

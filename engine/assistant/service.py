@@ -21,6 +21,7 @@ from engine.db import photos as photo_rows
 from engine.db.database import Database
 from engine.db.photos import GeoPhoto
 from engine.geo.places import known_places
+from engine.i18n import N_
 from engine.search.filters import SearchFilters
 from engine.search.service import NoModelIndexed, SearchResult, SearchService, browse
 from engine.search.service_types import SearchHit
@@ -106,9 +107,9 @@ class Assistant:
             try:
                 return ClipPrompt(text, self._client().clip_prompt(text), "gemini")
             except GeminiError as exc:
-                notes.append(f"Gemini failed ({exc}); the offline parser answered")
+                notes.append(N_("Gemini failed ({error}); the offline parser answered", error=str(exc)))
         else:
-            notes.append("offline parser: GEMINI_API_KEY is not set")
+            notes.append(N_("offline parser: GEMINI_API_KEY is not set"))
         parsed = offline_parse(text, self.vocabulary())
         prompt = parsed.query or text.strip()
         if translate:
@@ -134,7 +135,7 @@ class Assistant:
         notes = list(parsed.notes)
         if not parsed.query:
             hits = browse(self.db, filters, top_k)
-            notes.append("nothing left to rank by after the filters: newest first")
+            notes.append(N_("nothing left to rank by after the filters: newest first"))
             result = SearchResult("filters", hits, text, filters=filters.describe())
         else:
             try:
@@ -143,7 +144,8 @@ class Assistant:
                                            threshold=threshold, filters=filters)
             except NoModelIndexed as exc:
                 hits = browse(self.db, filters, top_k)
-                notes.append(f"{exc}; showing the filters' matches, newest first")
+                notes.append(N_("{reason}; showing the filters' matches, newest first",
+                                reason=exc.args[0] if exc.args else str(exc)))
                 result = SearchResult("filters", hits, parsed.query, filters=filters.describe())
         return AssistantAnswer(parsed, replace(result, notes=tuple(notes) + result.notes))
 

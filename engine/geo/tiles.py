@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 import httpx
 
+from engine.i18n import N_
+
 log = logging.getLogger(__name__)
 
 TILE = 256
@@ -37,7 +39,7 @@ def tiles_unavailable(template: str, timeout: float = 2.0) -> str:
     with an image. Asked at most once every `REMEMBER_S` seconds per template."""
     template = template.strip()
     if not template:
-        return "MAP_TILES_URL is empty"
+        return N_("MAP_TILES_URL is empty")
     with _lock:
         known = _answers.get(template)
         if known and time.monotonic() - known[0] < REMEMBER_S:
@@ -46,9 +48,9 @@ def tiles_unavailable(template: str, timeout: float = 2.0) -> str:
         reply = httpx.get(tile_url(template, 0, 0, 0), timeout=timeout, follow_redirects=True,
                           headers={"User-Agent": "photoindex (tile check)"})
         why = "" if reply.status_code == 200 and reply.headers.get("content-type", "").startswith("image/") else (
-            f"the tile server answered {reply.status_code}")
+            N_("the tile server answered {status}", status=reply.status_code))
     except httpx.HTTPError as exc:
-        why = f"the tile server cannot be reached ({type(exc).__name__})"
+        why = N_("the tile server cannot be reached ({error})", error=type(exc).__name__)
     if why:
         log.info("map tiles unavailable: %s", why)
     with _lock:

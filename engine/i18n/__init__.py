@@ -11,6 +11,19 @@ Strings are written in English in the code and wrapped where they are shown:
 A string that is defined before the language is known (a table of labels, an error sentence) is marked with
 `N_("...")` so that extraction finds it, and translated where it is shown.
 
+Sentences the engine builds for every interface (a search note, a missing-model error, a job's stage) are
+written the same way, with named placeholders: `N_("no person named “{name}” is known", name=name)` returns
+a `Message`, a `str` holding the English sentence (what REST's `notes`, logs and English clients read,
+unchanged) that also carries its msgid and params. Where a view shows it, `_(note)` translates it:
+
+    note = N_("searching with {model} until …", model="SigLIP")   # engine: str(note) is the English
+    _ = translator("ru"); _(note)                                  # view: the Russian, placeholders filled
+
+A placeholder's value that is itself a `Message` is translated too (`N_("{reason}; …", reason=N_("…"))`),
+and `join(", ", parts)` keeps a list of them translatable; any other value (a name, a path) is shown as
+given. A plain string passed to `_` is looked up as its own msgid (a stage the engine named with `N_`).
+This is the one way engine text reaches an interface in its language; the engine never picks a language.
+
 Catalogues are gettext `.po` files in `engine/i18n/locales/<lang>/LC_MESSAGES/photoindex.po`, read with Babel
 at first use (no compile step, nothing built for one machine). `pybabel extract -F babel.cfg` lists the strings;
 `tests/test_i18n.py` fails when a marked string has no Russian translation.
@@ -18,6 +31,7 @@ at first use (no compile step, nothing built for one machine). `pybabel extract 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -34,9 +48,36 @@ DOMAIN = "photoindex"
 LOCALES_DIR = Path(__file__).resolve().parent / "locales"
 
 
-def N_(message: str) -> str:
-    """Marks a string for extraction where it is defined; it is translated where it is shown."""
-    return message
+class Message(str):
+    """An English sentence (this `str`) that remembers its msgid and params, so that it can be shown
+    translated later (`Translator.gettext` takes one): see the module docstring."""
+
+    msgid: str
+    params: dict[str, object]
+
+    def __new__(cls, msgid: str, params: dict[str, object]) -> "Message":
+        text = super().__new__(cls, msgid.format(**params) if params else msgid)
+        text.msgid, text.params = msgid, dict(params)
+        return text
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (Message, (self.msgid, self.params))
+
+
+def join(separator: str, parts: "Iterable[str]") -> str:
+    """Parts of a sentence (each may be a `Message`) joined into one that translates part by part."""
+    parts = list(parts)
+    if not any(isinstance(p, Message) for p in parts):
+        return separator.join(parts)
+    return Message(separator.join("{p%d}" % i for i in range(len(parts))), {f"p{i}": p for i, p in enumerate(parts)})
+
+
+def N_(message: str, /, **params: object) -> str:
+    """Marks a string for extraction where it is defined; it is translated where it is shown.
+
+    Returns the English text (params filled) as a `Message`, which a translator shows in its language,
+    also when it is a placeholder's value inside another sentence."""
+    return Message(message, params)
 
 
 def catalog_path(language: str) -> Path:
@@ -64,6 +105,11 @@ class Translator:
     messages: dict[str, str | tuple[str, ...]] = field(default_factory=dict, repr=False)
 
     def gettext(self, message: str, /, **params: object) -> str:
+        if not message:
+            return message  # "" is the catalogue's header, never a message
+        if isinstance(message, Message):
+            message, params = message.msgid, {**message.params, **params}
+        params = {k: self.gettext(v) if isinstance(v, Message) else v for k, v in params.items()}
         translated = self.messages.get(message)
         text = translated if isinstance(translated, str) and translated else message
         return text.format(**params) if params else text

@@ -22,6 +22,7 @@ import psycopg
 from engine.db import duplicates as rows
 from engine.db import embeddings as embedding_rows
 from engine.errors import Conflict, Invalid
+from engine.i18n import N_
 from engine.library import grouping, keeper
 from engine.library.comparer import facts_of
 from engine.library.matching import DEFAULT, Decision, Evidence, PhotoFacts, Signal, Thresholds, compare, decide, describe
@@ -180,11 +181,11 @@ def find_duplicates(
     report = DuplicateReport(method)
     counts = rows.counts(conn)
     if method != "clip" and counts["unhashed"]:
-        report.notes.append(f"{counts['unhashed']} photos are not hashed yet: run the pHash stage "
-                            "(Admin → pHash, or `photoindex index`).")
+        report.notes.append(N_("{n} photos are not hashed yet: run the pHash stage (Admin → pHash, or "
+                               "`photoindex index`).", n=counts["unhashed"]))
     if method != "clip" and counts["uncompared"]:
-        report.notes.append(f"{counts['uncompared']} hashed photos are not compared yet; they are when the pHash "
-                            "stage runs.")
+        report.notes.append(N_("{n} hashed photos are not compared yet; they are when the pHash stage runs.",
+                               n=counts["uncompared"]))
 
     matches: dict[tuple[int, int], _Match] = {}
     similarities: dict[tuple[int, int], float] | None = None
@@ -232,7 +233,7 @@ def _pair(m: _Match, first: int, facts: dict[int, PhotoFacts]) -> DuplicatePair:
     a, b = (m.a, m.b) if first == m.a else (m.b, m.a)
     if ev is not None and a != m.a:
         ev = ev.reversed()
-    transform = describe(ev, facts[a], facts[b]) if ev is not None else "similar image embedding"
+    transform = describe(ev, facts[a], facts[b]) if ev is not None else N_("similar image embedding")
     return DuplicatePair(a, b, m.decision.rule or "", transform, m.decision.signals, ev)
 
 

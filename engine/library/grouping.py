@@ -18,6 +18,8 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 
+from engine.i18n import N_
+
 
 @dataclass
 class Group:
@@ -96,10 +98,11 @@ def group_pairs(pairs: Iterable[tuple[int, int]], rank: Callable[[int], Hashable
         g.linked = {other for m in g.members for other in linked_to.get(m, ()) if other not in inside}
         g.flat = any((min(g.anchor, m), max(g.anchor, m)) in flat_pairs for m in g.members[1:])
         if len(g.members) > review_size:
-            g.review.append(f"{len(g.members)} photos: more than {review_size} copies of one picture is unusual")
+            g.review.append(N_("{n} photos: more than {limit} copies of one picture is unusual", n=len(g.members),
+                               limit=review_size))
         if g.linked:
-            g.review.append(f"some of these photos also match {len(g.linked)} photo(s) outside the group")
+            g.review.append(N_("some of these photos also match {n} photo(s) outside the group", n=len(g.linked)))
         if g.flat:
-            g.review.append("nearly flat pictures: too little detail to tell copies apart")
+            g.review.append(N_("nearly flat pictures: too little detail to tell copies apart"))
     groups.sort(key=lambda g: (-len(g.members), g.anchor))
     return groups

@@ -20,6 +20,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from engine.i18n import N_, join
 from engine.library.matching import PhotoFacts
 import math
 
@@ -100,26 +101,29 @@ def _label(fmt: str) -> str:
 def why_kept(keeper: PhotoFacts, other: PhotoFacts, chosen: bool = False) -> str:
     """The first rule that puts `keeper` before `other`, in words."""
     if chosen:
-        return "chosen by you"
+        return N_("chosen by you")
     if keeper.pixels != other.pixels:
-        return f"more pixels ({keeper.width}×{keeper.height} vs {other.width}×{other.height})"
+        size, other_size = f"{keeper.width}×{keeper.height}", f"{other.width}×{other.height}"
+        return N_("more pixels ({size} vs {other})", size=size, other=other_size)
     if _lossless(keeper) != _lossless(other):
-        return f"lossless ({_label(keeper.format)} over {_label(other.format)})"
+        return N_("lossless ({format} over {other})", format=_label(keeper.format), other=_label(other.format))
     if _fidelity(keeper) != _fidelity(other):
         if keeper.jpeg_quality is not None and other.jpeg_quality is not None:
-            return f"less compressed (JPEG quality {keeper.jpeg_quality} vs {other.jpeg_quality})"
-        return f"less compressed ({_density(keeper):.2f} vs {_density(other):.2f} bytes per pixel)"
+            return N_("less compressed (JPEG quality {quality} vs {other})", quality=keeper.jpeg_quality,
+                      other=other.jpeg_quality)
+        return N_("less compressed ({density} vs {other} bytes per pixel)", density=format(_density(keeper), ".2f"),
+                  other=format(_density(other), ".2f"))
     if _exif_score(keeper) != _exif_score(other):
-        has = [name for name, value in (("capture time", keeper.taken_at), ("GPS", keeper.latitude),
-                                        ("camera", keeper.camera)) if value is not None]
-        return "richer EXIF (" + ", ".join(has) + ")"
+        has = [name for name, value in ((N_("capture time"), keeper.taken_at), ("GPS", keeper.latitude),
+                                        (N_("camera"), keeper.camera)) if value is not None]
+        return N_("richer EXIF ({what})", what=join(", ", has))
     if _format_rank(keeper.format) != _format_rank(other.format):
-        return f"original format ({_label(keeper.format)} over {_label(other.format)})"
+        return N_("original format ({format} over {other})", format=_label(keeper.format), other=_label(other.format))
     if _copy_like(keeper) != _copy_like(other):
-        return "original name"
+        return N_("original name")
     if len(keeper.path) != len(other.path):
-        return "shorter path"
-    return "lower id"
+        return N_("shorter path")
+    return N_("lower id")
 
 
 @dataclass(frozen=True)
@@ -142,5 +146,5 @@ def choose(photos: Sequence[PhotoFacts], chosen: set[int] | frozenset[int] = fro
     reasons = list(dict.fromkeys(why_kept(keeper, other, bool(picked)) for other in ranked[1:]
                                  if rank_key(keeper) < rank_key(other) or picked))
     if not picked and any(rank_key(other) < rank_key(keeper) for other in ranked[1:]):
-        reasons.append("the best copy that matches every other one")
+        reasons.append(N_("the best copy that matches every other one"))
     return KeeperChoice(keeper, ranked, reasons, bool(picked))

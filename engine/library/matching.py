@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from engine.i18n import N_, join
 from engine.library.signatures import FLAT_DETAIL, HASH_BITS, TRANSFORMS, Signature, turn_thumb
 
 INVERSE_TRANSFORM = (0, 1, 6, 3, 4, 5, 2, 7)
@@ -310,32 +311,35 @@ def decide(ev: Evidence, t: Thresholds = DEFAULT, *, use_embedding: bool = True)
     pHash with pixels, crop. Capture times apart narrow it to a re-encode-level pHash; the same
     capture time and camera (or agreeing embeddings) loosen the crop's grey correlation."""
     pixels_ok = ev.pixels >= t.pixels and ev.structure >= t.structure and ev.hash_bits <= t.hash_bits_with_pixels
-    signals = [Signal("pHash", ev.hash_bits, f"bits of {HASH_BITS} apart, nearest of 8 orientations",
+    signals = [Signal("pHash", ev.hash_bits, N_("bits of {bits} apart, nearest of 8 orientations", bits=HASH_BITS),
                       f"≤ {t.hash_bits}", ev.hash_bits <= t.hash_bits),
-               Signal("pixels", round(ev.pixels, 3), "correlation of 32×32 grey copies (edges "
-                      f"{ev.structure:.3f})", f"≥ {t.pixels}, edges ≥ {t.structure}, pHash ≤ {t.hash_bits_with_pixels}",
-                      pixels_ok),
-               Signal("colour", round(ev.colour, 1), "mean chroma difference, levels of 255", f"≤ {t.colour}",
+               Signal(N_("pixels"), round(ev.pixels, 3),
+                      N_("correlation of 32×32 grey copies (edges {edges})", edges=format(ev.structure, ".3f")),
+                      f"≥ {t.pixels}, edges ≥ {t.structure}, pHash ≤ {t.hash_bits_with_pixels}", pixels_ok),
+               Signal(N_("colour"), round(ev.colour, 1), N_("mean chroma difference, levels of 255"), f"≤ {t.colour}",
                       ev.colour <= t.colour)]
     supported = ev.exif == "same" or (use_embedding and ev.embedding is not None and ev.embedding >= t.embedding)
     crop_limit = t.crop_supported if supported else t.crop
     crop_ok = (ev.crop is not None and ev.crop >= crop_limit and (ev.crop_structure or 0.0) >= t.crop_structure)
     if ev.crop is not None:
-        signals.append(Signal("crop", round(ev.crop, 3), f"correlation with a window of the other (edges "
-                              f"{ev.crop_structure or 0:.3f})", f"≥ {crop_limit}, edges ≥ {t.crop_structure}", crop_ok))
+        edges = format(ev.crop_structure or 0, ".3f")
+        signals.append(Signal(N_("crop"), round(ev.crop, 3), N_("correlation with a window of the other (edges {edges})",
+                                                                edges=edges),
+                              f"≥ {crop_limit}, edges ≥ {t.crop_structure}", crop_ok))
     if ev.exif is not None:
-        signals.append(Signal("EXIF", "same capture time and camera" if ev.exif == "same"
-                              else "capture times apart", "", None, ev.exif == "same"))
+        signals.append(Signal("EXIF", N_("same capture time and camera") if ev.exif == "same"
+                              else N_("capture times apart"), "", None, ev.exif == "same"))
     if ev.embedding is not None and use_embedding:
-        signals.append(Signal("embedding", round(ev.embedding, 4), "image-text cosine similarity", f"≥ {t.embedding}",
+        signals.append(Signal(N_("embedding"), round(ev.embedding, 4), N_("image-text cosine similarity"), f"≥ {t.embedding}",
                               ev.embedding >= t.embedding))
     if ev.identical:
-        return Decision(True, "identical", [Signal("bytes", "identical", "content hash", None, True), *signals])
+        return Decision(True, "identical", [Signal(N_("bytes"), N_("identical"), N_("content hash"), None, True),
+                                            *signals])
     if ev.low_detail:
         flat = ev.difference <= t.flat_difference and ev.colour <= t.flat_colour
         return Decision(flat, "flat" if flat else None,
-                        [Signal("detail", "nearly flat picture", "", f"grey spread < {t.detail}", flat),
-                         Signal("difference", round(ev.difference, 1), "mean grey difference, levels of 255",
+                        [Signal(N_("detail"), N_("nearly flat picture"), "", f"grey spread < {t.detail}", flat),
+                         Signal(N_("difference"), round(ev.difference, 1), N_("mean grey difference, levels of 255"),
                                 f"≤ {t.flat_difference}", ev.difference <= t.flat_difference), *signals])
     if ev.colour > t.colour:  # the same layout in other colours: the pHash and grey copies cannot tell
         return Decision(False, None, signals)
@@ -354,26 +358,29 @@ def decide(ev: Evidence, t: Thresholds = DEFAULT, *, use_embedding: bool = True)
 def describe(ev: Evidence, fa: PhotoFacts, fb: PhotoFacts) -> str:
     """What b is, relative to a, in a few words: "rotated 90°, re-saved as PNG", "cropped to 86 % × 90 %"."""
     if ev.identical:
-        return "identical file"
-    parts = []
+        return N_("identical file")
+    parts: list[str] = []
     if ev.transform:
         parts.append(TRANSFORMS[ev.transform])
+    if ev.crop_size:
+        width, height = round(ev.crop_size[0] * 100), round(ev.crop_size[1] * 100)
     if ev.cropped == "b" and ev.crop_size:
-        parts.append(f"cropped to {round(ev.crop_size[0] * 100)} % × {round(ev.crop_size[1] * 100)} %")
+        parts.append(N_("cropped to {width} % × {height} %", width=width, height=height))
     elif ev.cropped == "a" and ev.crop_size:
-        parts.append(f"uncropped (the other is {round(ev.crop_size[0] * 100)} % × {round(ev.crop_size[1] * 100)} % of it)")
+        parts.append(N_("uncropped (the other is {width} % × {height} % of it)", width=width, height=height))
     elif ev.scale is not None and abs(ev.scale - 1.0) > 0.02:
-        parts.append(f"resized to {round(ev.scale * 100)} %")
+        parts.append(N_("resized to {percent} %", percent=round(ev.scale * 100)))
     if fa.format.lower() != fb.format.lower():
-        parts.append(f"re-saved as {fb.format.upper()}")
+        parts.append(N_("re-saved as {format}", format=fb.format.upper()))
     if ev.brightness > 1.06:
-        parts.append(f"brighter (+{round((ev.brightness - 1) * 100)} %)")
+        parts.append(N_("brighter (+{percent} %)", percent=round((ev.brightness - 1) * 100)))
     elif ev.brightness < 0.94:
-        parts.append(f"darker (−{round((1 - ev.brightness) * 100)} %)")
+        parts.append(N_("darker (−{percent} %)", percent=round((1 - ev.brightness) * 100)))
     if not parts:
         if fa.jpeg_quality and fb.jpeg_quality and fa.jpeg_quality != fb.jpeg_quality:
-            parts.append(f"re-encoded (JPEG quality {fa.jpeg_quality} → {fb.jpeg_quality})")
+            parts.append(N_("re-encoded (JPEG quality {quality} → {other})", quality=fa.jpeg_quality,
+                            other=fb.jpeg_quality))
         else:
-            parts.append("re-encoded")
-    return ", ".join(parts)
+            parts.append(N_("re-encoded"))
+    return join(", ", parts)
 

@@ -23,6 +23,8 @@ from functools import cached_property
 import numpy as np
 from PIL import Image
 
+from engine.i18n import N_
+
 VERSION = 1
 HASH_SIZE = 16
 HASH_BITS = HASH_SIZE * HASH_SIZE
@@ -36,8 +38,8 @@ _HEADER = struct.Struct("<BBB")
 _FREQ = np.arange(HASH_SIZE)
 
 TRANSFORMS: tuple[str, ...] = (
-    "", "mirrored", "rotated 90°", "rotated 90° and mirrored",
-    "rotated 180°", "flipped upside down", "rotated 270°", "rotated 270° and mirrored",
+    "", N_("mirrored"), N_("rotated 90°"), N_("rotated 90° and mirrored"),
+    N_("rotated 180°"), N_("flipped upside down"), N_("rotated 270°"), N_("rotated 270° and mirrored"),
 )
 """What turns the first picture into the second, by dihedral index (see `dihedral`)."""
 

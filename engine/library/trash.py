@@ -29,6 +29,7 @@ from engine.db import photos as photo_rows
 from engine.db import trash as trash_rows
 from engine.db.database import Database
 from engine.errors import Conflict, NotFound, Unavailable
+from engine.i18n import N_
 from engine.library.paths import OutsideLibrary, resolve_inside
 from engine.runtime.hashing import file_hash
 
@@ -284,9 +285,9 @@ class Trash:
             except TrashUnavailable:
                 raise
             except RestoreConflict:
-                report.conflicts.append((item, "a photo is at the old path again (move or rename it, then restore)"))
+                report.conflicts.append((item, N_("a photo is at the old path again (move or rename it, then restore)")))
             except TrashError:
-                report.conflicts.append((item, "its file is gone from the trash folder"))
+                report.conflicts.append((item, N_("its file is gone from the trash folder")))
         return report
 
     def _restore_one(self, r: trash_rows.TrashRow, source: Path, destination: Path, library: Path) -> TrashedPhoto:

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from engine.errors import Unavailable
+from engine.i18n import N_
 
 
 class DeviceUnavailable(Unavailable):
@@ -26,13 +27,13 @@ class ModelNotAvailable(Unavailable):
         self.looked_at = [str(p) for p in looked_at]
         self.suggested_dir = str(suggested_dir)
         example = json.dumps({name: "/path/to/folder"}, ensure_ascii=False)
-        fetch = (f"run `photoindex models download {name}` (into {self.suggested_dir}), or " if hf_id
-                 else "copy the model's folder there, or ")
-        super().__init__(
-            f"Image-text model {name!r} ({hf_id or 'a folder'}) is not available: none of "
-            f"{', '.join(self.looked_at)} holds config.json with weights (*.safetensors or pytorch_model.bin); "
-            f"{fetch}set MODEL_PATHS='{example}' or MODELS_DIR to a folder that holds it."
-        )
+        fetch = (N_("run `photoindex models download {name}` (into {folder}), or ", name=name, folder=self.suggested_dir)
+                 if hf_id else N_("copy the model's folder there, or "))
+        super().__init__(N_(
+            "Image-text model {quoted} ({hf_id}) is not available: none of {looked_at} holds config.json with "
+            "weights (*.safetensors or pytorch_model.bin); {fetch}set MODEL_PATHS='{example}' or MODELS_DIR to a "
+            "folder that holds it.", quoted=repr(name), hf_id=hf_id or N_("a folder"), looked_at=", ".join(self.looked_at),
+            fetch=fetch, example=example))
 
 
 class FaceModelNotAvailable(Unavailable):

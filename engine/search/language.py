@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from engine.i18n import N_, Message
 from engine.models.registry import ModelSpec
 from engine.text.script import main_non_latin_script
 
@@ -16,10 +17,19 @@ def model_language_note(text: str, used: Sequence[ModelSpec], registry: Mapping[
     if script is None or not english_only:
         return None
     which = ", ".join(english_only)
-    trained = f"{which} {'was' if len(english_only) == 1 else 'were'} trained on English only"
-    ways = "set TRANSLATE_API_KEY to translate queries to English"
+    trained = (N_("{models} was trained on English only", models=which) if len(english_only) == 1
+               else N_("{models} were trained on English only", models=which))
+    script_name = Message(script, {})  # shown translated when it is one of SCRIPT_NAMES
     multilingual = next((spec.name for spec in registry.values() if spec.multilingual), None)
     if multilingual:
-        ways += (f", or search with the multilingual {multilingual} (photoindex models download {multilingual}, "
-                 f"photoindex index --model {multilingual}, then CLIP_MODEL={multilingual})")
-    return f"the query is in {script} script and {trained}, so results will rank poorly: {ways}"
+        return N_("the query is in {script} script and {trained}, so results will rank poorly: set TRANSLATE_API_KEY "
+                  "to translate queries to English, or search with the multilingual {multilingual} (photoindex models "
+                  "download {multilingual}, photoindex index --model {multilingual}, then CLIP_MODEL={multilingual})",
+                  script=script_name, trained=trained, multilingual=multilingual)
+    return N_("the query is in {script} script and {trained}, so results will rank poorly: set TRANSLATE_API_KEY "
+              "to translate queries to English", script=script_name, trained=trained)
+
+
+SCRIPT_NAMES = (N_("Cyrillic"), N_("Greek"), N_("Arabic"), N_("Hebrew"), N_("Chinese"), N_("Japanese"), N_("Korean"),
+                N_("Armenian"), N_("Georgian"), N_("Devanagari"), N_("Thai"))
+"""The scripts a note names, marked for translation (`engine.text.script.script_of` names them)."""

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Generic, TypeVar
 
+from engine.i18n import N_
 from engine.text import morph
 
 T = TypeVar("T")
@@ -135,5 +136,5 @@ def unknown_names(text: str, *, taken: Sequence[tuple[int, int]] = (),
 
 
 def unknown_person_note(name: str) -> str:
-    return (f"no person named “{name}” is known, so the name was left out of the search: name their face "
-            f"in Persons, or add “{name}” to a person's aliases")
+    return N_("no person named “{name}” is known, so the name was left out of the search: name their face "
+              "in Persons, or add “{name}” to a person's aliases", name=name)

@@ -20,6 +20,7 @@ from engine.db import persons as person_rows
 from engine.db import photos as photo_rows
 from engine.db.database import Database
 from engine.errors import Conflict, Invalid, NotFound
+from engine.i18n import N_
 from engine.library.paths import read_inside
 from engine.media.pictures import PictureDecoder
 from engine.geo import names as place_names
@@ -176,11 +177,12 @@ class SearchService:
             chosen = [m for m in wanted if m in available]
             left = [m for m in wanted if m not in available]
             if left:
-                notes.append(f"left out (no embeddings{' or no weights' if need_weights else ''}): {', '.join(left)}")
+                notes.append(N_("left out (no embeddings or no weights): {models}", models=", ".join(left)) if need_weights
+                             else N_("left out (no embeddings): {models}", models=", ".join(left)))
         else:
             chosen = available
         if not chosen:
-            raise NoModelIndexed("no image-text model has embeddings to search with yet; index the library first")
+            raise NoModelIndexed(N_("no image-text model has embeddings to search with yet; index the library first"))
         return chosen, notes
 
     def _depth(self, top_k: int) -> int:
@@ -250,7 +252,7 @@ class SearchService:
             detected, unknown, rest = self.detect_persons(search_text)
             if detected:
                 flt = flt.merged(SearchFilters(person_ids=tuple(p.id for p in detected)))
-                notes.append("person filter from the query: " + ", ".join(p.name for p in detected))
+                notes.append(N_("person filter from the query: {names}", names=", ".join(p.name for p in detected)))
             notes += [name_match.unknown_person_note(name) for name in unknown]
             if detected or unknown:
                 search_text = rest or "a photo"  # only names: rank the person's photos by a neutral prompt

@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from engine.i18n import N_
+
 
 @dataclass(frozen=True)
 class ServingModel:
@@ -29,8 +31,9 @@ class ServingModel:
         """One sentence for answers and Admin while another model stands in for CLIP_MODEL."""
         if not self.catching_up:
             return None
-        return (f"searching with {self.name} until the library is indexed with CLIP_MODEL={self.configured} "
-                f"({self.configured_indexed} of {self.indexed} photos so far; photoindex index)")
+        return N_("searching with {model} until the library is indexed with CLIP_MODEL={configured} "
+                  "({done} of {total} photos so far; photoindex index)", model=self.name, configured=self.configured,
+                  done=self.configured_indexed, total=self.indexed)
 
 
 def choose_serving(configured: str, counts: Mapping[str, int], has_weights: Callable[[str], bool]) -> ServingModel:

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 import requests
 
+from engine.i18n import N_
+
 log = logging.getLogger(__name__)
 
 _NON_ASCII_LETTER = re.compile(r"[^\W\d_a-zA-Z]", re.UNICODE)
@@ -73,21 +75,24 @@ class Translator:
             return Translation(text, text, False, None, None)  # plain ASCII: already English enough
         if not self.configured:
             return Translation(text, text, False, None,
-                               "translation is off: TRANSLATE_API_KEY is not set; searched with the original query")
+                               N_("translation is off: TRANSLATE_API_KEY is not set; searched with the original query"))
         future = self._pool.submit(self._call, text)
         try:
             answer = future.result(timeout=self.timeout_s + 0.5)
         except concurrent.futures.TimeoutError:
+            seconds = format(self.timeout_s, "g")
             return Translation(text, text, False, None,
-                               f"translation did not answer within {self.timeout_s:g} s; searched with the original query")
+                               N_("translation did not answer within {seconds} s; searched with the original query",
+                                  seconds=seconds))
         except Exception as exc:  # network down, bad key, quota: degrade, say so
             log.info("translation failed: %s", exc)
             return Translation(text, text, False, None,
-                               f"translation failed ({type(exc).__name__}); searched with the original query")
+                               N_("translation failed ({error}); searched with the original query",
+                                  error=type(exc).__name__))
         translated = (answer.get("translatedText") or "").strip()
         source = answer.get("detectedSourceLanguage")
         if not translated:
-            return Translation(text, text, False, source, "translation came back empty; searched with the original query")
+            return Translation(text, text, False, source, N_("translation came back empty; searched with the original query"))
         import html
 
         translated = html.unescape(translated)
