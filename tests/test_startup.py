@@ -46,7 +46,7 @@ def recorded(settings: Settings) -> tuple[PhotoIndex, Recording]:
 
 
 def _loaded_models() -> set[str]:
-    return {key[1] for key, model in model_cache._models.items() if key[0] == "image-text" and model.loaded}
+    return {key[1].name for key, model in model_cache._models.items() if key[0] == "image-text" and model.loaded}
 
 
 def test_a_first_run_loads_the_model_while_the_library_is_scanned(
