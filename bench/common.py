@@ -29,6 +29,11 @@ BENCH_ROOT = Path(os.environ.get("PHOTOINDEX_BENCH_DIR", "/tmp/photoindex-bench"
 """Scratch space of the benchmarks (corpora, random-weight models, databases); created on use."""
 
 
+def log(message: str) -> None:
+    """A timestamped progress line on stderr (the table goes to stdout)."""
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
 SIZES = {"SigLIP": "so400m", "ViT-B/32": "vit-b32", "ViT-B/16": "vit-b16", "ViT-L/14": "vit-l14"}
 """The random-weight architecture (`tests.synthetic_models`) standing in for each registry model."""
 
@@ -116,8 +121,7 @@ def ensure_model(spec: "ModelSpec", dtype: str = "float32", size: str | None = N
     folder = BENCH_ROOT / "models" / (f"{spec.family}-{size}" if size == "tiny" else size)
     folder = folder.with_name(folder.name + ("" if dtype == "float32" else f"-{dtype}"))
     if not is_model_dir(folder):
-        print(f"[{time.strftime('%H:%M:%S')}] building a random-weight {size} ({dtype}) model in {folder}",
-              file=sys.stderr, flush=True)
+        log(f"building a random-weight {size} ({dtype}) model in {folder}")
         staging = scratch_dir(f"model-{size}-")
         tiny_dim = {"embed_dim": spec.dim} if size == "tiny" else {}  # the table's vector size
         build_random_model(spec.family, staging, size=size, dtype=dtype, **tiny_dim)  # type: ignore[arg-type]

@@ -13,19 +13,21 @@ Scored as pairs of faces against the identities (strangers' faces should stay un
 from __future__ import annotations
 
 import argparse
-import resource
+import gc
 import shutil
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
+import psutil
 from pgvector import Vector
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import BENCH_ROOT, CpuMeter, command, machine, revision, stop_embedded  # noqa: E402
+from common import BENCH_ROOT, CpuMeter, command, log, machine, revision, stop_embedded  # noqa: E402
 
 from engine.config import Settings  # noqa: E402
+from engine.runtime.progress import Progress  # noqa: E402
 
 DIM = 512
 NOISE = 0.73
@@ -100,8 +102,27 @@ def score(db, identities: np.ndarray, first_face: int) -> tuple[float, float, in
     return same / max(1, predicted), same / max(1, true), len(clusters)
 
 
-def peak_rss_mib() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+class Watch:
+    """The progress callback of one run: logs each tenth of the faces once (a 100k run takes
+    minutes) and samples this process's resident memory at every batch."""
+
+    def __init__(self) -> None:
+        self.process = psutil.Process()
+        self.start_mib = self.max_mib = self.rss_mib()
+        self.shown: set[int] = set()
+
+    def rss_mib(self) -> float:
+        return self.process.memory_info().rss / 2**20
+
+    def __call__(self, p: Progress) -> None:
+        self.max_mib = max(self.max_mib, self.rss_mib())
+        tenth = p.done * 10 // max(1, p.total)
+        if tenth not in self.shown:
+            self.shown.add(tenth)
+            log(f"{p.stage}: {p.done:,} of {p.total:,} faces ({p.rate:.0f}/s), RSS {self.rss_mib():.0f} MiB")
+
+    def cell(self) -> str:
+        return f"{self.start_mib:.0f} → {self.max_mib:.0f}"
 
 
 def main() -> None:
@@ -120,16 +141,19 @@ def main() -> None:
     more_vectors, _, more_photos = synthetic_faces(extra, 2, int(photos.max()) + 1)
     db = open_database(settings)
     try:
+        log(f"loading {args.n:,} faces and building the HNSW index")
         loaded = load(db, vectors, photos, 1, with_index=False)
+        del vectors
+        gc.collect()
         clusters = FaceClusters(db, settings.face_cluster_similarity, settings.face_cluster_min_faces)
-        rss_before = peak_rss_mib()
+        first_watch = Watch()
         with CpuMeter(settings.embedded_db_dir) as first_run:
-            first = clusters.update()
-        rss_after = peak_rss_mib()
+            first = clusters.update(progress=first_watch)
         precision, recall, suggestions = score(db, identities, 1)
         load(db, more_vectors, more_photos, args.n + 1, with_index=True)
+        second_watch = Watch()
         with CpuMeter(settings.embedded_db_dir) as second_run:
-            second = clusters.update()
+            second = clusters.update(progress=second_watch)
         again = clusters.update()
     finally:
         db.close()
@@ -137,16 +161,16 @@ def main() -> None:
     print(f"# {command()}")
     print(f"# engine {revision()}; {machine()}")
     print(f"# {args.n} faces of {len(np.unique(identities[identities >= 0]))} people (+{int((identities < 0).sum())} strangers)"
-          f" in {len(np.unique(photos))} photos; bulk load + HNSW build {loaded:.0f} s; peak RSS before {rss_before:.0f} MiB")
+          f" in {len(np.unique(photos))} photos; bulk load + HNSW build {loaded:.0f} s")
     print()
-    print("| step | faces | s | faces/s | new suggestions | joined | peak RSS MiB (this process) | our cores | other load (cores) |")
+    print("| step | faces | s | faces/s | new suggestions | joined | RSS MiB at start → most during (this process) | our cores | other load (cores) |")
     print("|---|---|---|---|---|---|---|---|---|")
     print(f"| place every face (from scratch) | {first.considered} | {first_run.seconds:.0f} |"
           f" {first.considered / first_run.seconds:.0f} | {first.new_suggestions} | {first.joined_existing} |"
-          f" {rss_after:.0f} | {first_run.own_cores:.2f} | {first_run.other_cores:.2f} |")
+          f" {first_watch.cell()} | {first_run.own_cores:.2f} | {first_run.other_cores:.2f} |")
     print(f"| place {extra} new faces | {second.considered} | {second_run.seconds:.1f} |"
           f" {second.considered / second_run.seconds:.0f} | {second.new_suggestions} | {second.joined_existing} |"
-          f" {peak_rss_mib():.0f} | {second_run.own_cores:.2f} | {second_run.other_cores:.2f} |")
+          f" {second_watch.cell()} | {second_run.own_cores:.2f} | {second_run.other_cores:.2f} |")
     print()
     print(f"pairs of faces in one suggestion vs one person: precision {precision:.3f}, recall {recall:.3f};"
           f" {suggestions} suggestions; a third run considered {again.considered} faces")

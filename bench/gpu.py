@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import BENCH_ROOT, SHARED, CpuMeter, ensure_model, make_jpegs, provenance, scratch_dir, stop_embedded  # noqa: E402
+from common import BENCH_ROOT, SHARED, CpuMeter, ensure_model, log, make_jpegs, provenance, scratch_dir, stop_embedded  # noqa: E402
 
 from engine.config import SAMPLE_PHOTOS_DIR, Settings  # noqa: E402
 from engine.models.registry import get_spec  # noqa: E402
@@ -55,10 +55,6 @@ class Row:
         verdict = f"goal ≥ {goal:.0f}: {'met' if rate >= goal else 'NOT met'}" if goal else ""
         note = "; ".join(x for x in (verdict, self.note) if x)
         return f"| {self.stage} | {self.what} | {self.files} | {self.seconds:.1f} | **{rate:.1f}** | {note} |"
-
-
-def log(message: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
 def setup() -> None:

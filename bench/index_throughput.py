@@ -11,7 +11,6 @@ import re
 import shutil
 import subprocess
 import sys
-import time
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -20,7 +19,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import runtimes  # noqa: E402
-from common import BENCH_ROOT, SHARED, SIZES, CpuMeter, ensure_model, provenance, scratch_dir, stop_embedded  # noqa: E402
+from common import BENCH_ROOT, SHARED, SIZES, CpuMeter, ensure_model, log, provenance, scratch_dir, stop_embedded  # noqa: E402
 
 from engine.app import PhotoIndex  # noqa: E402
 from engine.config import Settings  # noqa: E402
@@ -53,10 +52,6 @@ class Row:
         core_ms = 1000 * self.cpu.own_cores * self.cpu.seconds / self.files
         return (f"| {self.stage} | {self.what} | {self.files} | {self.seconds:.1f} | **{self.rate:.2f}** |"
                 f" {core_ms:.0f} | {self.cpu.own_cores:.2f} | {self.cpu.other_cores:.2f} |")
-
-
-def log(message: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
 def ensure_corpus(n: int, folder: Path | None) -> Path:

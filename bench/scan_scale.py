@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import BENCH_ROOT, CpuMeter, provenance, scratch_dir, stop_embedded  # noqa: E402
+from common import BENCH_ROOT, CpuMeter, log, provenance, scratch_dir, stop_embedded  # noqa: E402
 
 PER_FOLDER = 50
 
@@ -104,7 +104,7 @@ def main() -> None:
         have = int((root / ".count").read_text()) if (root / ".count").is_file() else 0
         if have > n:
             sys.exit(f"{root} already holds {have} files, more than the step {n}; pass --tree with a new folder")
-        print(f"[{time.strftime('%H:%M:%S')}] growing the tree to {n:,} files", file=sys.stderr, flush=True)
+        log(f"growing the tree to {n:,} files")
         made = grow_tree(root, n)
         data_dir = scratch_dir("scan-run-")
         runs = {"first scan (all new)": measure(root, data_dir)}
@@ -114,7 +114,7 @@ def main() -> None:
             assert runs["re-scan, nothing changed"]["unchanged"] == n, runs
         shutil.rmtree(data_dir, ignore_errors=True)
         results.append((n, made, runs))
-        print(f"[{time.strftime('%H:%M:%S')}] {n:,}: {json.dumps(runs)}", file=sys.stderr, flush=True)
+        log(f"{n:,}: {json.dumps(runs)}")
 
     print(f"\n### Library scan: a deep tree of small JPEG files ({PER_FOLDER} per folder, 4 levels), `scan_library` into a fresh DB\n")
     print("| files | run | s | files/s | peak RSS MiB (scanner process) | RSS over start MiB | our cores busy | other load (cores) |")

@@ -30,7 +30,7 @@ import psycopg
 from pgvector import HalfVector
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import CpuMeter, ensure_model, provenance, scratch_dir, stop_embedded  # noqa: E402
+from common import CpuMeter, ensure_model, log, provenance, scratch_dir, stop_embedded  # noqa: E402
 
 from engine.config import Settings  # noqa: E402
 from engine.db.database import Database, open_database  # noqa: E402
@@ -82,10 +82,6 @@ class Recorder:
     def execute(self, sql: str, params: Any = None) -> psycopg.Cursor:
         self.last = (sql, params)
         return self.conn.execute(sql, params)
-
-
-def log(message: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
 def normalised(x: np.ndarray) -> np.ndarray:

@@ -33,7 +33,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # --browser serves the page with the tests' server helper
-from common import BENCH_ROOT, CpuMeter, command, machine, revision, stop_embedded  # noqa: E402
+from common import BENCH_ROOT, CpuMeter, command, log, machine, revision, stop_embedded  # noqa: E402
 
 from engine.app import PhotoIndex  # noqa: E402
 from engine.config import Settings  # noqa: E402
@@ -46,10 +46,6 @@ from engine.search.filters import SearchFilters  # noqa: E402
 PAGE = 200
 DEPTHS = (0.0, 0.1, 0.5, 0.9)
 """Where the measured pages start, as a share of the library."""
-
-
-def log(message: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
 def bulk_load(db: Database, n: int, seed: int) -> float:

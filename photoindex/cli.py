@@ -29,17 +29,18 @@ class ProgressBar:
     """A tqdm bar fed by the engine's progress callbacks (`stage`, `done`, `total`, `failed`); it
     appears with the first report and is closed on the way out, so a message never shares its line."""
 
-    def __init__(self, desc: str) -> None:
+    def __init__(self, desc: str, unit: str = "img") -> None:
         self.desc = desc
+        self.unit = unit
         self.bar: tqdm | None = None
 
     def __call__(self, p) -> None:
         if self.bar is None:
-            self.bar = tqdm(total=p.total, unit="img", desc=self.desc, dynamic_ncols=True)
+            self.bar = tqdm(total=p.total, unit=self.unit, desc=self.desc, dynamic_ncols=True)
         if self.bar.total != p.total:
             self.bar.reset(total=p.total)
         if getattr(p, "stage", None):
-            self.bar.set_description(p.stage)
+            self.bar.set_description(_(p.stage))
         self.bar.n = p.done
         self.bar.set_postfix(failed=p.failed, refresh=False)
         self.bar.refresh()
@@ -433,7 +434,8 @@ def cmd_faces(args: argparse.Namespace) -> int:
         print(_("{model}: {faces} faces in {photos} photos, {failed} failed in {seconds} s", model=report.model,
                 faces=report.faces, photos=report.photos, failed=report.failed, seconds=format(report.seconds, ".1f")))
         if not args.no_suggest:
-            c = engine.faces.clusters.update()
+            with ProgressBar(_("grouping faces"), unit="face") as progress:
+                c = engine.faces.clusters.update(progress=progress)
             print(_("suggested people: {new} new, {joined} faces joined existing ones", new=c.new_suggestions,
                     joined=c.joined_existing))
     return 0

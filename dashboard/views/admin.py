@@ -21,7 +21,8 @@ STAGES = ["phash", "faces"]
 
 JOB_NAMES = {"phash": N_("pHash (duplicates)"), "faces": N_("Faces"), "cache-warm": N_("Thumbnails")}
 JOB_WORDS = (N_("queued"), N_("running"), N_("done"), N_("failed"), N_("cancelled"), N_("metadata only"),
-             N_("scanning"), N_("indexing"), N_("faces"), N_("phash"), N_("comparing"))
+             N_("scanning"), N_("indexing"), N_("faces"), N_("phash"), N_("comparing"),
+             N_("grouping faces"))
 """A job's states and the engine's stage names, as Admin shows them (`_(word)`)."""
 
 

@@ -2,7 +2,7 @@
 faces' `cluster_checked` flag (migration 008) that makes clustering incremental."""
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,11 +17,28 @@ class ClusterNeighbour:
     score: float
 
 
-def unchecked(conn: psycopg.Connection, limit: int) -> list[dict[str, Any]]:
-    """Unassigned faces not yet checked against the others, oldest first: id, photo_id, embedding."""
-    return conn.execute(
-        "SELECT id, photo_id, embedding FROM faces WHERE NOT cluster_checked AND person_id IS NULL"
-        " ORDER BY id LIMIT %s", (limit,)).fetchall()
+def count_unchecked(conn: psycopg.Connection) -> int:
+    """Unassigned faces not yet checked against the others."""
+    return conn.execute("SELECT count(*) AS n FROM faces WHERE NOT cluster_checked AND person_id IS NULL").fetchone()["n"]
+
+
+def count_checked(conn: psycopg.Connection) -> int:
+    """Unassigned faces already checked: the ones a new face is compared with."""
+    return conn.execute("SELECT count(*) AS n FROM faces WHERE cluster_checked AND person_id IS NULL").fetchone()["n"]
+
+
+def checked_page(conn: psycopg.Connection, after_id: int, limit: int) -> list[dict[str, Any]]:
+    """A page of the checked unassigned faces in id order: id, photo_id, cluster_id, embedding."""
+    return conn.cursor(binary=True).execute(  # binary: parsing a vector from text costs more than its query
+        "SELECT id, photo_id, cluster_id, embedding FROM faces WHERE cluster_checked AND person_id IS NULL AND id > %s"
+        " ORDER BY id LIMIT %s", (after_id, limit)).fetchall()
+
+
+def unchecked(conn: psycopg.Connection, after_id: int, limit: int) -> list[dict[str, Any]]:
+    """Unassigned faces not yet checked against the others, in id order after `after_id`: id, photo_id, embedding."""
+    return conn.cursor(binary=True).execute(
+        "SELECT id, photo_id, embedding FROM faces WHERE NOT cluster_checked AND person_id IS NULL AND id > %s"
+        " ORDER BY id LIMIT %s", (after_id, limit)).fetchall()
 
 
 def neighbours(conn: psycopg.Connection, embedding: Any, top_k: int, min_score: float) -> list[ClusterNeighbour]:
@@ -39,19 +56,20 @@ def photos_of(conn: psycopg.Connection, cluster_id: int) -> set[int]:
         "SELECT DISTINCT photo_id FROM faces WHERE cluster_id = %s AND person_id IS NULL", (cluster_id,))}
 
 
-def create(conn: psycopg.Connection, face_ids: Sequence[int]) -> int:
-    """A new open group of these faces."""
-    cluster_id = conn.execute("INSERT INTO face_clusters DEFAULT VALUES RETURNING id").fetchone()["id"]
-    conn.execute("UPDATE faces SET cluster_id = %s WHERE id = ANY(%s)", (cluster_id, list(face_ids)))
-    return cluster_id
+def create(conn: psycopg.Connection) -> int:
+    """A new open group, empty until `place` gives it faces."""
+    return conn.execute("INSERT INTO face_clusters DEFAULT VALUES RETURNING id").fetchone()["id"]
 
 
-def join(conn: psycopg.Connection, face_id: int, cluster_id: int) -> None:
-    conn.execute("UPDATE faces SET cluster_id = %s WHERE id = %s", (cluster_id, face_id))
-
-
-def mark_checked(conn: psycopg.Connection, face_id: int) -> None:
-    conn.execute("UPDATE faces SET cluster_checked = TRUE WHERE id = %s", (face_id,))
+def place(conn: psycopg.Connection, checked_ids: Sequence[int], groups: Mapping[int, int]) -> None:
+    """One statement for a batch: the faces `checked_ids` are checked, and each face in `groups`
+    is in that group (a face's row is rewritten once, not once per change)."""
+    checked = set(checked_ids)
+    ids = sorted(checked | set(groups))
+    conn.execute(
+        "UPDATE faces f SET cluster_checked = f.cluster_checked OR u.checked, cluster_id = COALESCE(u.cluster_id, f.cluster_id)"
+        " FROM unnest(%s::bigint[], %s::boolean[], %s::bigint[]) AS u(id, checked, cluster_id) WHERE f.id = u.id",
+        (ids, [i in checked for i in ids], [groups.get(i) for i in ids]))
 
 
 def reset(conn: psycopg.Connection) -> int:

@@ -1,18 +1,27 @@
 """Suggested people (B1): unassigned faces grouped by look, to be named or dismissed.
 
-Incremental, one face at a time in id order, in bounded memory: a face not yet checked asks the
-HNSW index for its nearest already-checked unassigned faces (at least `min_similarity` alike,
-from other photos: one photo never shows a person twice). It joins the suggestion of the nearest
-one that is in a suggestion, or, with enough nearby faces that are in none (from `min_faces`
-different photos together with it), starts a new one; else it waits as noise, where a later face
-can find it. So a run costs one index query per new face, a second run has nothing to do, and
-the same faces give the same partition. `recluster` starts over (dismissed suggestions keep
-their faces, so they are not suggested again).
+Incremental, one face at a time in id order, in bounded memory: a face not yet checked looks for
+its nearest already-checked unassigned faces (at least `min_similarity` alike, from other photos:
+one photo never shows a person twice). It joins the suggestion of the nearest one that is in a
+suggestion, or, with enough nearby faces that are in none (from `min_faces` different photos
+together with it), starts a new one; else it waits as noise, where a later face can find it. So a
+run costs one nearest-neighbour search per new face, a second run has nothing to do, and the same
+faces give the same partition. `recluster` starts over (dismissed suggestions keep their faces, so
+they are not suggested again).
+
+Faces go in batches of `BATCH`, each written back in one statement (a face's row is rewritten once
+per run: every rewrite of a row is also an insert into the faces' HNSW index). While the checked
+faces number at most `EXACT_FACES` they are searched exactly in memory, a batch at a time: in a
+first run the HNSW index would be asked for the few checked faces among many unchecked ones, a
+filter its graph walk can only satisfy by visiting most of the index. Past that the index answers.
 """
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+
+import numpy as np
 
 from engine.db import clusters as cluster_rows
 from engine.db import faces as face_rows
@@ -20,10 +29,14 @@ from engine.db import persons as person_rows
 from engine.db.database import Database
 from engine.faces.errors import InvalidRequest, PersonNotFound, SuggestionNotFound
 from engine.faces.records import Face, Person
+from engine.runtime.progress import Progress, ProgressCallback, ignore
 
 NEIGHBOURS = 16
-"""Index neighbours a new face looks at."""
+"""Nearest checked faces a new face looks at."""
 BATCH = 500
+EXACT_FACES = 50_000
+"""Checked faces searched exactly in memory (float32: 100 MB at 512 dimensions); more go to the HNSW index."""
+STAGE = "grouping faces"
 
 
 @dataclass(frozen=True)
@@ -69,6 +82,71 @@ def place(photo_id: int, neighbours: Sequence[cluster_rows.ClusterNeighbour], ph
     return Placement()
 
 
+def unit_rows(rows: Sequence[dict]) -> np.ndarray:
+    """The rows' embeddings as unit float32 vectors, so a dot product is their cosine (as `<=>` measures)."""
+    vectors = np.stack([np.asarray(r["embedding"].to_numpy(), np.float32) for r in rows])
+    return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+
+
+@dataclass
+class _Tally:
+    considered: int = 0
+    joined: int = 0
+    new: int = 0
+    clustered: int = 0
+
+
+class ExactNeighbours:
+    """The checked faces of a run in memory, searched exactly (a matrix product per batch)."""
+
+    def __init__(self, capacity: int = EXACT_FACES) -> None:
+        self.capacity = capacity
+        self.vectors: np.ndarray | None = None
+        self.ids = np.empty(capacity, np.int64)
+        self.photos = np.empty(capacity, np.int64)
+        self.clusters: dict[int, int] = {}
+        self.size = 0
+        self.overflowed = False
+        """More faces were added than it holds: the caller must turn to the index."""
+
+    @classmethod
+    def of_checked(cls, conn) -> ExactNeighbours:
+        exact, after = cls(), 0
+        while page := cluster_rows.checked_page(conn, after, 5000):
+            exact.add([r["id"] for r in page], [r["photo_id"] for r in page], unit_rows(page),
+                      {r["id"]: r["cluster_id"] for r in page if r["cluster_id"] is not None})
+            after = page[-1]["id"]
+        return exact
+
+    def add(self, ids: Sequence[int], photos: Sequence[int], vectors: np.ndarray, clusters: dict[int, int]) -> None:
+        """These faces, now checked; `clusters` also moves faces already held into a group."""
+        self.clusters.update(clusters)
+        if self.size + len(ids) > self.capacity:
+            self.overflowed = True
+            return
+        if self.vectors is None:
+            self.vectors = np.empty((self.capacity, vectors.shape[1]), np.float32)
+        end = self.size + len(ids)
+        self.vectors[self.size:end], self.ids[self.size:end], self.photos[self.size:end] = vectors, ids, photos
+        self.size = end
+
+    def nearest(self, queries: np.ndarray, top_k: int, min_score: float) -> list[list[cluster_rows.ClusterNeighbour]]:
+        """For each query, the `top_k` nearest held faces at least `min_score` alike, nearest first."""
+        if not self.size or self.vectors is None:
+            return [[] for _ in queries]
+        out = []
+        for start in range(0, len(queries), 100):
+            scores = queries[start:start + 100] @ self.vectors[:self.size].T
+            for row in scores:
+                hits = np.flatnonzero(row >= min_score)
+                if len(hits) > top_k:
+                    hits = hits[np.argpartition(-row[hits], top_k - 1)[:top_k]]
+                out.append([cluster_rows.ClusterNeighbour(int(self.ids[h]), int(self.photos[h]),
+                                                          self.clusters.get(int(self.ids[h])), float(row[h]))
+                            for h in hits])
+        return out
+
+
 class FaceClusters:
     def __init__(self, db: Database, min_similarity: float = 0.5, min_faces: int = 2) -> None:
         self.db = db
@@ -82,35 +160,68 @@ class FaceClusters:
             raise InvalidRequest("min_similarity must be in (0, 1) and min_faces at least 2")
         return sim, size
 
-    def update(self, *, min_similarity: float | None = None, min_faces: int | None = None) -> ClusterReport:
-        """Place every face not yet checked (see the module docstring)."""
+    def update(self, *, min_similarity: float | None = None, min_faces: int | None = None,
+               progress: ProgressCallback | None = None, cancel: threading.Event | None = None) -> ClusterReport:
+        """Place every face not yet checked (see the module docstring); a cancelled run keeps the
+        batches it finished and the next run goes on from there."""
         sim, size = self._params(min_similarity, min_faces)
-        considered = joined = new = clustered = 0
-        while True:
+        report = _Tally()
+        with self.db.connection() as conn:
+            state = Progress(stage=STAGE, total=cluster_rows.count_unchecked(conn))
+            exact = ExactNeighbours.of_checked(conn) if cluster_rows.count_checked(conn) <= EXACT_FACES else None
+        (progress or ignore)(state)
+        after = 0
+        while not (cancel is not None and cancel.is_set()):
             with self.db.connection() as conn:
-                batch = cluster_rows.unchecked(conn, BATCH)
+                batch = cluster_rows.unchecked(conn, after, BATCH)
                 if not batch:
                     break
-                photos_of: dict[int, set[int]] = {}
-                for face in batch:
-                    considered += 1
-                    neighbours = cluster_rows.neighbours(conn, face["embedding"], NEIGHBOURS, sim)
-                    for n in neighbours:
-                        if n.cluster_id is not None and n.cluster_id not in photos_of:
-                            photos_of[n.cluster_id] = cluster_rows.photos_of(conn, n.cluster_id)
-                    spot = place(face["photo_id"], neighbours, photos_of, size)
-                    if spot.cluster is not None:
-                        cluster_rows.join(conn, face["id"], spot.cluster)
-                        photos_of[spot.cluster].add(face["photo_id"])
-                        joined += 1
-                        clustered += 1
-                    elif spot.together:
-                        cluster_id = cluster_rows.create(conn, [face["id"], *spot.together])
-                        photos_of[cluster_id] = cluster_rows.photos_of(conn, cluster_id)
-                        new += 1
-                        clustered += 1 + len(spot.together)
-                    cluster_rows.mark_checked(conn, face["id"])
-        return ClusterReport(considered, joined, new, clustered)
+                after = batch[-1]["id"]
+                self._place_batch(conn, batch, exact, sim, size, report)
+            if exact is not None and exact.overflowed:
+                exact = None
+            state.done += len(batch)
+            (progress or ignore)(state)
+        return ClusterReport(report.considered, report.joined, report.new, report.clustered)
+
+    def _place_batch(self, conn, batch: list[dict], exact: ExactNeighbours | None, sim: float, size: int,
+                     report: _Tally) -> None:
+        ids = [f["id"] for f in batch]
+        photos = [f["photo_id"] for f in batch]
+        vectors = unit_rows(batch)
+        if exact is not None:
+            before = exact.nearest(vectors, NEIGHBOURS, sim)
+        else:
+            before = [cluster_rows.neighbours(conn, f["embedding"], NEIGHBOURS, sim) for f in batch]
+        alike = vectors @ vectors.T
+        groups: dict[int, int] = {}
+        photos_of: dict[int, set[int]] = {}
+        for i, face_id in enumerate(ids):
+            report.considered += 1
+            near = [replace(n, cluster_id=groups.get(n.face_id, n.cluster_id)) for n in before[i]]
+            near += [cluster_rows.ClusterNeighbour(ids[j], photos[j], groups.get(ids[j]), float(alike[i, j]))
+                     for j in np.flatnonzero(alike[i, :i] >= sim)]
+            near = sorted(near, key=lambda n: (-n.score, n.face_id))[:NEIGHBOURS]
+            for n in near:
+                if n.cluster_id is not None and n.cluster_id not in photos_of:
+                    photos_of[n.cluster_id] = cluster_rows.photos_of(conn, n.cluster_id)
+            spot = place(photos[i], near, photos_of, size)
+            if spot.cluster is not None:
+                groups[face_id] = spot.cluster
+                photos_of[spot.cluster].add(photos[i])
+                report.joined += 1
+                report.clustered += 1
+            elif spot.together:
+                cluster_id = cluster_rows.create(conn)
+                members = {n.face_id: n.photo_id for n in near if n.face_id in spot.together}
+                for member in (face_id, *spot.together):
+                    groups[member] = cluster_id
+                photos_of[cluster_id] = {photos[i], *members.values()}
+                report.new += 1
+                report.clustered += 1 + len(spot.together)
+        cluster_rows.place(conn, ids, groups)
+        if exact is not None:
+            exact.add(ids, photos, vectors, groups)
 
     def recluster(self, *, min_similarity: float | None = None, min_faces: int | None = None) -> ClusterReport:
         """Start over: open suggestions are forgotten and every unassigned face outside a dismissed

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import threading
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +20,7 @@ from engine.jobs.runner import JobRunner, JobStatus
 from engine.models import cache as model_cache
 from engine.models.face import FaceAnalyzer
 from engine.models.face_pack import resolve_face_pack
-from engine.runtime.progress import ProgressCallback
+from engine.runtime.progress import Progress, ProgressCallback
 from engine.runtime.runner import StageRunner
 from engine.search.service import PhotoNotFound, SearchService
 
@@ -77,10 +77,18 @@ class Faces:
         self.pack_dir()  # a missing model is answered now, not by a failed job later
 
         def run(progress: ProgressCallback, cancel: threading.Event) -> dict[str, Any]:
-            report = asdict(self.index(skip_indexed=skip_indexed, batch_size=batch_size, progress=progress,
+            indexed = Progress()
+
+            def indexing(p: Progress) -> None:
+                nonlocal indexed
+                indexed = p
+                progress(p)
+
+            report = asdict(self.index(skip_indexed=skip_indexed, batch_size=batch_size, progress=indexing,
                                        cancel=cancel))
             if cluster_after and not cancel.is_set():
-                report["suggestions"] = asdict(self.clusters.update())
+                report["suggestions"] = asdict(self.clusters.update(progress=progress, cancel=cancel))
+                progress(replace(indexed))  # the finished job counts its photos again, not the faces grouped
             return report
 
         return jobs.submit_run(JOB_KIND, run)

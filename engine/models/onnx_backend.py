@@ -30,6 +30,7 @@ def session(path: Path, num_threads: int | None = None) -> Any:
     if num_threads:
         options.intra_op_num_threads = num_threads
         options.inter_op_num_threads = 1
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
 
