@@ -5,7 +5,8 @@ Identities are random unit 512-d centres; each face is its identity's centre plu
 long tail (2-80 faces), plus strangers seen once; one to three faces per photo, never one
 person twice in a photo. Photos and faces are bulk-loaded (binary COPY) into a fresh embedded
 database, the schema's HNSW index is built after the load, and `FaceClusters.update` places
-every face (one HNSW query each, bounded batches), then 1 % more faces arrive and are placed.
+every face (batches of 500: exact search in memory while the checked faces fit, the HNSW index
+beyond), then 1 % more faces arrive and are placed.
 Scored as pairs of faces against the identities (strangers' faces should stay unsuggested).
 
     .venv/bin/python bench/faces_clustering.py --n 100000

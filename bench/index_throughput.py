@@ -48,8 +48,13 @@ class Row:
     def rate(self) -> float:
         return self.files / self.seconds
 
+    @property
+    def core_ms(self) -> float:
+        """CPU time of our processes (and the database) per image."""
+        return 1000 * self.cpu.own_cores * self.cpu.seconds / self.files
+
     def markdown(self) -> str:
-        core_ms = 1000 * self.cpu.own_cores * self.cpu.seconds / self.files
+        core_ms = self.core_ms
         return (f"| {self.stage} | {self.what} | {self.files} | {self.seconds:.1f} | **{self.rate:.2f}** |"
                 f" {core_ms:.0f} | {self.cpu.own_cores:.2f} | {self.cpu.other_cores:.2f} |")
 
@@ -192,8 +197,13 @@ def main() -> None:
     print("|---|---|---|---|---|---|---|---|")
     for row in rows:
         print(row.markdown())
+    decode, model, cold, warm = rows[:4]
+    overhead = warm.core_ms - decode.core_ms - model.core_ms
+    print(f"| pipeline overhead | (c') − (a) − (b): Dask hand-offs, scan, hashing, metadata, writes |"
+          f" | | | {overhead:.0f} | {100 * overhead / (decode.core_ms + model.core_ms):.0f} % of the stages | |")
+    print(f"| start-up | (c) − (c'): cluster spawn, imports, model load (what the overlap with the scan leaves) |"
+          f" | {cold.seconds - warm.seconds:.1f} | | | | |")
     if peer is not None:
-        cold, warm = rows[2], rows[3]
         print(f"| ours / rclip | (c) / (d) = **{cold.rate / peer.rate:.2f}**; (c') / (d) = {warm.rate / peer.rate:.2f} | | | | | | |")
     if compared is not None:
         runtimes.print_table(*compared, args.files)

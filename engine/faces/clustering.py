@@ -172,14 +172,14 @@ class FaceClusters:
         (progress or ignore)(state)
         after = 0
         while not (cancel is not None and cancel.is_set()):
+            if exact is not None and exact.overflowed:
+                exact = None
             with self.db.connection() as conn:
                 batch = cluster_rows.unchecked(conn, after, BATCH)
                 if not batch:
                     break
                 after = batch[-1]["id"]
                 self._place_batch(conn, batch, exact, sim, size, report)
-            if exact is not None and exact.overflowed:
-                exact = None
             state.done += len(batch)
             (progress or ignore)(state)
         return ClusterReport(report.considered, report.joined, report.new, report.clustered)
@@ -225,7 +225,7 @@ class FaceClusters:
 
     def recluster(self, *, min_similarity: float | None = None, min_faces: int | None = None) -> ClusterReport:
         """Start over: open suggestions are forgotten and every unassigned face outside a dismissed
-        suggestion is placed again (an explicit action: it costs one index query per face)."""
+        suggestion is placed again (an explicit action: it costs one search per face)."""
         self._params(min_similarity, min_faces)
         with self.db.connection() as conn:
             cluster_rows.reset(conn)
