@@ -88,7 +88,7 @@ def load(db, vectors: np.ndarray, photos: np.ndarray, first_face: int, *, with_i
 
 def score(db, identities: np.ndarray, first_face: int) -> tuple[float, float, int]:
     with db.connection() as conn:
-        rows = conn.execute("SELECT id, cluster_id FROM faces WHERE cluster_id IS NOT NULL").fetchall()
+        rows = conn.execute("SELECT face_id AS id, cluster_id FROM face_groups WHERE cluster_id IS NOT NULL").fetchall()
     clusters: dict[int, list[int]] = {}
     for r in rows:
         clusters.setdefault(r["cluster_id"], []).append(r["id"] - first_face)

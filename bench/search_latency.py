@@ -33,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import CpuMeter, ensure_model, log, provenance, scratch_dir, stop_embedded  # noqa: E402
 
 from engine.config import Settings  # noqa: E402
-from engine.db.database import Database, open_database  # noqa: E402
+from engine.db.database import HNSW_EF_SEARCH, Database, open_database  # noqa: E402
 from engine.db.embeddings import nearest, table_name  # noqa: E402
 from engine.db.filters import where as filters_where  # noqa: E402
 from engine.models.manager import ModelManager  # noqa: E402
@@ -157,7 +157,7 @@ def exact_top(data: np.ndarray, queries: np.ndarray, mask: np.ndarray | None) ->
 
 def measure(conn: psycopg.Connection, pgdata: Path, model: str, index: str, queries: np.ndarray, truth: np.ndarray,
             ef: int, flt: Filter) -> Result:
-    conn.execute(f"SET hnsw.ef_search = {ef}")
+    conn.execute(f"SET LOCAL hnsw.ef_search = {ef}")  # this transaction only: the pool's connections keep the engine's
     where = filters_where(flt.filters)
     for q in queries[:20]:
         nearest(conn, model, q, TOP_K, where=where)
@@ -285,7 +285,7 @@ def main() -> None:
     for result in results:
         print(result.markdown())
     print(f"\n#### Text search server-side: `SearchService.text` (query encoding on {runtime} + HNSW + join),"
-          f" top {SEARCH_LIMIT}, engine settings (ef_search 100)\n")
+          f" top {SEARCH_LIMIT}, engine settings (ef_search {HNSW_EF_SEARCH})\n")
     print(f"query encoding alone: {encode_ms:.1f} ms (mean of 20, {spec.name} text tower, random weights)\n")
     print("| filter | queries | p50 ms | p95 ms | queries with < 20 rows |")
     print("|---|---|---|---|---|")

@@ -50,7 +50,7 @@ def db(tmp_path: Path, database_url: str) -> Iterator[Database]:
 
 def partition(db: Database) -> set[frozenset[int]]:
     with db.connection() as conn:
-        rows = conn.execute("SELECT id, cluster_id FROM faces WHERE cluster_id IS NOT NULL").fetchall()
+        rows = conn.execute("SELECT face_id AS id, cluster_id FROM face_groups WHERE cluster_id IS NOT NULL").fetchall()
     groups: dict[int, set[int]] = {}
     for r in rows:
         groups.setdefault(r["cluster_id"], set()).add(r["id"])

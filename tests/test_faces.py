@@ -468,3 +468,22 @@ def test_trash_and_restore_keep_face_rejections(face_engine: PhotoIndex, library
     with face_engine.db.connection() as conn:
         conn.execute("DELETE FROM face_rejections WHERE face_id = %s", (face.id,))
     assert [c.face_id for c in persons.auto_assign(anna, 0.9).candidates] == [face.id]  # it would be, unmarked
+
+
+def test_trash_and_restore_keep_a_face_in_its_suggestion(face_engine: PhotoIndex, library: Path) -> None:
+    """A photo back from the trash brings its face back into the suggestion it was in, already
+    checked (grouping state lives in `face_groups`, kept in the trash row under the old names)."""
+    for i in range(3):
+        save_faces(library / f"anna{i}.png", [("anna", 160 + 32 * i, 160)])
+    index_faces(face_engine)
+    clusters = face_engine.faces.clusters
+    assert clusters.update().new_suggestions == 1
+    (group,) = clusters.suggestions()
+    trash = face_engine.library.trash
+    report = trash.move_to_trash(ids=[photo_id(face_engine, "anna0.png")])
+    assert [g.face_count for g in clusters.suggestions()] == [2]
+    trash.restore([t.trash_id for t in report.trashed])
+    assert clusters.update().considered == 0
+    assert [(g.id, g.face_count, g.photo_count) for g in clusters.suggestions()] == [(group.id, 3, 3)]
+    (face,) = face_engine.faces.of_photo(photo_id(face_engine, "anna0.png"))
+    assert face.cluster_id == group.id

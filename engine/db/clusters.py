@@ -1,5 +1,6 @@
-"""SQL for suggested people: `face_clusters` (migration 002), groups of unassigned faces, and the
-faces' `cluster_checked` flag (migration 008) that makes clustering incremental."""
+"""SQL for suggested people: `face_clusters` (migration 002), groups of unassigned faces, and
+`face_groups` (migration 011): each face's group and whether it was checked against the others,
+which makes clustering incremental."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
@@ -7,6 +8,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import psycopg
+
+
+NEIGHBOUR_EF_SEARCH = 100
+"""HNSW candidates for a face's 16 neighbours: faces of one person are close, so fewer than a
+search's (`database.HNSW_EF_SEARCH`) do; the setting lasts for the caller's transaction."""
 
 
 @dataclass(frozen=True)
@@ -17,43 +23,54 @@ class ClusterNeighbour:
     score: float
 
 
+_UNCHECKED = ("f.person_id IS NULL"
+              " AND NOT EXISTS (SELECT 1 FROM face_groups g WHERE g.face_id = f.id AND g.checked)")
+
+
 def count_unchecked(conn: psycopg.Connection) -> int:
     """Unassigned faces not yet checked against the others."""
-    return conn.execute("SELECT count(*) AS n FROM faces WHERE NOT cluster_checked AND person_id IS NULL").fetchone()["n"]
+    return conn.execute(f"SELECT count(*) AS n FROM faces f WHERE {_UNCHECKED}").fetchone()["n"]
 
 
 def count_checked(conn: psycopg.Connection) -> int:
     """Unassigned faces already checked: the ones a new face is compared with."""
-    return conn.execute("SELECT count(*) AS n FROM faces WHERE cluster_checked AND person_id IS NULL").fetchone()["n"]
+    return conn.execute("SELECT count(*) AS n FROM face_groups g JOIN faces f ON f.id = g.face_id"
+                        " WHERE g.checked AND f.person_id IS NULL").fetchone()["n"]
 
 
 def checked_page(conn: psycopg.Connection, after_id: int, limit: int) -> list[dict[str, Any]]:
     """A page of the checked unassigned faces in id order: id, photo_id, cluster_id, embedding."""
     return conn.cursor(binary=True).execute(  # binary: parsing a vector from text costs more than its query
-        "SELECT id, photo_id, cluster_id, embedding FROM faces WHERE cluster_checked AND person_id IS NULL AND id > %s"
-        " ORDER BY id LIMIT %s", (after_id, limit)).fetchall()
+        "SELECT f.id, f.photo_id, g.cluster_id, f.embedding FROM face_groups g JOIN faces f ON f.id = g.face_id"
+        " WHERE g.checked AND f.person_id IS NULL AND f.id > %s ORDER BY f.id LIMIT %s", (after_id, limit)).fetchall()
 
 
 def unchecked(conn: psycopg.Connection, after_id: int, limit: int) -> list[dict[str, Any]]:
     """Unassigned faces not yet checked against the others, in id order after `after_id`: id, photo_id, embedding."""
     return conn.cursor(binary=True).execute(
-        "SELECT id, photo_id, embedding FROM faces WHERE NOT cluster_checked AND person_id IS NULL AND id > %s"
-        " ORDER BY id LIMIT %s", (after_id, limit)).fetchall()
+        f"SELECT f.id, f.photo_id, f.embedding FROM faces f WHERE {_UNCHECKED} AND f.id > %s ORDER BY f.id LIMIT %s",
+        (after_id, limit)).fetchall()
 
 
 def neighbours(conn: psycopg.Connection, embedding: Any, top_k: int, min_score: float) -> list[ClusterNeighbour]:
-    """The nearest already-checked unassigned faces (HNSW), at least `min_score` similar."""
+    """The nearest already-checked unassigned faces (HNSW), at least `min_score` similar. "Checked"
+    is a scalar subquery, not a join, so it stays a filter on the HNSW scan (which the iterative
+    scan satisfies) rather than a hash join the planner would sort exactly."""
+    conn.execute(f"SET LOCAL hnsw.ef_search = {NEIGHBOUR_EF_SEARCH}")
     rows = conn.execute(
-        "SELECT * FROM (SELECT id AS face_id, photo_id, cluster_id, 1 - (embedding <=> %s) AS score FROM faces"
-        "  WHERE cluster_checked AND person_id IS NULL ORDER BY embedding <=> %s LIMIT %s) n"
-        " WHERE score >= %s ORDER BY score DESC, face_id", (embedding, embedding, top_k, min_score)).fetchall()
+        "SELECT n.face_id, n.photo_id, g.cluster_id, n.score FROM (SELECT f.id AS face_id, f.photo_id,"
+        "  1 - (f.embedding <=> %s) AS score FROM faces f"
+        "  WHERE f.person_id IS NULL AND (SELECT g.checked FROM face_groups g WHERE g.face_id = f.id)"
+        "  ORDER BY f.embedding <=> %s LIMIT %s) n JOIN face_groups g ON g.face_id = n.face_id"
+        " WHERE n.score >= %s ORDER BY n.score DESC, n.face_id", (embedding, embedding, top_k, min_score)).fetchall()
     return [ClusterNeighbour(**r) for r in rows]
 
 
 def photos_of(conn: psycopg.Connection, cluster_id: int) -> set[int]:
     """The photos of the group's unassigned faces."""
     return {r["photo_id"] for r in conn.execute(
-        "SELECT DISTINCT photo_id FROM faces WHERE cluster_id = %s AND person_id IS NULL", (cluster_id,))}
+        "SELECT DISTINCT f.photo_id FROM face_groups g JOIN faces f ON f.id = g.face_id"
+        " WHERE g.cluster_id = %s AND f.person_id IS NULL", (cluster_id,))}
 
 
 def create(conn: psycopg.Connection) -> int:
@@ -63,12 +80,14 @@ def create(conn: psycopg.Connection) -> int:
 
 def place(conn: psycopg.Connection, checked_ids: Sequence[int], groups: Mapping[int, int]) -> None:
     """One statement for a batch: the faces `checked_ids` are checked, and each face in `groups`
-    is in that group (a face's row is rewritten once, not once per change)."""
+    is in that group (the faces' own rows, and so their HNSW entries, are not touched)."""
     checked = set(checked_ids)
     ids = sorted(checked | set(groups))
     conn.execute(
-        "UPDATE faces f SET cluster_checked = f.cluster_checked OR u.checked, cluster_id = COALESCE(u.cluster_id, f.cluster_id)"
-        " FROM unnest(%s::bigint[], %s::boolean[], %s::bigint[]) AS u(id, checked, cluster_id) WHERE f.id = u.id",
+        "INSERT INTO face_groups (face_id, checked, cluster_id)"
+        " SELECT * FROM unnest(%s::bigint[], %s::boolean[], %s::bigint[])"
+        " ON CONFLICT (face_id) DO UPDATE SET checked = face_groups.checked OR EXCLUDED.checked,"
+        "  cluster_id = COALESCE(EXCLUDED.cluster_id, face_groups.cluster_id)",
         (ids, [i in checked for i in ids], [groups.get(i) for i in ids]))
 
 
@@ -76,11 +95,12 @@ def reset(conn: psycopg.Connection) -> int:
     """Forget the open groups (dismissed ones keep their faces): their faces are checked again."""
     conn.execute("DELETE FROM face_clusters WHERE NOT dismissed")
     return conn.execute(
-        "UPDATE faces SET cluster_checked = FALSE WHERE person_id IS NULL AND cluster_id IS NULL").rowcount
+        "DELETE FROM face_groups g USING faces f WHERE f.id = g.face_id AND f.person_id IS NULL AND g.cluster_id IS NULL"
+    ).rowcount
 
 
-_OPEN = ("FROM face_clusters c JOIN faces f ON f.cluster_id = c.id AND f.person_id IS NULL WHERE NOT c.dismissed"
-         " GROUP BY c.id HAVING count(DISTINCT f.photo_id) >= %s")
+_OPEN = ("FROM face_clusters c JOIN face_groups g ON g.cluster_id = c.id JOIN faces f ON f.id = g.face_id"
+         " AND f.person_id IS NULL WHERE NOT c.dismissed GROUP BY c.id HAVING count(DISTINCT f.photo_id) >= %s")
 
 
 def open_groups(conn: psycopg.Connection, min_photos: int, limit: int, offset: int) -> list[dict[str, Any]]:
@@ -99,8 +119,8 @@ def count_open(conn: psycopg.Connection, min_photos: int) -> int:
 def best_faces(conn: psycopg.Connection, cluster_id: int, limit: int) -> list[int]:
     """Ids of the group's unassigned faces, best detection score first."""
     return [r["id"] for r in conn.execute(
-        "SELECT id FROM faces WHERE cluster_id = %s AND person_id IS NULL ORDER BY det_score DESC, id LIMIT %s",
-        (cluster_id, limit))]
+        "SELECT f.id FROM face_groups g JOIN faces f ON f.id = g.face_id WHERE g.cluster_id = %s AND f.person_id IS NULL"
+        " ORDER BY f.det_score DESC, f.id LIMIT %s", (cluster_id, limit))]
 
 
 def is_open(conn: psycopg.Connection, cluster_id: int) -> bool:
@@ -112,7 +132,8 @@ def give_to_person(conn: psycopg.Connection, cluster_id: int, person_id: int) ->
     """The group's unassigned faces become the person's (marked `suggestion`), except those once
     taken away from that person; the group goes."""
     given = conn.execute(
-        "UPDATE faces f SET person_id = %s, assigned_by = 'suggestion' WHERE f.cluster_id = %s AND f.person_id IS NULL"
+        "UPDATE faces f SET person_id = %s, assigned_by = 'suggestion' FROM face_groups g"
+        " WHERE g.face_id = f.id AND g.cluster_id = %s AND f.person_id IS NULL"
         " AND NOT EXISTS (SELECT 1 FROM face_rejections r WHERE r.face_id = f.id AND r.person_id = %s)",
         (person_id, cluster_id, person_id)).rowcount
     conn.execute("DELETE FROM face_clusters WHERE id = %s", (cluster_id,))

@@ -48,10 +48,11 @@ class NewFace:
 
 FACE_SELECT = (
     "SELECT f.id, f.photo_id, f.bbox, f.landmarks, f.det_score, f.age, f.gender, f.person_id,"
-    " pe.name AS person_name, f.assigned_by, f.cluster_id, f.model, f.created_at, p.width, p.height,"
+    " pe.name AS person_name, f.assigned_by, g.cluster_id, f.model, f.created_at, p.width, p.height,"
     " CASE WHEN jsonb_typeof(p.exif_data->'UserRotation') = 'number'"
     "  THEN (p.exif_data->>'UserRotation')::numeric::int ELSE 0 END AS rotation, p.path"
     " FROM faces f JOIN photos p ON p.id = f.photo_id LEFT JOIN persons pe ON pe.id = f.person_id"
+    " LEFT JOIN face_groups g ON g.face_id = f.id"
 )
 
 
@@ -83,7 +84,7 @@ def embedding_of(conn: psycopg.Connection, face_id: int) -> np.ndarray | None:
 def vectors_of_photo(conn: psycopg.Connection, photo_id: int) -> list[dict[str, Any]]:
     """Existing faces of a photo with what a re-index must carry over."""
     return conn.execute(
-        "SELECT id, bbox, embedding, person_id, assigned_by, cluster_id FROM faces WHERE photo_id = %s ORDER BY id",
+        "SELECT id, bbox, embedding, person_id, assigned_by FROM faces WHERE photo_id = %s ORDER BY id",
         (photo_id,),
     ).fetchall()
 

@@ -28,10 +28,12 @@ PHOTO_COLUMNS = (
 )
 FACE_COLUMNS = (
     "id", "photo_id", "bbox", "landmarks", "det_score", "age", "gender", "embedding", "person_id", "assigned_by",
-    "cluster_id", "model", "created_at", "cluster_checked",
+    "model", "created_at",
 )
-_LINKS = {"person_id": "pe.id", "cluster_id": "c.id"}
+_LINKS = {"person_id": "pe.id"}
 """Face links to rows deleted while the photo was in the trash become NULL on restore."""
+_GROUP = "'cluster_id', g.cluster_id, 'cluster_checked', coalesce(g.checked, false)"
+"""A face's `face_groups` row, kept in its trash JSON under the names the `faces` columns had before migration 011."""
 _REJECTIONS = ("(SELECT coalesce(jsonb_agg(jsonb_build_object('person_id', r.person_id, 'created_at', r.created_at)"
                " ORDER BY r.person_id), '[]'::jsonb) FROM face_rejections r WHERE r.face_id = f.id)")
 """A face's "not this person" marks, kept in its trash JSON under `rejections`."""
@@ -66,8 +68,9 @@ def take(conn: psycopg.Connection, photo_id: int, trash_path: str, reason: str |
         return None
     data = photo["j"]
     faces = conn.execute(
-        f"SELECT coalesce(jsonb_agg({_json_of('f', FACE_COLUMNS)} || jsonb_build_object('rejections', {_REJECTIONS})"
-        " ORDER BY f.id), '[]'::jsonb) AS j FROM faces f WHERE photo_id = %s", (photo_id,)).fetchone()["j"]
+        f"SELECT coalesce(jsonb_agg({_json_of('f', FACE_COLUMNS)}"
+        f" || jsonb_build_object('rejections', {_REJECTIONS}, {_GROUP}) ORDER BY f.id), '[]'::jsonb) AS j"
+        " FROM faces f LEFT JOIN face_groups g ON g.face_id = f.id WHERE photo_id = %s", (photo_id,)).fetchone()["j"]
     row = conn.execute(
         "INSERT INTO trash (photo_id, original_path, trash_path, size, content_hash, photo, album_ids,"
         " faces, embeddings, reason) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING *",
@@ -88,10 +91,14 @@ def put_back(conn: psycopg.Connection, item: TrashRow) -> None:
         values = ", ".join(_LINKS.get(c, f"r.{c}") for c in FACE_COLUMNS)
         conn.execute(
             f"INSERT INTO faces ({', '.join(FACE_COLUMNS)}) SELECT {values}"
-            " FROM jsonb_populate_recordset(NULL::faces, %s) r"
-            " LEFT JOIN persons pe ON pe.id = r.person_id LEFT JOIN face_clusters c ON c.id = r.cluster_id",
+            " FROM jsonb_populate_recordset(NULL::faces, %s) r LEFT JOIN persons pe ON pe.id = r.person_id",
             (Jsonb(item.faces),),
         )
+        conn.execute(  # a suggestion deleted meanwhile is gone from the face, as its link would be
+            "INSERT INTO face_groups (face_id, cluster_id, checked)"
+            " SELECT (f ->> 'id')::bigint, c.id, coalesce((f ->> 'cluster_checked')::boolean, false)"
+            " FROM jsonb_array_elements(%s::jsonb) f LEFT JOIN face_clusters c ON c.id = (f ->> 'cluster_id')::bigint"
+            " WHERE c.id IS NOT NULL OR coalesce((f ->> 'cluster_checked')::boolean, false)", (Jsonb(item.faces),))
         conn.execute(  # marks for persons deleted meanwhile are gone with them; older trash rows have none
             "INSERT INTO face_rejections (face_id, person_id, created_at)"
             " SELECT (f ->> 'id')::bigint, (r ->> 'person_id')::bigint, (r ->> 'created_at')::timestamptz"

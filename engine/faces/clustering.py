@@ -9,8 +9,8 @@ run costs one nearest-neighbour search per new face, a second run has nothing to
 faces give the same partition. `recluster` starts over (dismissed suggestions keep their faces, so
 they are not suggested again).
 
-Faces go in batches of `BATCH`, each written back in one statement (a face's row is rewritten once
-per run: every rewrite of a row is also an insert into the faces' HNSW index). While the checked
+Faces go in batches of `BATCH`, each written back in one statement to `face_groups`, apart from
+the faces' own rows: rewriting one of those is also an insert into their HNSW index. While the checked
 faces number at most `EXACT_FACES` they are searched exactly in memory, a batch at a time: in a
 first run the HNSW index would be asked for the few checked faces among many unchecked ones, a
 filter its graph walk can only satisfy by visiting most of the index. Past that the index answers.
@@ -34,8 +34,10 @@ from engine.runtime.progress import Progress, ProgressCallback, ignore
 NEIGHBOURS = 16
 """Nearest checked faces a new face looks at."""
 BATCH = 500
-EXACT_FACES = 50_000
-"""Checked faces searched exactly in memory (float32: 100 MB at 512 dimensions); more go to the HNSW index."""
+EXACT_FACES = 100_000
+"""Checked faces searched exactly in memory (float32: 200 MB at 512 dimensions); more go to the HNSW
+index. Exact is the faster of the two up to here: at 100k faces a batch's matrix product costs ~1 ms
+a face, an HNSW query with its filter 6–10 ms (bench/RESULTS.md, face clustering at 100,000 faces)."""
 STAGE = "grouping faces"
 
 
@@ -99,11 +101,11 @@ class _Tally:
 class ExactNeighbours:
     """The checked faces of a run in memory, searched exactly (a matrix product per batch)."""
 
-    def __init__(self, capacity: int = EXACT_FACES) -> None:
-        self.capacity = capacity
+    def __init__(self, capacity: int | None = None) -> None:
+        self.capacity = EXACT_FACES if capacity is None else capacity
         self.vectors: np.ndarray | None = None
-        self.ids = np.empty(capacity, np.int64)
-        self.photos = np.empty(capacity, np.int64)
+        self.ids = np.empty(self.capacity, np.int64)
+        self.photos = np.empty(self.capacity, np.int64)
         self.clusters: dict[int, int] = {}
         self.size = 0
         self.overflowed = False
