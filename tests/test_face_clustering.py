@@ -93,3 +93,33 @@ def test_a_cancelled_run_keeps_its_batches_and_the_next_goes_on(db: Database, mo
     rest = clusters.update()
     assert rest.considered == total - 80
     assert partition(db) == by_person()
+
+
+def test_a_few_new_faces_ask_the_index_instead_of_reading_every_face(db: Database,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(clustering, "EXACT_WORTH", 10)
+    clusters = FaceClusters(db)
+    clusters.update()
+    reads: list[int] = []
+    of_checked = clustering.ExactNeighbours.of_checked
+    monkeypatch.setattr(clustering.ExactNeighbours, "of_checked",
+                        classmethod(lambda cls, conn: reads.append(1) or of_checked(conn)))
+    rng = np.random.default_rng(11)
+    centre = rng.normal(size=512)
+    with db.connection() as conn:
+        for i in range(3):
+            vector = centre / np.linalg.norm(centre) + rng.normal(size=512) * 0.73 / np.sqrt(512)
+            conn.execute("INSERT INTO photos (id, path, size, mtime, format) VALUES (%s, %s, 1000, 0, 'jpg')",
+                         (1000 + i, f"new{i}.jpg"))
+            conn.execute("INSERT INTO faces (id, photo_id, bbox, det_score, embedding, model)"
+                         " VALUES (%s, %s, '{0,0,10,10}', 0.9, %s, 'synthetic')",
+                         (1000 + i, 1000 + i, Vector(vector / np.linalg.norm(vector))))
+    again = clusters.update()
+    assert reads == []  # 3 × 10 < 130 checked faces: the index, not every checked face read into memory
+    assert (again.considered, again.new_suggestions, again.clustered) == (3, 1, 3)
+    assert frozenset({1000, 1001, 1002}) in partition(db)
+    monkeypatch.setattr(clustering, "EXACT_WORTH", 100)
+    with db.connection() as conn:
+        conn.execute("DELETE FROM face_groups WHERE face_id >= 1000")
+    assert clusters.update().considered == 3 and reads == [1]  # 3 × 100 ≥ 130: worth reading them in
+    assert frozenset({1000, 1001, 1002}) in partition(db)

@@ -38,6 +38,10 @@ EXACT_FACES = 100_000
 """Checked faces searched exactly in memory (float32: 200 MB at 512 dimensions); more go to the HNSW
 index. Exact is the faster of the two up to here: at 100k faces a batch's matrix product costs ~1 ms
 a face, an HNSW query with its filter 6–10 ms (bench/RESULTS.md, face clustering at 100,000 faces)."""
+EXACT_WORTH = 100
+"""A run reads the checked faces into memory only when it places at least 1/100 of their number: at
+100k faces, placing 1,000 new ones took about as long through the index as reading all 100k in
+(bench/RESULTS.md), so a few new faces ask the index."""
 STAGE = "grouping faces"
 
 
@@ -170,7 +174,9 @@ class FaceClusters:
         report = _Tally()
         with self.db.connection() as conn:
             state = Progress(stage=STAGE, total=cluster_rows.count_unchecked(conn))
-            exact = ExactNeighbours.of_checked(conn) if cluster_rows.count_checked(conn) <= EXACT_FACES else None
+            checked = cluster_rows.count_checked(conn)
+            in_memory = checked <= EXACT_FACES and state.total * EXACT_WORTH >= checked
+            exact = ExactNeighbours.of_checked(conn) if in_memory else None
         (progress or ignore)(state)
         after = 0
         while not (cancel is not None and cancel.is_set()):
