@@ -33,3 +33,20 @@ def test_scan_benchmark_grows_the_tree_and_rescans(tmp_path: Path) -> None:
     assert [(r[1].strip(), r[2].strip()) for r in rows] == [
         ("120", "first scan (all new)"), ("300", "first scan (all new)"), ("300", "re-scan, nothing changed")]
     assert len(list((tmp_path / "tree").rglob("*.jpg"))) == 300
+
+
+def test_runtime_recall_forgives_ties_with_the_tenth_but_not_a_wrong_photo() -> None:
+    sys.path.insert(0, str(BENCH))
+    import numpy as np
+    from runtimes import TIE, recall_at_k
+
+    photos = np.eye(12)
+    scores = np.array([[1.0, .99, .98, .97, .96, .95, .94, .93, .92, .91, .91 - TIE / 2, .5]])
+    tie_swapped, wrong_swapped = scores.copy(), scores.copy()
+    tie_swapped[0, [9, 10]] = scores[0, [10, 9]]
+    wrong_swapped[0, [9, 11]] = scores[0, [11, 9]]
+
+    assert recall_at_k(photos, photos, scores, scores, exclude_self=False) == 1.0
+    assert recall_at_k(photos, photos, scores, tie_swapped, exclude_self=False) == 1.0
+    assert recall_at_k(photos, photos, scores, tie_swapped, exclude_self=False, tie=0) == 0.9
+    assert recall_at_k(photos, photos, scores, wrong_swapped, exclude_self=False) == 0.9
