@@ -54,9 +54,8 @@ class Row:
         return 1000 * self.cpu.own_cores * self.cpu.seconds / self.files
 
     def markdown(self) -> str:
-        core_ms = self.core_ms
         return (f"| {self.stage} | {self.what} | {self.files} | {self.seconds:.1f} | **{self.rate:.2f}** |"
-                f" {core_ms:.0f} | {self.cpu.own_cores:.2f} | {self.cpu.other_cores:.2f} |")
+                f" {self.core_ms:.0f} | {self.cpu.own_cores:.2f} | {self.cpu.other_cores:.2f} |")
 
 
 def ensure_corpus(n: int, folder: Path | None) -> Path:
