@@ -30,6 +30,7 @@ from engine.db.database import Database
 from engine.faces.errors import InvalidRequest, PersonNotFound, SuggestionNotFound
 from engine.faces.records import Face, Person
 from engine.runtime.progress import Progress, ProgressCallback, ignore
+from engine.vectors import unit_rows
 
 NEIGHBOURS = 16
 """Nearest checked faces a new face looks at."""
@@ -88,10 +89,9 @@ def place(photo_id: int, neighbours: Sequence[cluster_rows.ClusterNeighbour], ph
     return Placement()
 
 
-def unit_rows(rows: Sequence[dict]) -> np.ndarray:
-    """The rows' embeddings as unit float32 vectors, so a dot product is their cosine (as `<=>` measures)."""
-    vectors = np.stack([np.asarray(r["embedding"].to_numpy(), np.float32) for r in rows])
-    return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+def unit_embeddings(rows: Sequence[dict]) -> np.ndarray:
+    """The rows' embeddings as unit float32 vectors (a dot product is their cosine)."""
+    return unit_rows(np.stack([r["embedding"].to_numpy() for r in rows]))
 
 
 @dataclass
@@ -119,7 +119,7 @@ class ExactNeighbours:
     def of_checked(cls, conn) -> ExactNeighbours:
         exact, after = cls(), 0
         while page := cluster_rows.checked_page(conn, after, 5000):
-            exact.add([r["id"] for r in page], [r["photo_id"] for r in page], unit_rows(page),
+            exact.add([r["id"] for r in page], [r["photo_id"] for r in page], unit_embeddings(page),
                       {r["id"]: r["cluster_id"] for r in page if r["cluster_id"] is not None})
             after = page[-1]["id"]
         return exact
@@ -196,7 +196,7 @@ class FaceClusters:
                      report: _Tally) -> None:
         ids = [f["id"] for f in batch]
         photos = [f["photo_id"] for f in batch]
-        vectors = unit_rows(batch)
+        vectors = unit_embeddings(batch)
         if exact is not None:
             before = exact.nearest(vectors, NEIGHBOURS, sim)
         else:

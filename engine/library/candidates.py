@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from engine.library.signatures import DIHEDRAL_ORDER, dihedral
+from engine.vectors import unit_rows
 
 LOW = 8
 DIM = LOW * LOW - 1
@@ -39,11 +40,6 @@ def _dct_basis(n: int, k: int = LOW) -> np.ndarray:
     return np.cos(np.pi * np.arange(k)[:, None] * (2 * i[None, :] + 1) / (2 * n))
 
 
-def _unit(rows: np.ndarray) -> np.ndarray:
-    norms = np.linalg.norm(rows, axis=-1, keepdims=True)
-    return (rows / np.maximum(norms, 1e-9)).astype(np.float32)
-
-
 def low_block(thumbs: np.ndarray) -> np.ndarray:
     """(n, 8, 8) low-frequency DCT blocks of (n, s, s) grey pictures."""
     basis = _dct_basis(thumbs.shape[-1]).astype(np.float32)
@@ -51,7 +47,7 @@ def low_block(thumbs: np.ndarray) -> np.ndarray:
 
 
 def _flat(blocks: np.ndarray) -> np.ndarray:
-    return _unit(blocks.reshape(len(blocks), -1)[:, 1:])
+    return unit_rows(blocks.reshape(len(blocks), -1)[:, 1:])
 
 
 def full_vectors(thumbs: np.ndarray) -> np.ndarray:
@@ -164,7 +160,7 @@ def _kmeans(vectors: np.ndarray, cells: int, seed: int, train_size: int, iterati
         counts = np.bincount(labels, minlength=cells)
         empty = counts == 0
         sums[empty] = sample[rng.choice(len(sample), int(empty.sum()), replace=True)]
-        centroids = _unit(sums)
+        centroids = unit_rows(sums)
     return centroids
 
 

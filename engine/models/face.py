@@ -24,6 +24,7 @@ import numpy as np
 from engine.faces.geometry import clip_bbox, pad_picture, share_inside
 from engine.models.base import Model
 from engine.models.errors import FaceModelNotAvailable
+from engine.vectors import unit_rows
 
 log = logging.getLogger(__name__)
 
@@ -172,6 +173,4 @@ class FaceAnalyzer(Model[Any]):
             return np.zeros((0, EMBEDDING_DIM), np.float32)
         parts = [np.asarray(recogniser.get_feat(crops[i : i + _RECOGNITION_BATCH]), np.float32)
                  for i in range(0, len(crops), _RECOGNITION_BATCH)]
-        vectors = np.concatenate(parts).reshape(len(crops), -1)
-        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-        return vectors / np.maximum(norms, 1e-12)
+        return unit_rows(np.concatenate(parts).reshape(len(crops), -1))

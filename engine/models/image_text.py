@@ -28,6 +28,7 @@ from engine.media.preprocess import Preprocessor
 from engine.models.base import Model
 from engine.models.errors import DeviceUnavailable
 from engine.models.registry import ModelSpec
+from engine.vectors import unit_rows
 
 if TYPE_CHECKING:
     import torch
@@ -315,7 +316,7 @@ class ImageTextModel(Model[_Runtime]):
         towers = self.runtime.towers
         if towers is not None:
             _check_batch(batch)
-            return _unit_rows(towers.image_features(batch))
+            return unit_rows(towers.image_features(batch))
         import torch
 
         model = self.model
@@ -330,7 +331,7 @@ class ImageTextModel(Model[_Runtime]):
         texts = [self.spec.query(t) for t in texts]
         towers = self.runtime.towers
         if towers is not None:
-            return _unit_rows(towers.text_features(texts))
+            return unit_rows(towers.text_features(texts))
         import torch
 
         model = self.model
@@ -349,8 +350,3 @@ class ImageTextModel(Model[_Runtime]):
 def _check_batch(batch: np.ndarray) -> None:
     if batch.ndim != 4 or batch.shape[-1] != 3 or batch.dtype != np.uint8:
         raise ValueError(f"expected a uint8 (N, H, W, 3) batch, got {batch.dtype} {batch.shape}")
-
-
-def _unit_rows(features: np.ndarray) -> np.ndarray:
-    features = np.asarray(features, dtype=np.float32)
-    return features / np.maximum(np.linalg.norm(features, axis=1, keepdims=True), 1e-12)
