@@ -170,6 +170,7 @@ def test_selection_ranges_keyboard_album_and_undo(live: Live, browser) -> None:
     assert all(_photo(live, i) is not None for i in ids[k:k + 2])
 
     cells(page).nth(0).click(modifiers=["Control"])
+    page.locator(".grid.selecting").wait_for(timeout=10_000)  # the server's answer: until then a click opens
     cells(page).nth(1).click()
     wait_text(page, "2 selected")
     page.get_by_placeholder("New album name").fill("Picked on the timeline")
